@@ -1,0 +1,56 @@
+"""Wiring: build the database engine and the service layer from the environment, and seed demo data."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from .catalogue import check
+from .db import User, database_url, make_engine, make_session_factory
+from .deploy import deploy
+from .errors import Invalid
+from .services import Services
+
+DEMO_PASSWORD = "demo123"
+# username, display name, groups
+DEMO_USERS = [
+    ("admin", "系统管理员", ["admin"]),
+    ("front1", "综合窗口 张敏", ["front_desk"]),
+    ("front2", "综合窗口 李娜", ["front_desk"]),
+    ("market1", "市场监管局 王强", ["market"]),
+    ("market2", "市场监管局 赵磊", ["market"]),
+    ("tax1", "税务局 陈静", ["tax"]),
+    ("social1", "人社局 刘洋", ["social"]),
+    ("fund1", "公积金中心 周杰", ["fund"]),
+    ("police1", "公安局 吴刚", ["police"]),
+    ("pickup1", "出件窗口 孙丽", ["pickup"]),
+    ("super1", "电子监察 郑华", ["supervisor"]),
+    ("audit1", "审计员 钱进", ["auditor"]),
+]
+
+
+@lru_cache(maxsize=8)
+def services_for(url: str | None = None) -> Services:
+    engine = make_engine(url or database_url())
+    return Services(make_session_factory(engine))
+
+
+def deploy_catalogue(services: Services, paths: list[str] | None = None):
+    result = check(paths)
+    if not result.ok:
+        raise Invalid("the catalogue has errors", {str(p): p.message for p in result.problems})
+    with services.uow() as s:
+        return deploy(s, result)
+
+
+def seed_demo(services: Services) -> list[str]:
+    """Deploy the catalogue and create the documented demo users (idempotent)."""
+    deploy_catalogue(services)
+    created = []
+    with services.uow() as s:
+        existing = set(s.scalars(select(User.username)).all())
+    for username, name, groups in DEMO_USERS:
+        if username not in existing:
+            services.add_user(username, DEMO_PASSWORD, groups, name)
+            created.append(username)
+    return created

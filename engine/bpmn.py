@@ -1,0 +1,192 @@
+"""Reading BPMN files safely and turning them into SpiffWorkflow specs.
+
+One parser family (SpiffWorkflow's `spiff` dialect) reads files from both designers we support:
+SpiffArena's `spiffworkflow:*` extensions are read natively, and the Camunda Modeler attributes
+the library ignores (`camunda:candidateGroups`, `candidateUsers`, `dueDate`, `formKey`,
+`camunda:properties`) are read here from the XML and normalised into `task_spec.extensions['ow']`,
+so the rest of the platform sees one shape whatever tool drew the file.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from .errors import BpmnProblem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+
+# Ids the engine uses for its own internal task specs; a BPMN element with one of them breaks
+# workflow creation later ("No output task connected"), so we refuse them up front.
+RESERVED_IDS = {"Start", "End", "Root"}
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False)
+
+
+def parse_xml(data: bytes, file: str) -> etree._ElementTree:
+    """Parse untrusted XML: no entities, no network, no DOCTYPE at all."""
+    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
+        raise BpmnProblem(file, _line_of(data, b"<!"), None, "DOCTYPE/ENTITY declarations are not allowed")
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, _PARSER))
+    except etree.XMLSyntaxError as exc:
+        raise BpmnProblem(file, exc.lineno, None, f"not well-formed XML: {exc.msg}") from None
+    if tree.docinfo.doctype:
+        raise BpmnProblem(file, 1, None, "DOCTYPE declarations are not allowed")
+    return tree
+
+
+def _line_of(data: bytes, needle: bytes) -> int:
+    pos = data.upper().find(needle)
+    return data.count(b"\n", 0, max(pos, 0)) + 1
+
+
+def id_lines(tree) -> dict[str, int]:
+    """Map every element id to its source line, to locate problems the library reports by id."""
+    return {el.get("id"): el.sourceline for el in tree.iter() if isinstance(el.tag, str) and el.get("id")}
+
+
+_VALIDATOR: BpmnValidator | None = None
+
+
+def xsd_errors(tree, file: str) -> list[BpmnProblem]:
+    """Check the file against the BPMN 2.0 XSD shipped with SpiffWorkflow."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = BpmnValidator()
+    schema = _VALIDATOR.validator
+    if schema.validate(tree):
+        return []
+    lines_to_ids = {}
+    for el in tree.iter():
+        if isinstance(el.tag, str) and el.get("id"):
+            lines_to_ids.setdefault(el.sourceline, el.get("id"))
+    out = []
+    for err in list(schema.error_log)[:5]:
+        out.append(BpmnProblem(file, err.line, lines_to_ids.get(err.line), f"BPMN schema: {err.message}"))
+    return out
+
+
+@dataclass
+class TaskMeta:
+    """What the platform needs to know about a user task, whatever dialect declared it."""
+
+    form: str | None = None
+    groups: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    due: str | None = None
+    properties: dict = field(default_factory=dict)
+
+
+def form_name(ref: str | None) -> str | None:
+    """`forms/intake.json`, `intake.schema.json`, `camunda-forms:intake` all name the form `intake`."""
+    if not ref:
+        return None
+    ref = ref.strip()
+    for prefix in ("camunda-forms:deployment:", "camunda-forms:", "embedded:deployment:", "deployment:"):
+        if ref.startswith(prefix):
+            ref = ref[len(prefix):]
+    ref = os.path.basename(ref)
+    for suffix in (".schema.json", ".json", ".form"):
+        if ref.endswith(suffix):
+            ref = ref[: -len(suffix)]
+    return ref or None
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def read_task_meta(node, lane: str | None, spiff_ext: dict) -> TaskMeta:
+    """Normalise the designer's declarations on one task element."""
+    camunda = lambda name: node.get(f"{{{CAMUNDA_NS}}}{name}")  # noqa: E731
+    props = dict(spiff_ext.get("properties") or {})
+    for prop in node.iterfind(f"bpmn:extensionElements/camunda:properties/camunda:property", NS):
+        if prop.get("name"):
+            props[prop.get("name")] = prop.get("value", "")
+    form = form_name(camunda("formKey") or props.get("formJsonSchemaFilename") or props.get("form"))
+    groups = _split(camunda("candidateGroups")) or _split(props.get("candidateGroups")) or ([lane] if lane else [])
+    users = _split(camunda("candidateUsers")) or _split(props.get("candidateUsers"))
+    due = camunda("dueDate") or props.get("dueDate")
+    return TaskMeta(form=form, groups=groups, users=users, due=due, properties=props)
+
+
+class OneWindowParser(SpiffBpmnParser):
+    """SpiffBpmnParser that also keeps the Camunda attributes the library drops."""
+
+    def annotate(self, spec) -> None:
+        """Attach normalised TaskMeta (as a dict) to every task spec that came from a BPMN element."""
+        parser = self.get_process_parser(spec.name)
+        if parser is None:
+            return
+        nodes = {el.get("id"): el for el in parser.node.iter() if isinstance(el.tag, str) and el.get("id")}
+        for ts in spec.task_specs.values():
+            node = nodes.get(getattr(ts, "bpmn_id", None))
+            if node is None:
+                continue
+            meta = read_task_meta(node, ts.lane, ts.extensions or {})
+            ts.extensions = dict(ts.extensions or {})
+            ts.extensions["ow"] = meta.__dict__
+
+    def get_spec(self, process_id, required=True):
+        spec = super().get_spec(process_id, required)
+        if spec is not None and not getattr(spec, "_ow_annotated", False):
+            self.annotate(spec)
+            spec._ow_annotated = True
+        return spec
+
+
+def task_meta(task_spec) -> TaskMeta:
+    data = (getattr(task_spec, "extensions", None) or {}).get("ow")
+    return TaskMeta(**data) if data else TaskMeta()
+
+
+@dataclass
+class SpecBundle:
+    """A top process spec plus every process it calls, ready to start workflows."""
+
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+
+    def new_workflow(self, script_engine) -> BpmnWorkflow:
+        return BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=script_engine)
+
+
+def build_specs(files: dict[str, bytes], process_id: str) -> SpecBundle:
+    """Parse the given files (BPMN and DMN, by name) and return the specs for one process."""
+    parser = OneWindowParser()
+    for name, data in files.items():
+        tree = parse_xml(data, name)
+        if name.endswith(".dmn"):
+            parser.add_dmn_xml(tree.getroot(), filename=name)
+        else:
+            parser.add_bpmn_xml(tree, filename=name)
+    spec = parser.get_spec(process_id)
+    subs = parser.get_subprocess_specs(process_id)
+    for sub in subs.values():
+        if sub is not None and not getattr(sub, "_ow_annotated", False):
+            parser.annotate(sub)
+            sub._ow_annotated = True
+    return SpecBundle(process_id, spec, subs)
+
+
+def problem_from_exception(exc: Exception, file: str, lines: dict[str, int]) -> BpmnProblem:
+    """Locate a library exception by the element id it names (its own line number is always empty)."""
+    element = getattr(exc, "id", None) or getattr(exc, "bpmn_id", None)
+    task_spec = getattr(exc, "task_spec", None)
+    if not element and task_spec is not None:
+        element = getattr(task_spec, "bpmn_id", None)
+    file = getattr(exc, "file_name", None) or file
+    msg = str(getattr(exc, "error", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, ValidationException):
+        msg = msg.split(". Source Details")[0]
+    return BpmnProblem(os.path.basename(file) if file else file, lines.get(element), element, msg)

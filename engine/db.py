@@ -1,0 +1,193 @@
+"""The database schema (SQLAlchemy 2) and the session factory.
+
+Workflow state is kept as TEXT, never JSON/JSONB: SpiffWorkflow 3.2 stores each task's data as a
+change from its parent, so a store that reorders keys silently loses data. Task state is one row
+per workflow task so that a step writes only the rows it changed (cost independent of history).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        create_engine, event)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(ForeignKey("groups.name"), primary_key=True)
+
+
+class Blob(Base):
+    """A deployed file (BPMN, DMN or form), stored once by content hash."""
+
+    __tablename__ = "blobs"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+
+
+class ProcessVersion(Base):
+    """One deployed version of a process; `files` pins every file it needs (name -> blob hash)."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("process_id", "content_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    file_name: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[str] = mapped_column(Text)  # JSON {file name: blob hash}
+    meta: Mapped[str] = mapped_column(Text, default="{}")  # JSON: kind, start form, guide
+    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Case(Base):
+    """A case (办件): one application, pinned to the process version it started on."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    applicant: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    channel: Mapped[str] = mapped_column(String(20), default="window")
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    state_head: Mapped[str] = mapped_column(Text, default="{}")  # workflow-level state, see engine.store
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    chain_head: Mapped[str] = mapped_column(String(64), default="")
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TaskRow(Base):
+    """One SpiffWorkflow task of a case, serialized as text; `seq` keeps parents before children."""
+
+    __tablename__ = "task_rows"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(36), default="")  # '' top level, else subprocess task id
+    seq: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class WorkItem(Base):
+    """The index of open user tasks: what inboxes query, without loading any workflow."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (Index("ix_work_items_group", "group_name", "status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    form: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    group_name: Mapped[str] = mapped_column(String(64), default="")
+    candidate_users: Mapped[str] = mapped_column(String(500), default="")
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="ready")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Event(Base):
+    """The append-only, hash-chained audit log of a case."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    type: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    group_name: Mapped[str] = mapped_column(String(64), default="")
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON text, as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Timer(Base):
+    """Pending timer events, so a worker finds due cases without loading workflows."""
+
+    __tablename__ = "timers"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+def default_url() -> str:
+    var = Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var / 'onewindow.db'}"
+
+
+def database_url() -> str:
+    return os.environ.get("ONEWINDOW_DATABASE_URL") or default_url()
+
+
+def make_engine(url: str | None = None):
+    """Create an engine; SQLite gets WAL and `BEGIN IMMEDIATE` so writers queue instead of failing."""
+    url = url or database_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url != "sqlite://":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def make_session_factory(engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,73 @@
+"""Deploying the catalogue: each process becomes a version identified by the hash of everything
+it runs with (its file, the files of the processes and decisions it calls, and its forms).
+Re-deploying unchanged files is a no-op; cases stay on the version they started with."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import select
+
+from .catalogue import CheckResult, sha256
+from .db import Blob, ProcessVersion
+from .errors import Invalid
+
+
+def _closure(result: CheckResult, pid: str) -> set[str]:
+    """Every process id a process needs, itself included."""
+    seen, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        if p in seen or p not in result.processes:
+            continue
+        seen.add(p)
+        todo.extend(result.processes[p].calls)
+    return seen
+
+
+def plan(result: CheckResult) -> dict[str, dict]:
+    """For each process: the files it pins ({name: bytes}) and its content hash."""
+    out = {}
+    for pid, info in result.processes.items():
+        procs = _closure(result, pid)
+        files = {result.processes[p].file: result.files[result.processes[p].file] for p in procs}
+        for dmn in {n for n in result.files if n.endswith(".dmn")}:
+            files[dmn] = result.files[dmn]
+        forms = set().union(*(result.processes[p].forms for p in procs))
+        for f in sorted(forms):
+            if f in result.forms:
+                files[f"{f}.json"] = result.forms[f]
+        digest = hashlib.sha256()
+        for name in sorted(files):
+            digest.update(name.encode() + b"\0" + sha256(files[name]).encode() + b"\0")
+        out[pid] = {"files": files, "hash": digest.hexdigest(), "info": info}
+    return out
+
+
+def deploy(session, result: CheckResult) -> list[tuple[str, int, bool]]:
+    """Register new versions; return (process id, version id, newly created) for each process."""
+    if not result.ok:
+        raise Invalid("the catalogue has errors; run `onewindow check`",
+                      {str(p.element or p.file): str(p) for p in result.problems[:50]})
+    out = []
+    for pid, entry in sorted(plan(result).items()):
+        existing = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == pid,
+                                                               ProcessVersion.content_hash == entry["hash"]))
+        if existing is not None:
+            out.append((pid, existing.id, False))
+            continue
+        pinned = {}
+        for name, data in entry["files"].items():
+            h = sha256(data)
+            if session.get(Blob, h) is None:
+                session.add(Blob(hash=h, name=name, content=data.decode("utf-8")))
+                session.flush()
+            pinned[name] = h
+        info = entry["info"]
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": "bundle" if info.calls else "matter"}
+        version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],
+                                 files=json.dumps(pinned, sort_keys=True), meta=json.dumps(meta, ensure_ascii=False))
+        session.add(version)
+        session.flush()
+        out.append((pid, version.id, True))
+    return out

@@ -1,0 +1,129 @@
+"""Sandboxed evaluation of every expression and script a BPMN file carries.
+
+SpiffWorkflow evaluates conditions, timer expressions, multi-instance settings, correlations and
+scripts with plain `eval`/`exec`. A process file is designer input, so we replace the script
+environment itself with one that compiles through RestrictedPython: names and attributes starting
+with an underscore, imports and `exec`-like builtins are refused at compile time, and attribute
+access at run time goes through `safer_getattr`. Script tasks run in the same sandbox.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from functools import lru_cache
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins, limited_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .errors import ExpressionRefused
+
+_EXTRA_BUILTINS = {
+    name: obj
+    for name, obj in {
+        "all": all, "any": any, "dict": dict, "enumerate": enumerate, "filter": filter, "list": list,
+        "map": map, "max": max, "min": min, "reversed": reversed, "sorted": sorted, "sum": sum,
+        "set": set, "frozenset": frozenset, "len": len, "zip": zip, "abs": abs, "round": round,
+    }.items()
+}
+
+
+def _inplace(op: str, left, right):
+    """Support `x += 1` in scripts without exposing operator internals."""
+    ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
+           "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
+    if op not in ops:
+        raise ExpressionRefused(f"operator {op} is not allowed")
+    return ops[op](left, right)
+
+
+def _globals() -> dict:
+    builtins = dict(safe_builtins)
+    builtins.update(limited_builtins)
+    builtins.update(_EXTRA_BUILTINS)
+    return {
+        "__builtins__": builtins,
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplace,
+        "datetime": _dt.datetime,
+        "date": _dt.date,
+        "timedelta": _dt.timedelta,
+    }
+
+
+_BASE_GLOBALS = _globals()
+_GUARD_NAMES = set(_BASE_GLOBALS)
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str):
+    """Compile an expression in the sandbox, or raise ExpressionRefused saying why."""
+    result = compile_restricted_eval(source.strip(), "<expression>")
+    if result.errors or result.code is None:
+        raise ExpressionRefused(f"expression refused by the sandbox: {'; '.join(result.errors)}")
+    return result.code
+
+
+@lru_cache(maxsize=1024)
+def compile_script(source: str):
+    """Compile a script in the sandbox, or raise ExpressionRefused saying why."""
+    result = compile_restricted_exec(source, "<script>")
+    if result.errors or result.code is None:
+        raise ExpressionRefused(f"script refused by the sandbox: {'; '.join(result.errors)}")
+    return result.code
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """A script environment whose evaluate/execute never reach plain eval/exec."""
+
+    def __init__(self, functions: dict | None = None):
+        super().__init__(functions or {})
+
+    def evaluate(self, expression, context, external_context=None):
+        code = compile_expression(expression)
+        scope = dict(_BASE_GLOBALS)
+        scope.update(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
+
+    def execute(self, script, context, external_context=None):
+        code = compile_script(script)
+        scope = dict(_BASE_GLOBALS)
+        scope.update(self.globals)
+        scope.update(external_context or {})
+        injected = set(scope)
+        scope.update(context)
+        exec(code, scope)  # noqa: S102 - code object produced by RestrictedPython
+        # Only plain data goes back into task data: no guards, helpers or functions.
+        for key in list(context):
+            if key not in scope:
+                del context[key]
+        for key, value in scope.items():
+            if key in context or (key not in injected and not callable(value) and not key.startswith("_")):
+                if key not in _GUARD_NAMES:
+                    context[key] = value
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise ExpressionRefused("service tasks are not supported")
+
+
+def make_script_engine(functions: dict | None = None) -> PythonScriptEngine:
+    """The script engine every workflow of ours runs with."""
+    return PythonScriptEngine(environment=SandboxEnvironment(functions))
+
+
+def check_source(source: str, kind: str = "expression") -> str | None:
+    """Return the sandbox's refusal message for a piece of source, or None when it compiles."""
+    try:
+        (compile_script if kind == "script" else compile_expression)(source)
+    except ExpressionRefused as exc:
+        return exc.message
+    return None

@@ -1,0 +1,390 @@
+"""The service layer: every user action is one transaction that loads the case, steps the
+workflow, and saves state, task index and audit events together (or nothing at all).
+
+Web views, the CLI, the API and the worker all call these functions; none of them touches the
+workflow or the database directly.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import store
+from .audit import canonical_payload, event_hash
+from .bpmn import SpecBundle, build_specs, task_meta
+from .db import Blob, Case, Event, Group, Membership, ProcessVersion, TaskRow, Timer, User, WorkItem, utcnow
+from .errors import Conflict, Forbidden, Invalid, NotFound, OneWindowError, Unauthorized, WorkflowFailed
+from .forms import load_form, validate
+from .sandbox import make_script_engine
+from .users import check_password, hash_password
+from .workcal import due_from
+
+# SpiffWorkflow walks the task tree only to depth 1,000; past that a case would report itself
+# finished while a task is still ready. We refuse any step that takes a live task near that depth.
+MAX_TASK_DEPTH = 950
+START_GROUPS = {"front_desk", "admin"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    groups: frozenset = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.groups
+
+
+SYSTEM = Actor("system", frozenset({"system"}))
+
+
+class Services:
+    """Entry point for every front end; holds the session factory and an in-process spec cache."""
+
+    def __init__(self, session_factory, clock=utcnow):
+        self.sessions = session_factory
+        self.clock = clock
+        self._specs: dict[int, SpecBundle] = {}
+        self._forms: dict[str, dict] = {}
+
+    # ------------------------------------------------------------------ unit of work
+    @contextmanager
+    def uow(self):
+        """One transaction; rolled back on any error so nothing is half-saved."""
+        session: Session = self.sessions()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    # ------------------------------------------------------------------ users
+    def add_user(self, username: str, password: str, groups: list[str], display_name: str = "") -> None:
+        if not username or not password:
+            raise Invalid("username and password are required", {"username": "必填 (required)"})
+        with self.uow() as s:
+            if s.scalar(select(User.id).where(User.username == username)) is not None:
+                raise Conflict(f"user {username} already exists")
+            user = User(username=username, display_name=display_name or username, password_hash=hash_password(password))
+            s.add(user)
+            s.flush()
+            for g in groups:
+                if s.get(Group, g) is None:
+                    s.add(Group(name=g, title=g))
+                    s.flush()
+                s.add(Membership(user_id=user.id, group_name=g))
+
+    def actor(self, username: str) -> Actor:
+        with self.uow() as s:
+            return self._actor(s, username)
+
+    def _actor(self, s: Session, username: str) -> Actor:
+        user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        if user is None:
+            raise NotFound(f"no such user: {username}")
+        groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
+        return Actor(username, frozenset(groups))
+
+    def authenticate(self, username: str, password: str) -> Actor:
+        with self.uow() as s:
+            user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+            if user is None or not check_password(user.password_hash, password):
+                raise Unauthorized("wrong username or password")
+            return self._actor(s, username)
+
+    # ------------------------------------------------------------------ versions
+    def latest_version(self, s: Session, process_id: str) -> ProcessVersion:
+        version = s.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                           .order_by(ProcessVersion.id.desc()).limit(1))
+        if version is None:
+            raise NotFound(f"no deployed process '{process_id}'")
+        return version
+
+    def spec_bundle(self, s: Session, version: ProcessVersion) -> SpecBundle:
+        """Specs of a version, built once per process: versions are immutable."""
+        bundle = self._specs.get(version.id)
+        if bundle is None:
+            files = {name: s.get(Blob, h).content.encode("utf-8") for name, h in json.loads(version.files).items()
+                     if not name.endswith(".json")}
+            bundle = build_specs(files, version.process_id)
+            self._specs[version.id] = bundle
+        return bundle
+
+    def form_schema(self, s: Session, version: ProcessVersion, name: str | None) -> dict | None:
+        if not name:
+            return None
+        h = json.loads(version.files).get(f"{name}.json")
+        if h is None:
+            return None
+        schema = self._forms.get(h)
+        if schema is None:
+            schema = load_form(s.get(Blob, h).content, name)
+            self._forms[h] = schema
+        return schema
+
+    # ------------------------------------------------------------------ cases
+    def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
+                   channel: str = "window", title: str | None = None) -> dict:
+        """Start a case on the latest version of a process (the case stays on that version)."""
+        if not (actor.groups & START_GROUPS) and channel != "online":
+            raise Forbidden("only the front desk can accept applications at a window")
+        _check_applicant(applicant)
+        data = data or {}
+        with self.uow() as s:
+            version = self.latest_version(s, process_id)
+            meta = json.loads(version.meta or "{}")
+            validate(self.form_schema(s, version, meta.get("start_form")), data, meta.get("start_form") or "")
+            bundle = self.spec_bundle(s, version)
+            wf = bundle.new_workflow(make_script_engine())
+            wf.data.update({"applicant": applicant, "channel": channel})
+            start = wf.get_tasks(state=TaskState.READY)
+            for t in start:
+                t.data.update(data, applicant=applicant, channel=channel)
+            now = self.clock()
+            case = Case(version_id=version.id, process_id=process_id, title=title or version.name,
+                        applicant=json.dumps(applicant, ensure_ascii=False), channel=channel,
+                        created_by=actor.username, created_at=now, updated_at=now,
+                        visits=1 if channel == "window" else 0)
+            s.add(case)
+            s.flush()
+            case.number = f"OW{now.astimezone(timezone.utc):%Y%m%d}{case.id:06d}"
+            self._step(wf)
+            self._append(s, case, actor, "", "case_started", None, None,
+                         {"process_id": process_id, "version_id": version.id, "number": case.number,
+                          "applicant": applicant, "data": data, "channel": channel}, now)
+            self._save(s, case, wf, store.Snapshot(), now)
+            return self._case_view(s, case)
+
+    def claim(self, actor: Actor, task_id: str) -> dict:
+        with self.uow() as s:
+            item = self._item_for_update(s, task_id)
+            self._check_may_work(actor, item)
+            if item.assignee and item.assignee != actor.username:
+                raise Conflict(f"task already claimed by {item.assignee}")
+            if item.assignee == actor.username:
+                return _item_view(item)
+            case = self._lock_case(s, item.case_id)
+            item.assignee, item.status = actor.username, "claimed"
+            self._append(s, case, actor, item.group_name, "task_claimed", item.id, item.element_id, {}, self.clock())
+            return _item_view(item)
+
+    def complete(self, actor: Actor, task_id: str, data: dict | None) -> dict:
+        """Complete a ready user task with form data; step the workflow; save everything at once."""
+        data = {} if data is None else data
+        with self.uow() as s:
+            item = s.get(WorkItem, task_id)
+            if item is None:
+                if s.scalar(select(Event.id).where(Event.task_id == task_id).limit(1)) is not None:
+                    raise Conflict("task is no longer ready (already completed)")
+                raise NotFound(f"no such task: {task_id}")
+            case = self._lock_case(s, item.case_id)
+            item = s.get(WorkItem, task_id, populate_existing=True)
+            if item is None:
+                raise Conflict("task is no longer ready (completed by someone else)")
+            self._check_may_work(actor, item)
+            if item.assignee and item.assignee != actor.username:
+                raise Conflict(f"task is claimed by {item.assignee}")
+            version = s.get(ProcessVersion, case.version_id)
+            validate(self.form_schema(s, version, item.form), data, item.form or "")
+            wf, snap = self._load(s, case, version)
+            task = wf.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.READY:
+                raise Conflict("task is no longer ready")
+            task.data.update(data)
+            results = task.data.setdefault("results", {})
+            results.setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = dict(data)
+            now = self.clock()
+            self._append(s, case, actor, item.group_name, "task_completed", task_id, item.element_id,
+                         {"name": item.name, "process_id": item.process_id, "data": data}, now)
+            self._run(task, wf)
+            self._save(s, case, wf, snap, now)
+            return self._case_view(s, case)
+
+    def get_case(self, case_id: int) -> dict:
+        with self.uow() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"no such case: {case_id}")
+            return self._case_view(s, case)
+
+    def case_data(self, case_id: int) -> dict:
+        """The case's workflow data (for case pages and replay), loaded from the stored state."""
+        with self.uow() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"no such case: {case_id}")
+            wf, _ = self._load(s, case, s.get(ProcessVersion, case.version_id))
+            last = wf.last_task.data if wf.last_task is not None else {}
+            return dict(wf.data, **last)
+
+    def list_tasks(self, actor: Actor, limit: int = 500) -> list[dict]:
+        """Ready tasks the actor may work on: their groups' tasks, and tasks offered to them by name."""
+        with self.uow() as s:
+            q = select(WorkItem, Case).join(Case, Case.id == WorkItem.case_id).order_by(WorkItem.created_at).limit(limit)
+            rows = s.execute(q.where(
+                (WorkItem.group_name.in_(list(actor.groups))) | (WorkItem.candidate_users.contains(f",{actor.username},"))
+                | (WorkItem.assignee == actor.username))).all()
+            return [dict(_item_view(i), case_number=c.number, case_title=c.title,
+                         applicant=json.loads(c.applicant)) for i, c in rows]
+
+    def events(self, case_id: int) -> list[dict]:
+        with self.uow() as s:
+            if s.get(Case, case_id) is None:
+                raise NotFound(f"no such case: {case_id}")
+            rows = s.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
+            return [_event_view(e) for e in rows]
+
+    # ------------------------------------------------------------------ internals
+    def _lock_case(self, s: Session, case_id: int) -> Case:
+        """Serialise actions on one case: a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
+        case = s.scalar(select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True))
+        if case is None:
+            raise NotFound(f"no such case: {case_id}")
+        return case
+
+    def _item_for_update(self, s: Session, task_id: str) -> WorkItem:
+        item = s.scalar(select(WorkItem).where(WorkItem.id == task_id).with_for_update())
+        if item is None:
+            raise NotFound(f"no ready task {task_id}")
+        return item
+
+    def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
+        if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
+            return
+        raise Forbidden(f"task '{item.name}' belongs to group {item.group_name}, not yours")
+
+    def _load(self, s: Session, case: Case, version: ProcessVersion):
+        rows = s.execute(select(TaskRow.task_id, TaskRow.workflow, TaskRow.seq, TaskRow.body)
+                         .where(TaskRow.case_id == case.id)).all()
+        return store.restore(self.spec_bundle(s, version), case.state_head, [tuple(r) for r in rows],
+                             make_script_engine())
+
+    def _run(self, task, wf) -> None:
+        try:
+            task.run()
+            self._step(wf)
+        except OneWindowError:
+            raise
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+            raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
+                                 element=element) from None
+
+    def _step(self, wf) -> None:
+        try:
+            wf.do_engine_steps()
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+            raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
+                                 element=element) from None
+        _guard_depth(wf)
+
+    def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
+        delta = store.diff(wf, snap)
+        if delta.deletes:
+            s.execute(delete(TaskRow).where(TaskRow.case_id == case.id, TaskRow.task_id.in_(delta.deletes)))
+        new = [dict(case_id=case.id, task_id=t, workflow=k, seq=q, body=b) for t, k, q, b in delta.upserts if q >= 0]
+        changed = [dict(case_id=case.id, task_id=t, body=b) for t, k, q, b in delta.upserts if q < 0]
+        if new:
+            s.execute(insert(TaskRow), new)
+        if changed:
+            s.execute(update(TaskRow), changed)
+        case.state_head = delta.head
+        case.updated_at = now
+        case.revision += 1
+        if wf.is_completed() and case.status == "running":
+            case.status, case.closed_at = "completed", now
+            self._append(s, case, SYSTEM, "", "case_completed", None, None, {}, now)
+        self._index_tasks(s, case, wf, now)
+
+    def _index_tasks(self, s: Session, case: Case, wf, now: datetime) -> None:
+        """Bring the open-task index of this case in line with the workflow's ready user tasks."""
+        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        existing = set(s.scalars(select(WorkItem.id).where(WorkItem.case_id == case.id)).all())
+        gone = existing - set(ready)
+        if gone:
+            s.execute(delete(WorkItem).where(WorkItem.id.in_(gone)))
+        for tid in ready.keys() - existing:
+            t = ready[tid]
+            meta = task_meta(t.task_spec)
+            s.add(WorkItem(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
+                           name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
+                           group_name=(meta.groups or [""])[0],
+                           candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
+                           created_at=now, due_at=due_from(meta.due, now)))
+        s.execute(delete(Timer).where(Timer.case_id == case.id))
+        for ev in wf.waiting_events():
+            if ev.event_type == "TimerEventDefinition" and ev.value:
+                try:
+                    due = datetime.fromisoformat(ev.value)
+                except (TypeError, ValueError):
+                    continue
+                s.add(Timer(case_id=case.id, task_id=str(ev.name), due_at=due))
+
+    def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
+                payload: dict, at: datetime) -> None:
+        text = canonical_payload(payload)
+        seq = case.event_count + 1
+        h = event_hash(case.chain_head, case.id, seq, at, type_, actor.username, group, task_id, element_id, text)
+        s.add(Event(case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group,
+                    task_id=task_id, element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
+        case.event_count, case.chain_head = seq, h
+
+    def _case_view(self, s: Session, case: Case) -> dict:
+        items = s.scalars(select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.created_at)).all()
+        return {
+            "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
+            "version_id": case.version_id, "status": case.status, "channel": case.channel,
+            "applicant": json.loads(case.applicant), "visits": case.visits,
+            "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
+            "tasks": [_item_view(i) for i in items],
+        }
+
+
+def _guard_depth(wf) -> None:
+    for t in wf.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        if t.depth >= MAX_TASK_DEPTH:
+            raise WorkflowFailed(
+                f"case has grown past {MAX_TASK_DEPTH} steps deep at {t.task_spec.bpmn_id}; the engine cannot "
+                "walk it safely, so the step was refused (redesign the loop or split the case)",
+                element=t.task_spec.bpmn_id)
+    # A task deeper than the library's walk would be invisible to the line above: look in the maps too.
+    if wf.is_completed():
+        for w in [wf, *wf.subprocesses.values()]:
+            for t in w.tasks.values():
+                if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+                    raise WorkflowFailed("case reports itself finished while a task is still open "
+                                         f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
+
+
+def _check_applicant(applicant) -> None:
+    if not isinstance(applicant, dict):
+        raise Invalid("applicant must be an object", {"applicant": "必须是对象 (must be an object)"})
+    fields = {}
+    if not str(applicant.get("name") or "").strip():
+        fields["applicant.name"] = "必填 (required)"
+    if applicant.get("type", "person") not in ("person", "company"):
+        fields["applicant.type"] = "应为 person 或 company (must be person or company)"
+    if fields:
+        raise Invalid("applicant is incomplete", fields)
+
+
+def _item_view(i: WorkItem) -> dict:
+    return {"id": i.id, "case_id": i.case_id, "name": i.name, "element_id": i.element_id, "process_id": i.process_id,
+            "group": i.group_name, "assignee": i.assignee, "status": i.status, "form": i.form,
+            "created_at": i.created_at.isoformat() if i.created_at else None,
+            "due": i.due_at.isoformat() if i.due_at else None}
+
+
+def _event_view(e: Event) -> dict:
+    return {"seq": e.seq, "at": e.at.isoformat(), "type": e.type, "actor": e.actor, "group": e.group_name,
+            "task_id": e.task_id, "element_id": e.element_id, "payload": json.loads(e.payload),
+            "prev_hash": e.prev_hash, "hash": e.hash}

@@ -1,0 +1,111 @@
+"""Fixtures: a fresh database per test on SQLite (default) or PostgreSQL (ONEWINDOW_TEST_BACKEND=postgres)."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from engine.catalogue import check
+from engine.db import Base, make_engine, make_session_factory
+from engine.deploy import deploy
+from engine.services import Services
+
+PG_ADMIN = os.environ.get("ONEWINDOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKEND = os.environ.get("ONEWINDOW_TEST_BACKEND", "sqlite")
+
+
+def pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, connect_timeout=2):
+            return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    name = f"ow_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    result = check()
+    assert result.ok, "\n".join(map(str, result.problems))
+    return result
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A throw-away PostgreSQL database for this test run, migrated with Alembic."""
+    if not pg_reachable():
+        pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN}")
+    url = create_pg_database()
+    from engine.migrate import upgrade
+
+    upgrade(url)
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture
+def db_url(request, tmp_path):
+    if BACKEND == "postgres":
+        url = request.getfixturevalue("pg_url")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return url
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def services(db_url, catalogue) -> Services:
+    engine = make_engine(db_url)
+    sv = Services(make_session_factory(engine))
+    with sv.uow() as s:
+        deploy(s, catalogue)
+    for username, groups in [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]),
+                             ("tax1", ["tax"]), ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]),
+                             ("pickup1", ["pickup"]), ("admin", ["admin"]), ("nobody", ["visitors"])]:
+        sv.add_user(username, "pw", groups)
+    yield sv
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_services(pg_url, catalogue) -> Services:
+    """Services on PostgreSQL regardless of the backend of this run (for concurrency tests)."""
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    sv = Services(make_session_factory(engine))
+    with sv.uow() as s:
+        deploy(s, catalogue)
+    yield sv
+    engine.dispose()
+
+
+APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}

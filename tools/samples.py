@@ -1,0 +1,71 @@
+"""Regenerate the two sample processes of the engine-core issue (`python -m tools.samples`)."""
+from tools.bpmngen import Process
+
+DEPTS = [("market", "市场监管局"), ("tax", "税务局"), ("social", "人社局"), ("fund", "公积金中心"), ("police", "公安局")]
+
+
+def sample_matter() -> Process:
+    p = Process("sample_matter", "示例事项：食品经营许可", dialect="camunda")
+    p.lane("lane_front", "综合窗口"); p.lane("lane_dept", "市场监管局"); p.lane("lane_pickup", "出件窗口")
+    p.start("start", "提交申请", lane="lane_front")
+    p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front")
+    p.xor("gw_accepted", "是否受理", lane="lane_front")
+    p.user("dept_accept", "部门受理", group="market", form="review", due="P1D", lane="lane_dept")
+    p.user("dept_review", "审核", group="market", form="review", due="P3D", lane="lane_dept")
+    p.user("dept_decide", "决定", group="market", form="review", due="P1D", lane="lane_dept")
+    p.user("pickup", "出件", group="pickup", form="pickup", lane="lane_pickup")
+    p.end("end", "办结", lane="lane_pickup")
+    p.end("end_refused", "不予受理", col=3, row=1, lane="lane_front")
+    p.chain("start", "intake", "gw_accepted")
+    p.flow("gw_accepted", "dept_accept", cond="accepted == True", name="受理")
+    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理")
+    p.chain("dept_accept", "dept_review", "dept_decide", "pickup", "end")
+    return p
+
+
+def review(code: str, dept: str) -> Process:
+    p = Process(f"review_{code}", f"{dept}审核", dialect="spiff")
+    p.lane(f"lane_{code}", code)
+    p.start("start", "开始", lane=f"lane_{code}")
+    p.user("review", f"{dept}审查", form="review", due="P2D", lane=f"lane_{code}")
+    p.end("end", "完成", lane=f"lane_{code}")
+    p.chain("start", "review", "end")
+    return p
+
+
+def sample_bundle() -> Process:
+    p = Process("sample_bundle", "示例一件事：企业开办", dialect="camunda")
+    p.lane("lane_front", "综合窗口"); p.lane("lane_back", "后台审批"); p.lane("lane_pickup", "出件窗口")
+    p.start("start", "提交申请", lane="lane_front")
+    p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front")
+    p.xor("gw_accepted", "是否受理", lane="lane_front")
+    p.par("split", "并联审批", lane="lane_back")
+    col = p.col
+    for i, (code, dept) in enumerate(DEPTS):
+        p.call(f"call_{code}", dept, f"review_{code}", col=col, row=i - 2 if False else 0, lane="lane_back")
+        p.nodes[-1]["row"] = 0
+        p.nodes[-1]["col"] = col
+        p.nodes[-1]["row"] = i - 0  # stacked vertically inside the back-office lane
+    for n in p.nodes:
+        if n["id"].startswith("call_"):
+            n["row"] = (DEPTS.index(next(d for d in DEPTS if n["id"] == f"call_{d[0]}")) - 2) * 0.35
+    p.col = col + 1
+    p.par("join", "汇合", lane="lane_back")
+    p.user("pickup", "统一出件", group="pickup", form="pickup", lane="lane_pickup")
+    p.end("end", "办结", lane="lane_pickup")
+    p.end("end_refused", "不予受理", col=3, row=0.6, lane="lane_front")
+    p.chain("start", "intake", "gw_accepted")
+    p.flow("gw_accepted", "split", cond="accepted == True", name="受理")
+    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理")
+    for code, _ in DEPTS:
+        p.flow("split", f"call_{code}")
+        p.flow(f"call_{code}", "join")
+    p.chain("join", "pickup", "end")
+    return p
+
+
+if __name__ == "__main__":
+    sample_matter().write("processes/sample_matter.bpmn")
+    sample_bundle().write("processes/sample_bundle.bpmn")
+    for code, dept in DEPTS:
+        review(code, dept).write(f"processes/review_{code}.bpmn")
