@@ -203,7 +203,7 @@ class Services:
             results.setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = dict(data)
             now = self.clock()
             self._append(s, case, actor, item.group_name, "task_completed", task_id, item.element_id,
-                         {"name": item.name, "process_id": item.process_id, "data": data}, now)
+                         {"name": item.name, "process_id": item.process_id, "path": task_path(task), "data": data}, now)
             self._run(task, wf)
             self._save(s, case, wf, snap, now)
             return self._case_view(s, case)
@@ -363,6 +363,19 @@ def _guard_depth(wf) -> None:
                 if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
                     raise WorkflowFailed("case reports itself finished while a task is still open "
                                          f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
+
+
+def task_path(task) -> list[str]:
+    """Where a task sits, free of random ids: the bpmn ids of the call activities above it, then its own
+    (with the multi-instance index where there is one), so a replay can find the same task again."""
+    path = []
+    while task is not None:
+        ident = task.task_spec.bpmn_id or task.task_spec.name
+        idx = task.internal_data.get("item_index") if hasattr(task, "internal_data") else None
+        path.append(f"{ident}#{idx}" if idx is not None else ident)
+        wf = task.workflow
+        task = wf.top_workflow.get_task_from_id(wf.parent_task_id) if wf is not wf.top_workflow else None
+    return list(reversed(path))
 
 
 def _check_applicant(applicant) -> None:
