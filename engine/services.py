@@ -24,6 +24,7 @@ from .db import Blob, Case, Event, Group, Membership, ProcessVersion, TaskRow, T
 from .errors import Conflict, Forbidden, Invalid, NotFound, OneWindowError, Unauthorized, WorkflowFailed
 from .forms import load_form, validate
 from .sandbox import make_script_engine
+from .timers import pending_timers
 from .users import check_password, hash_password
 from .workcal import due_from
 
@@ -144,10 +145,7 @@ class Services:
             validate(self.form_schema(s, version, meta.get("start_form")), data, meta.get("start_form") or "")
             bundle = self.spec_bundle(s, version)
             wf = bundle.new_workflow(make_script_engine())
-            wf.data.update({"applicant": applicant, "channel": channel})
-            start = wf.get_tasks(state=TaskState.READY)
-            for t in start:
-                t.data.update(data, applicant=applicant, channel=channel)
+            seed_start(wf, applicant, data, channel)
             now = self.clock()
             case = Case(version_id=version.id, process_id=process_id, title=title or version.name,
                         applicant=json.dumps(applicant, ensure_ascii=False), channel=channel,
@@ -198,9 +196,7 @@ class Services:
             task = wf.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise Conflict("task is no longer ready")
-            task.data.update(data)
-            results = task.data.setdefault("results", {})
-            results.setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = dict(data)
+            apply_form(task, data)
             now = self.clock()
             self._append(s, case, actor, item.group_name, "task_completed", task_id, item.element_id,
                          {"name": item.name, "process_id": item.process_id, "path": task_path(task), "data": data}, now)
@@ -321,13 +317,8 @@ class Services:
                            candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                            created_at=now, due_at=due_from(meta.due, now)))
         s.execute(delete(Timer).where(Timer.case_id == case.id))
-        for ev in wf.waiting_events():
-            if ev.event_type == "TimerEventDefinition" and ev.value:
-                try:
-                    due = datetime.fromisoformat(ev.value)
-                except (TypeError, ValueError):
-                    continue
-                s.add(Timer(case_id=case.id, task_id=str(ev.name), due_at=due))
+        for task_id, due in pending_timers(wf):
+            s.add(Timer(case_id=case.id, task_id=task_id, due_at=due))
 
     def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
                 payload: dict, at: datetime) -> None:
@@ -363,6 +354,20 @@ def _guard_depth(wf) -> None:
                 if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
                     raise WorkflowFailed("case reports itself finished while a task is still open "
                                          f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
+
+
+def seed_start(wf, applicant: dict, data: dict, channel: str) -> None:
+    """Put the application on a new workflow (shared with engine.replay, which must do exactly the same)."""
+    wf.data.update({"applicant": applicant, "channel": channel})
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update(data, applicant=applicant, channel=channel)
+
+
+def apply_form(task, data: dict) -> None:
+    """Put submitted form data on a ready task, also under results[process][element] (shared with replay)."""
+    task.data.update(data)
+    results = task.data.setdefault("results", {})
+    results.setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = dict(data)
 
 
 def task_path(task) -> list[str]:

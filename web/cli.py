@@ -115,6 +115,16 @@ def seed_cmd(demo):
     click.echo(f"demo users created: {', '.join(created) or 'none (already there)'}; password: {DEMO_PASSWORD}")
 
 
+@cli.command("worker")
+@click.option("--interval", default=5.0, type=float, help="seconds between polls")
+@click.option("--once", is_flag=True, help="fire what is due now and exit")
+def worker_cmd(interval, once):
+    """Fire due timers; run one or more next to the web nodes (they share the database)."""
+    from engine.timers import run_worker
+
+    run_worker(_services(), interval=interval, once=once, log=click.echo)
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)

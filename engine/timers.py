@@ -1,0 +1,86 @@
+"""Timers: index the pending timer events of each case and fire the due ones from a worker.
+
+SpiffWorkflow's clock is `datetime.now(timezone.utc)` inside the library and time only advances on
+`refresh_timers()` + `do_engine_steps()`; so the platform keeps its own index of due times (the
+`timers` table, rewritten at every save) and a worker steps only the cases that are due.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from .db import Case, ProcessVersion, Timer
+
+
+def pending_timers(wf) -> list[tuple[str, datetime]]:
+    """(task id, due time) of every waiting timer, in the top workflow and its subprocesses."""
+    out = []
+    for w in [wf, *wf.subprocesses.values()]:
+        for task in w.tasks.values():
+            ev = getattr(task.task_spec, "event_definition", None)
+            if task.state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
+                continue
+            due = _due(task._get_internal_data("event_value"))
+            if due is not None:
+                out.append((str(task.id), due))
+    return out
+
+
+def _due(value) -> datetime | None:
+    try:
+        if isinstance(value, dict):
+            value = value.get("next")
+        if not value:
+            return None
+        due = datetime.fromisoformat(str(value))
+        return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:
+    """Step every case with a due timer, each in its own transaction; return how many fired."""
+    now = now or datetime.now(timezone.utc)
+    with services.uow() as s:
+        case_ids = sorted(set(s.scalars(select(Timer.case_id).where(Timer.due_at <= now).limit(limit)).all()))
+    fired = 0
+    for case_id in case_ids:
+        with services.uow() as s:
+            case = services._lock_case(s, case_id)
+            due = s.scalars(select(Timer).where(Timer.case_id == case_id, Timer.due_at <= now)).all()
+            if not due:
+                continue  # another worker got there first
+            version = s.get(ProcessVersion, case.version_id)
+            wf, snap = services._load(s, case, version)
+            wf.refresh_timers()
+            services._step(wf)
+            stamp = services.clock()
+            for t in due:
+                task = next((x for w in [wf, *wf.subprocesses.values()] for x in w.tasks.values()
+                             if str(x.id) == t.task_id), None)
+                services._append(s, case, _system(), "", "timer_fired", t.task_id,
+                                 task.task_spec.bpmn_id if task else None, {"due": t.due_at.isoformat()}, stamp)
+            services._save(s, case, wf, snap, stamp)
+            fired += len(due)
+    return fired
+
+
+def _system():
+    from .services import SYSTEM
+
+    return SYSTEM
+
+
+def run_worker(services, interval: float = 5.0, once: bool = False, log=print) -> None:
+    """The `onewindow worker` loop: fire due timers; several workers may run against one database."""
+    while True:
+        n = fire_due(services)
+        if n:
+            log(f"fired {n} timer(s)")
+        if once:
+            return
+        time.sleep(interval)
