@@ -9,6 +9,7 @@ so the rest of the platform sees one shape whatever tool drew the file.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -28,25 +29,32 @@ NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 # workflow creation later ("No output task connected"), so we refuse them up front.
 RESERVED_IDS = {"Start", "End", "Root"}
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False)
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def parse_xml(data: bytes, file: str) -> etree._ElementTree:
     """Parse untrusted XML: no entities, no network, no DOCTYPE at all."""
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        raise BpmnProblem(file, _line_of(data, b"<!"), None, "DOCTYPE/ENTITY declarations are not allowed")
+    upper = data.upper()
+    for needle in (b"<!DOCTYPE", b"<!ENTITY"):
+        if needle in upper:
+            raise BpmnProblem(file, _line_of(upper, needle), None, "DOCTYPE/ENTITY declarations are not allowed")
     try:
         tree = etree.ElementTree(etree.fromstring(data, _PARSER))
     except etree.XMLSyntaxError as exc:
-        raise BpmnProblem(file, exc.lineno, None, f"not well-formed XML: {exc.msg}") from None
-    if tree.docinfo.doctype:
-        raise BpmnProblem(file, 1, None, "DOCTYPE declarations are not allowed")
+        raise BpmnProblem(file, exc.lineno or 1, None, one_line(f"not well-formed XML: {exc.msg}")) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # e.g. UTF-16 input the byte scan missed
+        raise BpmnProblem(file, 1, None, "DOCTYPE/ENTITY declarations are not allowed")
     return tree
 
 
 def _line_of(data: bytes, needle: bytes) -> int:
-    pos = data.upper().find(needle)
+    pos = data.find(needle)
     return data.count(b"\n", 0, max(pos, 0)) + 1
+
+
+def one_line(text: str) -> str:
+    """Collapse all whitespace (newlines included) so a message fits on one output line."""
+    return " ".join(str(text).split())
 
 
 def id_lines(tree) -> dict[str, int]:
@@ -54,25 +62,56 @@ def id_lines(tree) -> dict[str, int]:
     return {el.get("id"): el.sourceline for el in tree.iter() if isinstance(el.tag, str) and el.get("id")}
 
 
+def _printable(element_id: str | None) -> bool:
+    return bool(element_id) and not any(c.isspace() for c in element_id)
+
+
+class Locator:
+    """Turns an element (or an id, or a message) of one parsed file into a located BpmnProblem."""
+
+    def __init__(self, tree, file: str):
+        self.root, self.file = tree.getroot(), file
+        self.by_id: dict[str, object] = {}
+        self.by_line: dict[int, object] = {}
+        for el in tree.iter():
+            if isinstance(el.tag, str):
+                self.by_line.setdefault(el.sourceline, el)
+                if el.get("id"):
+                    self.by_id.setdefault(el.get("id"), el)
+
+    def problem(self, el, message: str, severity: str = "error", line: int | None = None) -> BpmnProblem:
+        """Report at `el`'s nearest element with a printable id (itself or an ancestor), else the root."""
+        el = self.root if el is None else el
+        while el is not None and not _printable(el.get("id") if isinstance(el.tag, str) else None):
+            el = el.getparent()
+        element_id = el.get("id") if el is not None else None
+        line = line or (el if el is not None else self.root).sourceline or 1
+        return BpmnProblem(self.file, line, element_id, one_line(message), severity)
+
+    def mentioned(self, message: str):
+        """The element a library message names by id (or, failing that, by name), if any."""
+        words = set(re.findall(r"[\w.:-]+", message))
+        for element_id, el in self.by_id.items():
+            if element_id in words:
+                return el
+        named = [el for el in self.root.iter() if isinstance(el.tag, str) and len(el.get("name") or "") > 1]
+        return next((el for el in named if el.get("name") in message), None)
+
+
 _VALIDATOR: BpmnValidator | None = None
 
 
-def xsd_errors(tree, file: str) -> list[BpmnProblem]:
-    """Check the file against the BPMN 2.0 XSD shipped with SpiffWorkflow."""
+def xsd_errors(tree, file: str, limit: int = 5) -> list[BpmnProblem]:
+    """Check the file against the BPMN 2.0 XSD shipped with SpiffWorkflow (at most `limit` problems)."""
     global _VALIDATOR
     if _VALIDATOR is None:
         _VALIDATOR = BpmnValidator()
     schema = _VALIDATOR.validator
     if schema.validate(tree):
         return []
-    lines_to_ids = {}
-    for el in tree.iter():
-        if isinstance(el.tag, str) and el.get("id"):
-            lines_to_ids.setdefault(el.sourceline, el.get("id"))
-    out = []
-    for err in list(schema.error_log)[:5]:
-        out.append(BpmnProblem(file, err.line, lines_to_ids.get(err.line), f"BPMN schema: {err.message}"))
-    return out
+    where = Locator(tree, file)
+    return [where.problem(where.by_line.get(err.line), f"BPMN schema: {err.message}", line=err.line)
+            for err in list(schema.error_log)[:limit]]
 
 
 @dataclass
@@ -132,8 +171,8 @@ class OneWindowParser(SpiffBpmnParser):
             node = nodes.get(getattr(ts, "bpmn_id", None))
             if node is None:
                 continue
-            meta = read_task_meta(node, ts.lane, ts.extensions or {})
-            ts.extensions = dict(ts.extensions or {})
+            meta = read_task_meta(node, getattr(ts, "lane", None), getattr(ts, "extensions", None) or {})
+            ts.extensions = dict(getattr(ts, "extensions", None) or {})
             ts.extensions["ow"] = meta.__dict__
 
     def get_spec(self, process_id, required=True):
@@ -179,14 +218,19 @@ def build_specs(files: dict[str, bytes], process_id: str) -> SpecBundle:
     return SpecBundle(process_id, spec, subs)
 
 
-def problem_from_exception(exc: Exception, file: str, lines: dict[str, int]) -> BpmnProblem:
-    """Locate a library exception by the element id it names (its own line number is always empty)."""
-    element = getattr(exc, "id", None) or getattr(exc, "bpmn_id", None)
+def problem_from_exception(exc: Exception, where: Locator, fallback=None) -> BpmnProblem:
+    """Locate a library exception by the element id it names (its own line number is always empty).
+
+    Falls back to an element the message mentions, then to `fallback` (the process), then the root.
+    """
+    element_id = getattr(exc, "id", None) or getattr(exc, "bpmn_id", None)
     task_spec = getattr(exc, "task_spec", None)
-    if not element and task_spec is not None:
-        element = getattr(task_spec, "bpmn_id", None)
-    file = getattr(exc, "file_name", None) or file
-    msg = str(getattr(exc, "error", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not element_id and task_spec is not None:
+        element_id = getattr(task_spec, "bpmn_id", None)
+    msg = one_line(getattr(exc, "error", None) or exc) or type(exc).__name__
     if isinstance(exc, ValidationException):
-        msg = msg.split(". Source Details")[0]
-    return BpmnProblem(os.path.basename(file) if file else file, lines.get(element), element, msg)
+        msg = msg.split(". Source Details")[0].strip()
+    el = where.by_id.get(element_id) if element_id else None
+    if el is None:
+        el = where.mentioned(msg)
+    return where.problem(el if el is not None else fallback, msg or type(exc).__name__)

@@ -15,9 +15,10 @@ from pathlib import Path
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
-from .bpmn import NS, RESERVED_IDS, OneWindowParser, id_lines, parse_xml, problem_from_exception, task_meta, xsd_errors
+from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
+                   read_task_meta, task_meta, xsd_errors)
 from .errors import BpmnProblem
-from .forms import load_form
+from .forms import FormError, load_form
 from .sandbox import check_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ _SOURCES = [
     (".//bpmn:timeCycle", "expression"),
     (".//bpmn:loopCardinality", "expression"),
     (".//bpmn:completionCondition", "expression"),
+    (".//bpmn:loopCondition", "expression"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "expression"),
     (".//bpmn:messagePath", "expression"),
     (".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "expression"),
     (".//spiffworkflow:preScript", "script"),
@@ -70,39 +73,59 @@ class CheckResult:
         return not self.problems
 
 
-def _enclosing_id(el) -> str | None:
-    while el is not None:
-        if el.get("id"):
-            return el.get("id")
-        el = el.getparent()
-    return None
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".xml")
 
 
-def _static_problems(tree, name: str) -> list[BpmnProblem]:
+@dataclass
+class _Run:
+    """One check: the result being filled and the resolved paths whose problems are reported."""
+
+    result: CheckResult
+    reported: set[Path]
+
+    def wants(self, path: Path) -> bool:
+        return path.resolve() in self.reported
+
+    def report(self, path: Path, problem: BpmnProblem) -> None:
+        """Record a problem of a reported file, as one line under the path the user gave."""
+        if not self.wants(path):
+            return
+        problem.file, problem.message = str(path), one_line(problem.message)
+        problem.line = problem.line or 1
+        (self.result.warnings if problem.severity == "warning" else self.result.problems).append(problem)
+
+
+def _static_problems(tree, where: Locator) -> list[BpmnProblem]:
     """Reserved ids and sandbox refusals, found before the library sees the file."""
-    out = []
-    for el in tree.iter():
-        if isinstance(el.tag, str) and el.get("id") in RESERVED_IDS:
-            out.append(BpmnProblem(name, el.sourceline, el.get("id"), "this id is reserved by the engine; rename the element"))
+    out = [where.problem(el, "this id is reserved by the engine; rename the element")
+           for el in tree.iter() if isinstance(el.tag, str) and el.get("id") in RESERVED_IDS]
     for xpath, kind in _SOURCES:
-        for el in tree.getroot().iterfind(xpath, NS) if not xpath.startswith(".//spiff") else tree.getroot().xpath(xpath, namespaces=NS):
+        for el in tree.getroot().iterfind(xpath, NS):
             text = (el.text or "").strip()
-            if not text:
-                continue
-            refusal = check_source(text, kind)
+            refusal = check_source(text, kind) if text else None
             if refusal:
-                out.append(BpmnProblem(name, el.sourceline, _enclosing_id(el), refusal))
+                out.append(where.problem(el, refusal))
+    return out + _dangling_flows(tree, where)
+
+
+def _dangling_flows(tree, where: Locator) -> list[BpmnProblem]:
+    """Sequence flows whose source or target names no element (the library reports them misleadingly)."""
+    out = []
+    for flow in tree.getroot().iterfind(".//bpmn:sequenceFlow", NS):
+        for attr in ("sourceRef", "targetRef"):
+            ref = flow.get(attr)
+            if ref and ref not in where.by_id:
+                out.append(where.problem(flow, f"sequence flow {attr} '{ref}' names no element in this file"))
     return out
 
 
 def _process_info(parser: OneWindowParser, pid: str, spec, subs: dict, file: str) -> ProcessInfo:
+    """What deploy needs to know about one process: calls, decisions and forms (its embedded subprocesses' too)."""
     info = ProcessInfo(pid, spec.description or pid, file)
-    node = parser.get_process_parser(pid).node
-    start = node.find("bpmn:startEvent", NS)
+    start = parser.get_process_parser(pid).node.find("bpmn:startEvent", NS)
     if start is not None:
-        from .bpmn import CAMUNDA_NS, read_task_meta
         info.start_form = read_task_meta(start, None, {}).form
-    for ts in spec.task_specs.values():
+    for ts in _own_task_specs(spec, subs, file):
         if isinstance(ts, SubWorkflowTask):
             info.calls.add(ts.spec)
         meta = task_meta(ts)
@@ -116,149 +139,198 @@ def _process_info(parser: OneWindowParser, pid: str, spec, subs: dict, file: str
     return info
 
 
-def _check_forms(form_paths: list[Path], result: CheckResult) -> None:
-    for path in form_paths:
-        data = path.read_bytes()
-        name = path.name[: -len(".json")] if path.name.endswith(".json") else path.stem
+def _own_task_specs(spec, subs: dict, file: str):
+    """Task specs of the process and of the subprocesses defined in the same file (embedded ones)."""
+    yield from spec.task_specs.values()
+    for sub in subs.values():
+        if sub is not None and getattr(sub, "file", None) == file:
+            yield from sub.task_specs.values()
+
+
+def _form_name(path: Path) -> str:
+    return path.name[: -len(".json")] if path.name.endswith(".json") else path.stem
+
+
+def _check_forms(paths: list[Path], run: _Run) -> None:
+    """Load every form (later paths override earlier ones of the same name); report the broken ones."""
+    for path in paths:
+        name = _form_name(path)
+        element = name if name and not any(c.isspace() for c in name) else None
         try:
+            data = path.read_bytes()
             load_form(data.decode("utf-8"), name)
-        except (ValueError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            result.problems.append(BpmnProblem(str(path), line or 1, name, str(exc)))
-            continue
-        result.forms[name] = data
+        except OSError as exc:
+            run.report(path, BpmnProblem(str(path), 1, element, f"cannot read: {exc.strerror}"))
+        except UnicodeDecodeError:
+            run.report(path, BpmnProblem(str(path), 1, element, f"form {name}: not UTF-8 text"))
+        except FormError as exc:
+            run.report(path, BpmnProblem(str(path), exc.line, element, str(exc)))
+        else:
+            run.result.forms[name] = data
+
+
+def _unique(paths) -> list[Path]:
+    """Paths in order, each file once."""
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        seen.setdefault(p.resolve(), p)
+    return list(seen.values())
 
 
 def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None) -> CheckResult:
-    """Check the catalogue (or just `paths`, resolving calls and forms against the catalogue)."""
+    """Check the catalogue, or just `paths` (resolving calls and forms against the catalogue).
+
+    Only the checked files' problems are reported. Given files take precedence over catalogue
+    files defining the same process ids or form names.
+    """
     processes_dir = Path(processes_dir or PROCESSES_DIR)
     forms_dir = Path(forms_dir or FORMS_DIR)
-    result = CheckResult()
-    catalogue = sorted(p for p in processes_dir.glob("*") if p.suffix in (".bpmn", ".dmn")) if processes_dir.exists() else []
-    form_files = sorted(forms_dir.glob("*.json")) if forms_dir.exists() else []
-    targets = [Path(p) for p in paths] if paths else catalogue
-    reported = {str(p.resolve()) for p in targets}
-    _check_forms([p for p in form_files if not paths or str(p.resolve()) in reported or True], result)
-    if paths:  # forms given explicitly are checked as targets too
-        extra_forms = [p for p in targets if p.suffix == ".json" and p.resolve().parent != forms_dir.resolve()]
-        _check_forms(extra_forms, result)
-    models = {p.resolve(): p for p in catalogue}
+    catalogue = sorted(p for p in processes_dir.glob("*") if p.suffix in MODEL_SUFFIXES[:2])
+    form_files = sorted(forms_dir.glob("*.json"))
+    targets = _unique(Path(p) for p in paths) if paths else catalogue + form_files
+    run = _Run(CheckResult(), {p.resolve() for p in targets})
     for p in targets:
-        if p.suffix in (".bpmn", ".dmn", ".xml"):
-            models.setdefault(p.resolve(), p)
-    result.problems = [pr for pr in result.problems if not paths or str(Path(pr.file).resolve()) in reported or pr.file in map(str, targets)]
-    _check_models(list(models.values()), reported, result)
-    result.checked_files = len(targets)
-    return result
+        if p.suffix not in MODEL_SUFFIXES + (".json",):
+            run.report(p, BpmnProblem(str(p), 1, None, "not a BPMN (.bpmn/.xml), DMN (.dmn) or form (.json) file"))
+    _check_forms(_unique(form_files + [p for p in targets if p.suffix == ".json"]), run)
+    _check_models(_unique([p for p in targets if p.suffix in MODEL_SUFFIXES] + catalogue), run)
+    run.result.checked_files = len(targets)
+    return run.result
 
 
-def _report(result: CheckResult, reported: set[str], path: Path, problem: BpmnProblem) -> None:
-    if str(path.resolve()) in reported:
-        problem.file = str(path)
-        (result.warnings if problem.severity == "warning" else result.problems).append(problem)
+def _read_model(path: Path, run: _Run):
+    """Read and safely parse one model file; report why not and return None when it cannot be."""
+    try:
+        data = path.read_bytes()
+        return data, parse_xml(data, str(path))
+    except BpmnProblem as exc:
+        run.report(path, exc)
+    except OSError as exc:
+        run.report(path, BpmnProblem(str(path), 1, None, f"cannot read: {exc.strerror}"))
+    return None
 
 
-def _check_models(paths: list[Path], reported: set[str], result: CheckResult) -> None:
+def _add_dmn(parser, path: Path, data: bytes, tree, where: Locator, run: _Run) -> None:
+    try:
+        parser.add_dmn_xml(tree.getroot(), filename=path.name)
+    except Exception as exc:  # noqa: BLE001 - any library error becomes a located problem
+        run.report(path, problem_from_exception(exc, where))
+        return
+    for dec in tree.getroot().iter("{*}decision"):
+        run.result.decision_files[dec.get("id")] = path.name
+    run.result.files[path.name] = data
+
+
+def _shadowed(parser, tree) -> bool:
+    """True when a process of this (catalogue) file is already defined by a checked file."""
+    return any(p.get("id") in parser.process_parsers for p in tree.getroot().iterfind("bpmn:process", NS))
+
+
+def _check_models(paths: list[Path], run: _Run) -> None:
     parser = OneWindowParser()
-    trees, lines = {}, {}
+    loaded = []
     for path in paths:
-        try:
-            data = path.read_bytes()
-            tree = parse_xml(data, str(path))
-        except BpmnProblem as exc:
-            _report(result, reported, path, exc)
+        read = _read_model(path, run)
+        if read is None:
             continue
-        except OSError as exc:
-            _report(result, reported, path, BpmnProblem(str(path), None, None, f"cannot read: {exc.strerror}"))
-            continue
-        lines[path] = id_lines(tree)
+        data, tree = read
+        where = Locator(tree, str(path))
         if path.suffix == ".dmn":
-            try:
-                parser.add_dmn_xml(tree.getroot(), filename=path.name)
-            except Exception as exc:  # noqa: BLE001 - any library error becomes a located problem
-                _report(result, reported, path, problem_from_exception(exc, str(path), lines[path]))
-                continue
-            for dec in tree.getroot().iter("{*}decision"):
-                result.decision_files[dec.get("id")] = path.name
-            result.files[path.name] = data
+            _add_dmn(parser, path, data, tree, where, run)
             continue
-        errors = xsd_errors(tree, str(path)) + _static_problems(tree, str(path))
+        if not run.wants(path) and _shadowed(parser, tree):
+            continue
+        errors = xsd_errors(tree, str(path)) + _static_problems(tree, where)
+        for e in errors:
+            run.report(path, e)
         if errors:
-            for e in errors:
-                _report(result, reported, path, e)
             continue
         try:
             parser.add_bpmn_xml(tree, filename=path.name)
         except Exception as exc:  # noqa: BLE001
-            _report(result, reported, path, problem_from_exception(exc, str(path), lines[path]))
+            run.report(path, problem_from_exception(exc, where))
             continue
-        trees[path] = (tree, data)
-    for path, (tree, data) in trees.items():
-        _check_processes(parser, path, tree, data, lines[path], reported, result)
-
-
-def _check_processes(parser, path, tree, data, lines, reported, result) -> None:
-    processes = tree.getroot().findall("bpmn:process", NS)
-    executable = [p for p in processes if (p.get("isExecutable") or "").lower() == "true"]
-    if processes and not executable:
-        for p in processes:
-            _report(result, reported, path, BpmnProblem(str(path), p.sourceline, p.get("id"),
-                                                        "process is not executable (set isExecutable=\"true\")"))
-        return
-    if not processes:
-        _report(result, reported, path, BpmnProblem(str(path), tree.getroot().sourceline, tree.getroot().get("id"),
-                                                    "the file holds no process"))
-        return
-    ok = True
-    for proc in executable:
-        pid = proc.get("id")
-        try:
-            spec = parser.get_spec(pid)
-            subs = parser.get_subprocess_specs(pid)
-            missing = [name for name, s in subs.items() if s is None]
-            if missing:
-                raise _Located(pid, f"called process not found: {', '.join(missing)}")
-            for s in subs.values():
-                parser.annotate(s)
-            BpmnWorkflow(spec, subs)  # catches ids that clash with internal specs, missing connections
-        except _Located as exc:
-            _report(result, reported, path, BpmnProblem(str(path), lines.get(exc.element), exc.element, exc.message))
-            ok = False
-            continue
-        except Exception as exc:  # noqa: BLE001
-            _report(result, reported, path, problem_from_exception(exc, str(path), lines))
-            ok = False
-            continue
-        info = _process_info(parser, pid, spec, subs, path.name)
-        ok &= _check_tasks(spec, path, lines, reported, result, info)
-        result.processes[pid] = info
-    if ok:
-        result.files[path.name] = data
+        loaded.append((path, tree, data, where))
+    for path, tree, data, where in loaded:
+        _check_processes(parser, path, tree, data, where, run)
 
 
 class _Located(Exception):
-    def __init__(self, element, message):
+    def __init__(self, elements: list, message: str):
         super().__init__(message)
-        self.element, self.message = element, message
+        self.elements, self.message = elements, message
 
 
-def _check_tasks(spec, path, lines, reported, result, info) -> bool:
-    from SpiffWorkflow.bpmn.specs.defaults import UserTask as _DefaultUser  # noqa: F401
+def _build(parser, proc):
+    """Spec and subprocess specs of one process; a workflow is created once to catch what only shows then."""
+    pid = proc.get("id")
+    for call in proc.iterfind(".//bpmn:callActivity", NS):
+        if call.get("calledElement") not in parser.process_parsers:
+            raise _Located([call], f"called process not found: {call.get('calledElement')}")
+    spec = parser.get_spec(pid)
+    subs = parser.get_subprocess_specs(pid)
+    missing = sorted(name for name, s in subs.items() if s is None)
+    if missing:
+        raise _Located([proc], f"called process not found: {', '.join(missing)}")
+    for s in subs.values():
+        if not getattr(s, "_ow_annotated", False):
+            parser.annotate(s)
+            s._ow_annotated = True
+    BpmnWorkflow(spec, subs)  # catches ids that clash with internal specs, missing connections
+    return spec, subs
+
+
+def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run: _Run) -> None:
+    processes = tree.getroot().findall("bpmn:process", NS)
+    executable = [p for p in processes if (p.get("isExecutable") or "").lower() == "true"]
+    if not processes:
+        run.report(path, where.problem(None, "the file holds no process"))
+        return
+    if not executable:
+        for p in processes:
+            run.report(path, where.problem(p, "process is not executable (set isExecutable=\"true\")"))
+        return
     ok = True
-    for ts in spec.task_specs.values():
+    for proc in executable:
+        try:
+            spec, subs = _build(parser, proc)
+        except _Located as exc:
+            for el in exc.elements:
+                run.report(path, where.problem(el, exc.message))
+            ok = False
+            continue
+        except Exception as exc:  # noqa: BLE001
+            run.report(path, problem_from_exception(exc, where, fallback=proc))
+            ok = False
+            continue
+        info = _process_info(parser, proc.get("id"), spec, subs, path.name)
+        ok &= _check_tasks(spec, subs, path, where, run, info)
+        run.result.processes[info.process_id] = info
+    if ok:
+        run.result.files[path.name] = data
+
+
+def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: ProcessInfo) -> bool:
+    """Forms the user tasks (and the start event) name must exist; tasks without a group are a warning."""
+    ok = True
+    for ts in _own_task_specs(spec, subs, path.name):
         if not getattr(ts, "manual", False):
             continue
-        meta = task_meta(ts)
-        bpmn_id = getattr(ts, "bpmn_id", None)
-        if meta.form and meta.form not in result.forms:
-            _report(result, reported, path, BpmnProblem(str(path), lines.get(bpmn_id), bpmn_id,
-                                                        f"form '{meta.form}' not found in forms/"))
+        meta, el = task_meta(ts), where.by_id.get(getattr(ts, "bpmn_id", None))
+        if meta.form and meta.form not in run.result.forms:
+            run.report(path, where.problem(el, f"form '{meta.form}' not found in forms/"))
             ok = False
         if not meta.groups and not meta.users:
-            _report(result, reported, path, BpmnProblem(str(path), lines.get(bpmn_id), bpmn_id,
-                                                        "user task has no candidate group and no lane", "warning"))
-    if info.start_form and info.start_form not in result.forms:
-        _report(result, reported, path, BpmnProblem(str(path), None, info.process_id,
-                                                    f"start form '{info.start_form}' not found in forms/"))
+            run.report(path, where.problem(el, "user task has no candidate group and no lane", "warning"))
+    if info.start_form and info.start_form not in run.result.forms:
+        start = _start_element(where, info.process_id)
+        run.report(path, where.problem(start, f"start form '{info.start_form}' not found in forms/"))
         ok = False
     return ok
+
+
+def _start_element(where: Locator, pid: str):
+    """The start event of process `pid` (or the process element itself)."""
+    proc = where.by_id.get(pid)
+    start = proc.find("bpmn:startEvent", NS) if proc is not None else None
+    return start if start is not None else proc

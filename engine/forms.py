@@ -1,26 +1,57 @@
 """Form definitions (JSON Schema) and validation of submitted data, field by field."""
 from __future__ import annotations
 
+import copy
 import json
+from functools import lru_cache
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import best_match
 
 from .errors import Invalid
 
 
-def load_form(text: str, name: str) -> dict:
-    """Parse and check a form schema; raise ValueError with a readable message when it is broken."""
+class FormError(ValueError):
+    """A broken form file; `line` is where in the file the problem is (1 when unknown)."""
+
+    def __init__(self, message: str, line: int = 1):
+        super().__init__(message)
+        self.line = line
+
+
+def _line_of_path(text: str, path) -> int:
+    """Approximate line of a JSON path in the file: find each key in turn after the previous one."""
+    pos = 0
+    for key in path:
+        if isinstance(key, str):
+            found = text.find(f'"{key}"', pos)
+            pos = found if found >= 0 else pos
+    return text.count("\n", 0, pos) + 1
+
+
+# One validator of the metaschema, reused: `check_schema` builds a new one (and resolves its $refs) every call.
+_META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+def load_form(text: str | bytes, name: str) -> dict:
+    """Parse and check a form schema; raise FormError (a ValueError) with a readable message when it is broken."""
+    return copy.deepcopy(_load_form(text, name))
+
+
+@lru_cache(maxsize=512)
+def _load_form(text: str | bytes, name: str) -> dict:
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"form {name}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        raise FormError(f"form {name}: not valid JSON at line {exc.lineno}: {exc.msg}", exc.lineno) from None
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        raise ValueError(f"form {name}: the top level must be a JSON Schema with \"type\": \"object\"")
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise ValueError(f"form {name}: invalid JSON Schema: {exc.message}") from None
+        raise FormError(f"form {name}: the top level must be a JSON Schema with \"type\": \"object\"")
+    exc = best_match(_META.iter_errors(schema))
+    if exc is not None:
+        where = ".".join(str(p) for p in exc.path) or "(top level)"
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        raise FormError(f"form {name}: invalid JSON Schema at {where}: {exc.message}",
+                        _line_of_path(text, exc.path))
     return schema
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as _dt
 from functools import lru_cache
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins, limited_builtins
+from RestrictedPython import (RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec,
+                              limited_builtins, safe_builtins)
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -38,10 +41,33 @@ def _inplace(op: str, left, right):
     return ops[op](left, right)
 
 
+# Modules the C code of allowed objects imports on its own (datetime.strftime imports `time`,
+# datetime.strptime imports `_strptime`). Sandboxed source cannot import: see _NoImports.
+_IMPLICIT_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _implicit_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+    """`__import__` for the library's implicit imports only; anything else is refused."""
+    if level == 0 and name in _IMPLICIT_IMPORTS:
+        return __import__(name, globals, locals, fromlist, level)
+    raise ExpressionRefused(f"import of {name!r} is not allowed in the sandbox")
+
+
+class _NoImports(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus: no import statements at all (refused at compile time)."""
+
+    def visit_Import(self, node):
+        self.error(node, "import statements are not allowed")
+        return node
+
+    visit_ImportFrom = visit_Import
+
+
 def _globals() -> dict:
     builtins = dict(safe_builtins)
     builtins.update(limited_builtins)
     builtins.update(_EXTRA_BUILTINS)
+    builtins["__import__"] = _implicit_import
     return {
         "__builtins__": builtins,
         "_getattr_": safer_getattr,
@@ -59,12 +85,14 @@ def _globals() -> dict:
 
 _BASE_GLOBALS = _globals()
 _GUARD_NAMES = set(_BASE_GLOBALS)
+# Re-applied after task data is merged in, so data keys can never replace a guard or the builtins.
+_GUARDS = {k: v for k, v in _BASE_GLOBALS.items() if k.startswith("_")}
 
 
 @lru_cache(maxsize=4096)
 def compile_expression(source: str):
     """Compile an expression in the sandbox, or raise ExpressionRefused saying why."""
-    result = compile_restricted_eval(source.strip(), "<expression>")
+    result = compile_restricted_eval(source.strip(), "<expression>", policy=_NoImports)
     if result.errors or result.code is None:
         raise ExpressionRefused(f"expression refused by the sandbox: {'; '.join(result.errors)}")
     return result.code
@@ -73,7 +101,7 @@ def compile_expression(source: str):
 @lru_cache(maxsize=1024)
 def compile_script(source: str):
     """Compile a script in the sandbox, or raise ExpressionRefused saying why."""
-    result = compile_restricted_exec(source, "<script>")
+    result = compile_restricted_exec(source, "<script>", policy=_NoImports)
     if result.errors or result.code is None:
         raise ExpressionRefused(f"script refused by the sandbox: {'; '.join(result.errors)}")
     return result.code
@@ -91,6 +119,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(context)
+        scope.update(_GUARDS)
         return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
 
     def execute(self, script, context, external_context=None):
@@ -100,6 +129,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(external_context or {})
         injected = set(scope)
         scope.update(context)
+        scope.update(_GUARDS)
         exec(code, scope)  # noqa: S102 - code object produced by RestrictedPython
         # Only plain data goes back into task data: no guards, helpers or functions.
         for key in list(context):
@@ -115,9 +145,23 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         raise ExpressionRefused("service tasks are not supported")
 
 
+class SandboxScriptEngine(PythonScriptEngine):
+    """PythonScriptEngine whose expression errors say why (the library's message keeps only the expression)."""
+
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except SpiffWorkflowException as exc:
+            exc.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised with its reason in the message
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}': {type(exc).__name__}: {exc}",
+                                        task=task, exception=exc) from exc
+
+
 def make_script_engine(functions: dict | None = None) -> PythonScriptEngine:
     """The script engine every workflow of ours runs with."""
-    return PythonScriptEngine(environment=SandboxEnvironment(functions))
+    return SandboxScriptEngine(environment=SandboxEnvironment(functions))
 
 
 def check_source(source: str, kind: str = "expression") -> str | None:
