@@ -1,6 +1,7 @@
 """Wiring: build the database engine and the service layer from the environment, and seed demo data."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -39,8 +40,9 @@ def deploy_catalogue(services: Services, paths: list[str] | None = None):
     result = check(paths)
     if not result.ok:
         raise Invalid("the catalogue has errors", {str(p): p.message for p in result.problems})
+    only = {os.path.basename(p) for p in paths if not p.endswith(".json")} if paths else None
     with services.uow() as s:
-        return deploy(s, result)
+        return deploy(s, result, only_files=only or None)
 
 
 def seed_demo(services: Services) -> list[str]:

@@ -44,13 +44,18 @@ def plan(result: CheckResult) -> dict[str, dict]:
     return out
 
 
-def deploy(session, result: CheckResult) -> list[tuple[str, int, bool]]:
-    """Register new versions; return (process id, version id, newly created) for each process."""
+def deploy(session, result: CheckResult, only_files: set[str] | None = None) -> list[tuple[str, int, bool]]:
+    """Register new versions; return (process id, version id, newly created) for each process.
+
+    With `only_files` (file names), only the processes defined in those files are deployed; the
+    processes they call are pinned by content either way."""
     if not result.ok:
         raise Invalid("the catalogue has errors; run `onewindow check`",
                       {str(p.element or p.file): str(p) for p in result.problems[:50]})
     out = []
     for pid, entry in sorted(plan(result).items()):
+        if only_files is not None and entry["info"].file not in only_files:
+            continue
         existing = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == pid,
                                                                ProcessVersion.content_hash == entry["hash"]))
         if existing is not None:

@@ -123,7 +123,7 @@ def test_case_stays_on_its_version_after_a_new_deploy(services, tmp_path, catalo
     front = services.actor("front")
     old_case = services.start_case(front, "sample_matter", APPLICANT, {})
     # A designer renames the intake task and deploys: a new version; the old case keeps the old diagram.
-    for src in PROCESSES_DIR.glob("*.bpmn"):
+    for src in [*PROCESSES_DIR.glob("*.bpmn"), *PROCESSES_DIR.glob("*.dmn")]:
         text = src.read_text(encoding="utf-8")
         if src.name == "sample_matter.bpmn":
             text = text.replace('name="综合受理"', 'name="综合受理（新版）"')
@@ -158,3 +158,16 @@ def test_events_form_an_unbroken_hash_chain(services):
         prev = e["hash"]
     assert len({e["hash"] for e in events}) == len(events)
     assert event_hash is not None
+
+
+def test_deploying_named_files_deploys_only_their_processes(db_url, tmp_path):
+    from engine.bootstrap import deploy_catalogue
+    from engine.catalogue import PROCESSES_DIR
+    from engine.db import make_engine, make_session_factory
+    from engine.services import Services
+
+    sv = Services(make_session_factory(make_engine(db_url)))
+    rows = deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])
+    assert [(pid, new) for pid, _, new in rows] == [("sample_matter", True)]
+    assert [(pid, new) for pid, _, new in deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])] == [
+        ("sample_matter", False)]
