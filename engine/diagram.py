@@ -194,12 +194,14 @@ def _name(sem, index) -> str:
     return sem.get("name") or ""
 
 
-def _label_box(di, kind: str, box: Box, name: str) -> Box | None:
-    """Where an outside label goes: BPMNLabel bounds, else below the shape."""
+def _label_box(di, kind: str, box: Box | None, name: str) -> Box | None:
+    """Outside label area: BPMNLabel bounds (widened, exporters size them for
+    their own narrower font), else below the shape."""
     given = _box(di.find("{*}BPMNLabel/{*}Bounds"))
     if given and given[2] > 0:
-        return given
-    if name and kind in EXTERNAL_LABEL:
+        wide = max(given[2] + 10, 90.0)
+        return (given[0] + (given[2] - wide) / 2, given[1], wide, given[3])
+    if name and box and kind in EXTERNAL_LABEL:
         return (box[0] + box[2] / 2 - 50, box[1] + box[3] + 4, 100.0, 30.0)
     return None
 
@@ -213,7 +215,7 @@ def _expanded(di, box: Box) -> bool:
 # ---------------------------------------------------------------- SVG helpers
 
 def _wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
+    return ch >= "\u1100" and unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 def _width(text: str, fs: float) -> float:
@@ -269,8 +271,8 @@ def _sub(parent, tag: str, text: str | None = None, **attrs):
     el = etree.SubElement(parent, f"{{{SVG_NS}}}{tag}")
     for key, value in attrs.items():
         if value is not None:
-            el.set("class" if key == "cls" else key.replace("_", "-"),
-                   _INVALID_XML.sub("", _fmt(value)))
+            value = _INVALID_XML.sub("", value) if isinstance(value, str) else _fmt(value)
+            el.set("class" if key == "cls" else key.replace("_", "-"), value)
     if text:
         el.text = _INVALID_XML.sub("", text)
     return el
@@ -329,7 +331,7 @@ class _Renderer:
         """Containers first, then flows, then nodes so arrows stay visible."""
         boxes = [b for di, sem, kind, box in shapes
                  for b in (box, _label_box(di, kind, box, _name(sem, self.index))) if b]
-        boxes += [_box(di.find("{*}BPMNLabel/{*}Bounds")) for di, *_ in edges]
+        boxes += [_label_box(di, kind, None, "") for di, _sem, kind, _pts in edges]
         xs = [v for b in boxes if b for v in (b[0], b[0] + b[2])]
         ys = [v for b in boxes if b for v in (b[1], b[1] + b[3])]
         xs += [p[0] for *_, pts in edges for p in pts]
@@ -367,8 +369,7 @@ class _Renderer:
         draw(g, di, sem, kind, box, name)
         label = _label_box(di, kind, box, name) if kind in EXTERNAL_LABEL else None
         if label and name:
-            _text_block(g, name, (label[0] - 5, label[1], label[2] + 10, label[3]), 11,
-                        valign="top", max_lines=6)
+            _text_block(g, name, label, 11, valign="top", max_lines=6)
 
     def _taken(self, sem, eid) -> bool:
         """A flow was taken if its source completed and its target was reached."""
@@ -393,10 +394,9 @@ class _Renderer:
             end = "url(#bpmn-arrow-line)"
         _sub(g, "polyline", cls="edge", marker_start=start, marker_end=end,
              points=" ".join(_d("{},{}", x, y) for x, y in pts))
-        label = _box(di.find("{*}BPMNLabel/{*}Bounds"))
-        if name and label and label[2] > 0:
-            _text_block(g, name, (label[0] - 5, label[1], label[2] + 10, label[3]), 11,
-                        valign="top", max_lines=6)
+        label = _label_box(di, kind, None, name)
+        if name and label:
+            _text_block(g, name, label, 11, valign="top", max_lines=6)
         elif name:  # no label bounds: centre on the middle segment
             (ax, ay), (bx, by) = pts[(len(pts) - 1) // 2: (len(pts) - 1) // 2 + 2]
             _text_block(g, name, ((ax + bx) / 2 - 50, (ay + by) / 2 - 24, 100.0, 20.0), 11,
