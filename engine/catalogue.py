@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
                    read_task_meta, task_meta, xsd_errors)
 from .errors import BpmnProblem
+from .guide import check_guide
 from .forms import FormError, load_form
 from .sandbox import check_source
 
@@ -305,6 +306,9 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
             continue
         info = _process_info(parser, proc.get("id"), spec, subs, path.name)
         ok &= _check_tasks(spec, subs, path, where, run, info)
+        for problem in check_guide(proc, str(path), {k: el.sourceline for k, el in where.by_id.items()}):
+            run.report(path, problem)
+            ok &= problem.severity == "warning"
         run.result.processes[info.process_id] = info
     if ok:
         run.result.files[path.name] = data

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .catalogue import CheckResult, sha256
 from .db import Blob, ProcessVersion
 from .errors import Invalid
+from .guide import guide_from_bpmn
 
 
 def _closure(result: CheckResult, pid: str) -> set[str]:
@@ -69,7 +70,8 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None) -> 
                 session.flush()
             pinned[name] = h
         info = entry["info"]
-        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": "bundle" if info.calls else "matter"}
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": "bundle" if info.calls else "matter",
+                "guide": guide_from_bpmn(result.files[info.file], pid)}
         version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],
                                  files=json.dumps(pinned, sort_keys=True), meta=json.dumps(meta, ensure_ascii=False))
         session.add(version)

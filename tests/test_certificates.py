@@ -1,0 +1,69 @@
+"""E-certificates: issued on approval, sealed with Ed25519, verifiable offline, revocable."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.certificates import Certificate, Certificates, public_pem, verify_document
+from engine.errors import Conflict, NotFound
+from tests.test_rules import COMPANY, FIELDS, actor, hall  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def issued(hall):  # noqa: F811
+    seal = {k: FIELDS[k] for k in ("company_name", "address", "contact_name", "contact_phone")}
+    case = hall.on_spot(actor(hall, "front"), "m_seal", COMPANY, seal, provided=["licence", "id_card"])
+    return hall, case["certificates"][0]
+
+
+def test_issued_certificate_content(issued):
+    hall, cert = issued
+    c = cert["content"]
+    assert c["holder"] == {"key": COMPANY["credit_code"], "name": COMPANY["name"]} and c["matter"] == "seal"
+    assert c["number"] == cert["number"] and c["issued"] and c["name"] == "印章备案回执"
+    assert len(cert["verify_code"]) == 12
+    assert any(e["type"] == "certificate_issued" for e in hall.sv.events(cert["case_id"]))
+
+
+def test_anyone_with_the_public_key_verifies_offline(issued):
+    hall, cert = issued
+    doc = {"content": cert["content"], "signature": cert["signature"]}
+    assert verify_document(doc, hall.certs.public_key_pem)
+    forged = json.loads(json.dumps(doc))
+    forged["content"]["holder"]["name"] = "别人公司"
+    assert not verify_document(forged, hall.certs.public_key_pem)
+    assert not verify_document(doc, public_pem(Ed25519PrivateKey.generate()))
+
+
+def test_verify_by_number_or_code_and_detect_tampering_in_storage(issued):
+    hall, cert = issued
+    assert hall.certs.verify(cert["number"])["valid"] and hall.certs.verify(cert["verify_code"])["valid"]
+    with hall.sv.uow() as s:
+        row = s.query(Certificate).filter_by(number=cert["number"]).one()
+        row.content = row.content.replace(COMPANY["name"], "篡改公司")
+    result = hall.certs.verify(cert["number"])
+    assert not result["valid"] and not result["sealed"] and "篡改" in result["reason"]
+    with pytest.raises(NotFound):
+        hall.certs.verify("NOPE")
+
+
+def test_revoke(issued):
+    hall, cert = issued
+    hall.certs.revoke(actor(hall, "admin"), cert["number"], "企业申请注销")
+    result = hall.certs.verify(cert["number"])
+    assert not result["valid"] and result["sealed"] and result["reason"] == "证照已注销"
+    with pytest.raises(Conflict):
+        hall.certs.revoke(actor(hall, "admin"), cert["number"], "again")
+    assert any(e["type"] == "certificate_revoked" for e in hall.sv.events(cert["case_id"]))
+    # a revoked certificate no longer stands in for a material
+    prep = hall.prepare("m_tax_invoice", COMPANY)
+    assert {m["id"]: m["status"] for m in prep["materials"]}["licence"] == "needed"
+
+
+def test_seal_key_persists(tmp_path):
+    from engine.certificates import load_seal_key
+    k1 = load_seal_key(tmp_path / "k.pem")
+    k2 = load_seal_key(tmp_path / "k.pem")
+    assert public_pem(k1) == public_pem(k2)

@@ -1,0 +1,595 @@
+"""Regenerate the county service-hall catalogue (`python -m tools.catalogue`).
+
+Why a generator: ~25 matters and 7 bundles share one shape (intake → review → 容缺 gate → pickup), one set of
+window forms, and bundle intake forms that are COMPOSED from the members' forms (shared fields asked once).
+Writing them by hand would drift; this script keeps ids, guides, forms and diagram layout consistent.
+
+Files written: processes/rv_<m>.bpmn (a department's review of matter m, called by matters and bundles),
+processes/m_<m>.bpmn (the matter applied for alone), processes/b_<bundle>.bpmn, processes/*_dispatch.bpmn
+(route one applicant-chosen item to its review), processes/unemp_rules.dmn, forms/f_<m>.json (member forms),
+forms/b_<bundle>.json (composed), and the window forms.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from tools.bpmngen import Process
+
+ROOT = Path(__file__).resolve().parent.parent
+PROC, FORMS = ROOT / "processes", ROOT / "forms"
+
+DEPTS = {"market": "市场监管局", "tax": "税务局", "police": "公安局", "social": "人社局", "medins": "医保局",
+         "fund": "公积金中心", "health": "卫健委", "estate": "不动产登记中心", "housing": "住建局", "dev": "发改局",
+         "urban": "城管局", "water": "自来水公司", "power": "供电公司", "gas": "燃气公司"}
+
+# Shared fields: one definition, so a composed bundle form asks each of them once.
+SHARED = {
+    "company_name": {"type": "string", "title": "企业（主体）名称", "minLength": 1, "maxLength": 200},
+    "address": {"type": "string", "title": "住所（经营场所）", "minLength": 1, "maxLength": 300},
+    "contact_name": {"type": "string", "title": "联系人", "minLength": 1, "maxLength": 50},
+    "contact_phone": {"type": "string", "title": "联系电话", "pattern": "^[0-9-]{7,20}$"},
+    "id_number": {"type": "string", "title": "身份证号码", "pattern": "^[0-9]{17}[0-9Xx]$"},
+    "property_address": {"type": "string", "title": "房屋坐落", "minLength": 1, "maxLength": 300},
+    "project_code": {"type": "string", "title": "项目代码", "minLength": 1, "maxLength": 40},
+    "project_name": {"type": "string", "title": "项目名称", "minLength": 1, "maxLength": 200},
+    "baby_name": {"type": "string", "title": "新生儿姓名", "minLength": 1, "maxLength": 50},
+}
+# Set by the window (engine.matters), never typed by the applicant.
+SYSTEM = {
+    "materials": {"type": "object", "title": "材料情况", "x-system": True,
+                  "additionalProperties": {"enum": ["provided", "deferred", "commitment", "shared"]}},
+    "owed": {"type": "array", "title": "容缺待补材料", "x-system": True, "items": {"type": "string"}},
+    "commitment": {"type": "boolean", "title": "告知承诺", "x-system": True},
+}
+COMPANY = ["company_name", "address", "contact_name", "contact_phone"]
+
+
+def mat(mid, name, required=True, deferrable=False, commitment=False, substitutes=()):
+    return {"id": mid, "name": name, "required": required, "deferrable": deferrable,
+            "commitment_allowed": commitment, "substitutes": list(substitutes)}
+
+
+ID_CARD = mat("id_card", "申请人身份证明", substitutes=["record:population"])
+LICENCE = mat("licence", "营业执照", substitutes=["cert:business_licence"])
+LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", deferrable=True, substitutes=["case:lease"])
+
+
+def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, materials, handling="承诺件",
+           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None):
+    guide = {"code": code, "name": name, "type": mtype, "department": DEPTS[group], "group": group,
+             "legal_basis": basis, "handling": handling, "statutory_days": statutory, "promised_days": promised,
+             "fees": list(fees), "visits": 0 if online == "全程网办" else 1, "online": online, "scope": scope,
+             "materials": materials}
+    if cert:
+        guide["certificate"] = {"type": cert[0], "name": cert[1], "valid_years": cert[2]}
+    return {"id": mid, "group": group, "fields": fields, "extra": extra or {}, "guide": guide}
+
+
+MATTERS = [
+    matter("company_reg", "企业设立登记", "market", "000-XK-0101", "行政许可", ["《市场主体登记管理条例》第三条"], 3, 1,
+           COMPANY + ["id_number"], [ID_CARD, mat("articles", "公司章程"), LEASE],
+           online="全程网办", cert=("business_licence", "营业执照", None),
+           extra={"registered_capital": {"type": "number", "title": "注册资本（万元）", "minimum": 0}}),
+    matter("seal", "公章刻制备案", "police", "000-QT-0201", "公共服务", ["《印铸刻字业暂行管理规则》"], 1, 0,
+           COMPANY, [LICENCE, ID_CARD], handling="即办件", cert=("seal_filing", "印章备案回执", None)),
+    matter("tax_invoice", "新办纳税人发票申领", "tax", "000-QT-0301", "公共服务", ["《中华人民共和国发票管理办法》第十五条"], 5, 1,
+           COMPANY, [LICENCE, mat("tax_ukey", "税控设备领用确认书", required=False)], online="全程网办",
+           cert=("invoice_approval", "发票票种核定通知", None)),
+    matter("social_reg", "单位社会保险登记", "social", "000-QR-0401", "行政确认", ["《中华人民共和国社会保险法》第五十七条"], 15, 1,
+           COMPANY, [LICENCE], online="全程网办", cert=("social_reg", "社会保险登记证明", None)),
+    matter("fund_reg", "单位住房公积金缴存登记", "fund", "000-QR-0501", "行政确认", ["《住房公积金管理条例》第十四条"], 5, 1,
+           COMPANY, [LICENCE], online="全程网办", cert=("fund_reg", "公积金缴存登记证明", None)),
+    matter("food_permit", "食品经营许可", "market", "000-XK-0102", "行政许可", ["《中华人民共和国食品安全法》第三十五条"], 20, 5,
+           COMPANY, [LICENCE, LEASE, mat("layout", "经营场所平面布局图", commitment=True),
+                     mat("safety_rules", "食品安全管理制度", commitment=True)],
+           cert=("food_permit", "食品经营许可证", 5),
+           extra={"food_categories": {"type": "array", "title": "经营项目", "minItems": 1,
+                                      "items": {"enum": ["热食类", "冷食类", "生食类", "糕点类", "自制饮品"]}}}),
+    matter("hygiene_permit", "公共场所卫生许可", "health", "000-XK-0701", "行政许可", ["《公共场所卫生管理条例》第八条"], 20, 5,
+           COMPANY, [LICENCE, mat("hygiene_staff", "从业人员健康合格证明", deferrable=True),
+                     mat("hygiene_rules", "卫生管理制度", commitment=True)],
+           cert=("hygiene_permit", "公共场所卫生许可证", 4)),
+    matter("signboard", "户外招牌设置审批", "urban", "000-XK-1101", "行政许可", ["《城市市容和环境卫生管理条例》第十一条"], 20, 3,
+           COMPANY, [LICENCE, mat("sign_design", "招牌设计效果图")], cert=("signboard", "户外招牌设置许可", 3),
+           extra={"sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 50}}),
+    matter("contract_filing", "存量房买卖合同网签备案", "housing", "000-QT-0901", "公共服务", ["《城市房地产管理法》第四十五条"], 5, 1,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("sale_contract", "存量房买卖合同"),
+                                                                mat("deed", "不动产权证书", substitutes=["cert:estate_title"])],
+           cert=("contract_filing", "合同备案证明", None)),
+    matter("deed_tax", "存量房交易税费申报", "tax", "000-QT-0302", "公共服务", ["《中华人民共和国契税法》第九条"], 5, 1,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("sale_contract", "存量房买卖合同")],
+           cert=("tax_receipt", "完税证明", None),
+           extra={"price": {"type": "number", "title": "成交价（万元）", "minimum": 0}}),
+    matter("estate_transfer", "不动产转移登记", "estate", "000-QR-0801", "行政确认", ["《不动产登记暂行条例》第二十条"], 30, 3,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("deed", "不动产权证书", substitutes=["cert:estate_title"]),
+                                                                mat("tax_paid", "完税证明", substitutes=["cert:tax_receipt"])],
+           cert=("estate_title", "不动产权证书", None)),
+    matter("water_transfer", "用水过户", "water", "000-GG-1201", "公共服务", ["《城市供水条例》"], 5, 1,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD], handling="承诺件", online="全程网办",
+           cert=("water_account", "用水户号变更确认", None)),
+    matter("power_transfer", "用电过户", "power", "000-GG-1301", "公共服务", ["《供电营业规则》第二十九条"], 5, 1,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
+           cert=("power_account", "用电户名变更确认", None)),
+    matter("gas_transfer", "用气过户", "gas", "000-GG-1401", "公共服务", ["《城镇燃气管理条例》"], 5, 1,
+           ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
+           cert=("gas_account", "用气户名变更确认", None)),
+    matter("project_filing", "企业投资项目备案", "dev", "000-QT-1001", "其他行政权力", ["《企业投资项目核准和备案管理条例》第十三条"], 3, 1,
+           COMPANY + ["project_code", "project_name"], [LICENCE, mat("project_info", "项目基本情况")], online="全程网办",
+           cert=("project_filing", "项目备案证明", None)),
+    matter("construction_permit", "建筑工程施工许可证核发", "housing", "000-XK-0902", "行政许可", ["《中华人民共和国建筑法》第八条"], 15, 3,
+           COMPANY + ["project_code", "project_name"], [LICENCE, mat("land_title", "用地批准手续", substitutes=["cert:estate_title"]),
+                                                      mat("drawings_review", "施工图审查合格书", deferrable=True),
+                                                      mat("funds_proof", "建设资金落实证明", commitment=True)],
+           cert=("construction_permit", "建筑工程施工许可证", None)),
+    matter("quality_safety", "工程质量安全监督登记", "housing", "000-QT-0903", "公共服务", ["《建设工程质量管理条例》第十三条"], 5, 1,
+           COMPANY + ["project_code", "project_name"], [LICENCE, mat("supervision_contract", "监理合同")],
+           cert=("quality_safety", "质量安全监督登记回执", None)),
+    matter("fire_design", "特殊建设工程消防设计审查", "housing", "000-XK-0904", "行政许可", ["《建设工程消防设计审查验收管理暂行规定》第十五条"], 15, 5,
+           COMPANY + ["project_code", "project_name"], [LICENCE, mat("fire_drawings", "消防设计文件")],
+           cert=("fire_design", "消防设计审查意见书", None)),
+    matter("birth_cert", "出生医学证明首次签发", "health", "000-QT-0702", "公共服务", ["《中华人民共和国母婴保健法》第二十三条"], 5, 1,
+           ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_record", "分娩记录", substitutes=["record:hospital"])],
+           cert=("birth_certificate", "出生医学证明", None)),
+    matter("hukou_birth", "出生登记（户口）", "police", "000-QR-0202", "行政确认", ["《中华人民共和国户口登记条例》第七条"], 5, 1,
+           ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_certificate", "出生医学证明", substitutes=["cert:birth_certificate"]),
+                                                         mat("hukou_book", "户口簿", substitutes=["record:population"])],
+           cert=("hukou", "户口登记", None)),
+    matter("medins_enrol", "城乡居民医保参保登记", "medins", "000-GG-0601", "公共服务", ["《中华人民共和国社会保险法》第二十五条"], 5, 1,
+           ["id_number", "baby_name", "contact_phone"], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"])],
+           online="全程网办", cert=("medins", "医保参保凭证", None)),
+    matter("social_card", "社会保障卡申领", "social", "000-GG-0402", "公共服务", ["《社会保障卡管理办法》"], 10, 3,
+           ["id_number", "baby_name", "contact_phone"], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"]),
+                                                         mat("photo", "证件照片", deferrable=True)],
+           online="全程网办", cert=("social_card", "社会保障卡", 10)),
+    matter("unemp_benefit", "失业保险金申领", "social", "000-GF-0403", "行政给付", ["《失业保险条例》第十四条"], 10, 0,
+           ["id_number", "contact_phone"], [ID_CARD, mat("separation", "解除劳动合同证明", substitutes=["record:employment"])],
+           handling="即办件", online="全程网办", scope="全省通办", cert=("unemp_benefit", "失业保险金核定通知", None),
+           extra={"insured_months": {"type": "integer", "title": "累计缴费月数", "minimum": 0},
+                  "leaving_reason": {"type": "string", "title": "离职原因",
+                                     "enum": ["dismissed", "contract_ended", "resigned", "other"],
+                                     "x-enum-labels": {"dismissed": "被辞退", "contract_ended": "合同期满",
+                                                       "resigned": "个人辞职", "other": "其他"}},
+                  "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
+    matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
+           ["id_number", "contact_phone"], [mat("old_id", "原居民身份证"), mat("photo", "证件照片", substitutes=["record:population"])],
+           scope="跨省通办", fees=[{"name": "证件工本费", "amount": 20, "basis": "发改价格〔2003〕2322号"}],
+           cert=("id_card_receipt", "居民身份证领取凭证", None)),
+    matter("water_connect", "用水报装", "water", "000-GG-1202", "公共服务", ["《城市供水条例》第二十三条"], 10, 3,
+           COMPANY, [LICENCE, mat("site_plan", "用水地点平面图")], cert=("water_connect", "用水报装确认", None)),
+]
+M = {m["id"]: m for m in MATTERS}
+PERMITS = ["food_permit", "hygiene_permit", "signboard"]           # 联审联批 post-licence permits to choose from
+BUILD_ITEMS = ["construction_permit", "quality_safety", "fire_design"]  # 施工许可 stage matters to choose from
+
+
+# ---------------------------------------------------------------- forms
+def member_form(m) -> dict:
+    props = {k: SHARED[k] for k in m["fields"]}
+    props.update(m["extra"])
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": m["guide"]["name"], "type": "object",
+            "properties": props, "required": [k for k in props if k not in ("tax_ukey",)],
+            "additionalProperties": False}
+
+
+def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, extra: dict | None = None,
+                 chosen: tuple[str, list[str]] | None = None) -> dict:
+    """ONE intake form for a bundle from its members' forms: a shared field is asked once (its definitions must
+    agree); every field records which members need it (`x-members`); system fields are added once. With
+    `chosen` = (list field, optional member ids), an optional member's own fields are required only when chosen."""
+    props: dict = {}
+    required: list[str] = []
+    optional = set(chosen[1]) if chosen else set()
+    conditional: dict[str, list[str]] = {}
+    for mid in member_ids:
+        form = json.loads((forms_dir / f"f_{mid}.json").read_text(encoding="utf-8"))
+        for key, schema in form["properties"].items():
+            if key in SYSTEM:
+                continue
+            plain = {k: v for k, v in schema.items() if k != "x-members"}
+            if key in props:
+                if {k: v for k, v in props[key].items() if k != "x-members"} != plain:
+                    raise ValueError(f"field {key} differs between members of {title}")
+                props[key]["x-members"].append(mid)
+            else:
+                props[key] = dict(plain, **{"x-members": [mid]})
+        target = conditional.setdefault(mid, []) if mid in optional else required
+        target += [k for k in form.get("required", []) if k not in target and k not in SYSTEM]
+    props.update(extra or {})
+    props.update(SYSTEM)
+    out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
+           "properties": props, "required": required + ["materials", "owed", "commitment"], "additionalProperties": False}
+    rules = [{"if": {"properties": {chosen[0]: {"contains": {"const": mid}}}, "required": [chosen[0]]},
+              "then": {"required": [k for k in keys if k not in required]}}
+             for mid, keys in conditional.items() if [k for k in keys if k not in required]]
+    if rules:
+        out["allOf"] = rules
+    return out
+
+
+WINDOW_FORMS = {
+    "window_intake": {
+        "title": "综合受理", "properties": {
+            "accepted": {"type": "boolean", "title": "予以受理"},
+            "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
+            "missing": {"type": "array", "title": "一次性告知：缺少的材料", "items": {"type": "string"}},
+            "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
+        "required": ["accepted"], "if": {"properties": {"accepted": {"const": False}}}, "then": {"required": ["reason"]}},
+    "dept_review": {
+        "title": "部门审查", "properties": {
+            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "correct"],
+                         "x-enum-labels": {"approve": "准予", "reject": "不予", "correct": "退回补正"}},
+            "opinion": {"type": "string", "title": "审查意见", "minLength": 1, "maxLength": 2000},
+            "corrections": {"type": "array", "title": "补正清单", "items": {"type": "string", "minLength": 1}}},
+        "required": ["decision", "opinion"],
+        "if": {"properties": {"decision": {"const": "correct"}}},
+        "then": {"required": ["corrections"], "properties": {"corrections": {"minItems": 1}}}},
+    "window_decide": {
+        "title": "即办决定", "properties": {
+            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject"],
+                         "x-enum-labels": {"approve": "准予", "reject": "不予"}},
+            "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
+        "required": ["decision", "opinion"]},
+    "supplement": {
+        "title": "补齐/补正材料", "properties": {
+            "supplied": {"type": "array", "title": "已补交材料", "items": {"type": "string"}},
+            "remark": {"type": "string", "title": "说明", "maxLength": 1000}},
+        "required": ["supplied"]},
+    "post_check": {
+        "title": "事后核查", "properties": {
+            "result": {"type": "string", "title": "核查结果", "enum": ["ok", "violation"],
+                       "x-enum-labels": {"ok": "承诺属实", "violation": "承诺不实"}},
+            "remark": {"type": "string", "title": "核查意见", "maxLength": 2000}},
+        "required": ["result"]},
+    "joint_inspection": {
+        "title": "联合踏勘", "properties": {
+            "passed": {"type": "boolean", "title": "现场符合要求"},
+            "findings": {"type": "string", "title": "踏勘意见", "minLength": 1, "maxLength": 2000}},
+        "required": ["passed", "findings"]},
+}
+
+
+def write_form(name: str, form: dict) -> None:
+    form = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", **form}
+    form.setdefault("additionalProperties", False)
+    (FORMS / f"{name}.json").write_text(json.dumps(form, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- processes
+class Proc(Process):
+    """bpmngen.Process plus a start-event form (the one intake form of a matter or bundle)."""
+
+    def start(self, nid="start", name="提交申请", form=None, **kw):
+        return self._add("startEvent", nid, name, form=form, **kw)
+
+    def _node_xml(self, n) -> str:
+        out = super()._node_xml(n)
+        if n["kind"] == "startEvent" and n.get("form"):
+            out = out.replace(f'name={quoteattr(n["name"])}', f'name={quoteattr(n["name"])} camunda:formKey="{n["form"]}"', 1)
+        if n["kind"] == "businessRuleTask":  # the parser reads SpiffArena's calledDecisionId, not camunda:decisionRef
+            out = out.replace(f' camunda:decisionRef="{n["decision"]}">',
+                              f'><bpmn:extensionElements><spiffworkflow:calledDecisionId xmlns:spiffworkflow='
+                              f'"http://spiffworkflow.org/bpmn/schema/1.0/core">{n["decision"]}'
+                              '</spiffworkflow:calledDecisionId></bpmn:extensionElements>', 1)
+        return out
+
+
+def approved(mid: str) -> str:
+    return f"results.get('rv_{mid}', {{}}).get('review', {{}}).get('decision') == 'approve'"
+
+
+def review_process(m) -> Proc:
+    """A department's review; it may return the case ONCE for 补正 (the second time the gateway goes on)."""
+    g, mid = m["guide"], m["id"]
+    p = Proc(f"rv_{mid}", f"{g['department']}审查：{g['name']}", guide={"kind": "internal", "member_of": f"m_{mid}"})
+    p.start("start", "开始")
+    p.user("review", f"{g['department']}审查", group=m["group"], form="dept_review", due=f"P{max(g['promised_days'], 1)}D")
+    p.xor("gw_correct", "退回补正？", default="Flow_gw_correct_end")
+    p.end("end", "审查完成")
+    p.user("correction", "补正材料", group="front_desk", form="supplement", col=2, row=1)
+    p.chain("start", "review", "gw_correct")
+    p.flow("gw_correct", "correction", name="补正",
+           cond=f"decision == 'correct' and 'correction' not in results.get('rv_{mid}', {{}})")
+    p.flow("gw_correct", "end", fid="Flow_gw_correct_end")
+    p.flow("correction", "review")
+    return p
+
+
+def intake_head(p: Proc, form: str) -> None:
+    p.start("start", "提交申请", form=form)
+    p.user("intake", "综合受理", group="front_desk", form="window_intake")
+    p.xor("gw_accepted", "是否受理")
+    p.end("end_refused", "不予受理", col=3, row=1.2)
+    p.chain("start", "intake", "gw_accepted")
+    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理/一次性告知")
+
+
+def owed_gate(p: Proc, col: int, row: float) -> tuple[str, str]:
+    """The 容缺 branch: runs beside the review; the join before pickup waits until deferred materials are in."""
+    p.xor("gw_owed", "有容缺材料？", col=col, row=row, default="Flow_gw_owed_merge_owed")
+    p.user("supply", "补齐容缺材料", group="front_desk", form="supplement", col=col + 1, row=row)
+    p.xor("merge_owed", "", col=col + 2, row=row)
+    p.flow("gw_owed", "supply", cond="len(owed) > 0", name="容缺")
+    p.flow("gw_owed", "merge_owed", fid="Flow_gw_owed_merge_owed")
+    p.flow("supply", "merge_owed")
+    return "gw_owed", "merge_owed"
+
+
+def matter_process(m) -> Proc:
+    g, mid = m["guide"], m["id"]
+    p = Proc(f"m_{mid}", g["name"], guide=g)
+    intake_head(p, f"f_{mid}")
+    if g["handling"] == "即办件":
+        p.user("onsite", "窗口即办", group="front_desk", form="window_decide")
+        p.end("end", "当场办结")
+        p.flow("gw_accepted", "onsite", cond="accepted == True", name="受理")
+        p.flow("onsite", "end")
+        return p
+    commit = any(x["commitment_allowed"] for x in g["materials"])
+    p.xor("gw_route", "告知承诺？", default="Flow_gw_route_split") if commit else None
+    p.par("split", "受理", col=p.col if not commit else 5)
+    base = p.col
+    p.call("call_review", g["department"] + "审查", f"rv_{mid}", col=base, row=0)
+    a, b = owed_gate(p, base - 0, 1)
+    p.par("join", "", col=base + 3)
+    p.xor("merge_decided", "", col=base + 4)
+    p.user("pickup", "出件", group="pickup", form="pickup")
+    p.end("end", "办结", col=base + (8 if commit else 6))
+    p.flow("gw_accepted", "gw_route" if commit else "split", cond="accepted == True", name="受理")
+    p.chain("split", "call_review", "join")
+    p.flow("split", a)
+    p.flow(b, "join")
+    p.chain("join", "merge_decided", "pickup")
+    if commit:
+        p.script("commit_approve", "告知承诺当场准予",
+                 f"results['m_{mid}']['commit'] = {{'decision': 'approve', 'opinion': '申请人书面承诺，当场准予'}}",
+                 col=5, row=-1)
+        p.flow("gw_route", "commit_approve", cond="commitment == True", name="告知承诺")
+        p.flow("gw_route", "split", fid="Flow_gw_route_split")
+        p.flow("commit_approve", "merge_decided")
+        p.xor("gw_post", "需核查？", col=base + 6, default="Flow_gw_post_end")
+        p.user("post_check", "事后核查", group=m["group"], form="post_check", due="P20D", col=base + 7, row=-1)
+        p.flow("pickup", "gw_post")
+        p.flow("gw_post", "post_check", cond="commitment == True", name="告知承诺")
+        p.flow("gw_post", "end", fid="Flow_gw_post_end")
+        p.flow("post_check", "end")
+    else:
+        p.flow("pickup", "end")
+    return p
+
+
+def bundle_process(bid: str, name: str, members: list[str], body, extra_materials=(), chosen=None) -> Proc:
+    """A bundle: one intake form, members' reviews in the shape `body` draws, one 容缺 gate, one pickup."""
+    guide = {"code": f"000-YJS-{bid}", "name": name, "type": "一件事", "department": "政务服务中心", "group": "front_desk",
+             "legal_basis": ["《国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见》"], "handling": "承诺件",
+             "statutory_days": sum(M[x]["guide"]["statutory_days"] for x in members),
+             "promised_days": max(M[x]["guide"]["promised_days"] for x in members) + 2, "fees": [], "visits": 1,
+             "online": "网上预审", "scope": "全市通办", "members": members, "materials": []}
+    if chosen:
+        guide["choose"] = chosen
+    guide["member_guides"] = {x: {"name": M[x]["guide"]["name"], "department": M[x]["guide"]["department"],
+                                  "certificate": M[x]["guide"].get("certificate")} for x in members}
+    seen = set()
+    produced = {M[x]["guide"]["certificate"]["type"]: x for x in members if M[x]["guide"].get("certificate")}
+    for x in members:
+        for mm in M[x]["guide"]["materials"]:
+            if mm["id"] not in seen:
+                seen.add(mm["id"])
+                entry = dict(mm, members=[y for y in members if any(
+                    z["id"] == mm["id"] for z in M[y]["guide"]["materials"])])
+                made = [produced[s[5:]] for s in mm["substitutes"] if s.startswith("cert:") and s[5:] in produced]
+                if made:  # 一链办理: an earlier member of the chain issues it, the applicant never brings it
+                    entry.update(required=False, deferrable=False, commitment_allowed=False, produced_by=made[0])
+                guide["materials"].append(entry)
+    p = Proc(f"b_{bid}", name, guide=guide)
+    intake_head(p, f"b_{bid}")
+    p.par("split_all", "受理", col=3)
+    first, last = body(p)
+    a, b = owed_gate(p, 4, 3)
+    col = p.col
+    p.par("join_all", "", col=col)
+    p.user("pickup", "统一出件", group="pickup", form="pickup")
+    p.end("end", "办结")
+    p.flow("gw_accepted", "split_all", cond="accepted == True", name="受理")
+    p.flow("split_all", first)
+    p.flow(last, "join_all")
+    p.flow("split_all", a)
+    p.flow(b, "join_all")
+    p.chain("join_all", "pickup", "end")
+    return p
+
+
+def parallel(p: Proc, sid: str, mids: list[str], col: int, row: float = 0, prefix="call_") -> tuple[str, str]:
+    p.par(f"split_{sid}", "并联审批", col=col, row=row)
+    for i, x in enumerate(mids):
+        p.call(f"{prefix}{x}", M[x]["guide"]["department"] + "：" + M[x]["guide"]["name"], f"rv_{x}",
+               col=col + 1, row=row + i * 0.9 - (len(mids) - 1) * 0.45)
+        p.flow(f"split_{sid}", f"{prefix}{x}")
+        p.flow(f"{prefix}{x}", f"join_{sid}")
+    p.par(f"join_{sid}", "", col=col + 2, row=row)
+    return f"split_{sid}", f"join_{sid}"
+
+
+def gated(p: Proc, gate: str, cond: str, col: int, inner) -> tuple[str, str]:
+    """Go on only when the previous step approved; otherwise straight to pickup with the refusal notice."""
+    p.xor(f"gw_{gate}", "前置事项准予？", col=col, default=f"Flow_gw_{gate}_merge_{gate}")
+    first, last, end_col = inner(col + 1)
+    p.xor(f"merge_{gate}", "", col=end_col)
+    p.flow(f"gw_{gate}", first, cond=cond, name="准予")
+    p.flow(f"gw_{gate}", f"merge_{gate}", fid=f"Flow_gw_{gate}_merge_{gate}")
+    p.flow(last, f"merge_{gate}")
+    return f"gw_{gate}", f"merge_{gate}"
+
+
+def body_start_up(p):
+    p.call("call_company_reg", "市场监管局：企业设立登记", "rv_company_reg", col=4)
+    g, mrg = gated(p, "reg", approved("company_reg"), 5,
+                   lambda c: (*parallel(p, "m", ["seal", "tax_invoice", "social_reg", "fund_reg"], c), c + 3))
+    p.flow("call_company_reg", g)
+    return "call_company_reg", mrg
+
+
+def body_restaurant(p):
+    p.call("call_company_reg", "市场监管局：营业执照", "rv_company_reg", col=4)
+
+    def inner(c):
+        p.par("split_insp", "联合踏勘", col=c)
+        p.user("inspect_market", "联合踏勘（市场监管）", group="market", form="joint_inspection", due="P2D", col=c + 1, row=-0.4)
+        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.4)
+        p.par("join_insp", "", col=c + 2)
+        for t in ("inspect_market", "inspect_urban"):
+            p.flow("split_insp", t)
+            p.flow(t, "join_insp")
+        s, j = parallel(p, "p", ["food_permit", "signboard"], c + 3)
+        p.flow("join_insp", s)
+        return "split_insp", j, c + 6
+    g, mrg = gated(p, "reg", approved("company_reg"), 5, inner)
+    p.flow("call_company_reg", g)
+    return "call_company_reg", mrg
+
+
+def body_house(p):
+    p.call("call_contract_filing", "住建局：合同网签备案", "rv_contract_filing", col=4)
+
+    def inner(c):
+        s, j = parallel(p, "tr", ["deed_tax", "estate_transfer"], c)
+        g2, m2 = gated(p, "tr", approved("deed_tax") + " and " + approved("estate_transfer"), c + 3,
+                       lambda c2: (*parallel(p, "u", ["water_transfer", "power_transfer", "gas_transfer"], c2), c2 + 3))
+        p.flow(j, g2)
+        return s, m2, c + 8
+    g, mrg = gated(p, "contract", approved("contract_filing"), 5, inner)
+    p.flow("call_contract_filing", g)
+    return "call_contract_filing", mrg
+
+
+def chosen_call(p, nid, name, dispatch, coll, item, col):
+    p.call(nid, name, dispatch, mi=(coll, item), col=col)
+
+
+def body_joint(p):
+    p.call("call_company_reg", "市场监管局：企业设立登记", "rv_company_reg", col=4)
+
+    def inner(c):
+        chosen_call(p, "call_permits", "申请人选择的后置许可（并联）", "permit_dispatch", "permits", "permit", c)
+        return "call_permits", "call_permits", c + 1
+    g, mrg = gated(p, "reg", approved("company_reg"), 5, inner)
+    p.flow("call_company_reg", g)
+    return "call_company_reg", mrg
+
+
+def body_build(p):
+    chosen_call(p, "call_items", "申请人选择的施工许可阶段事项（并联）", "build_dispatch", "items", "item", 4)
+    return "call_items", "call_items"
+
+
+def body_newborn(p):
+    p.call("call_birth_cert", "卫健委：出生医学证明", "rv_birth_cert", col=4)
+    g, mrg = gated(p, "birth", approved("birth_cert"), 5,
+                   lambda c: (*parallel(p, "n", ["hukou_birth", "medins_enrol", "social_card"], c), c + 3))
+    p.flow("call_birth_cert", g)
+    return "call_birth_cert", mrg
+
+
+def dispatch_process(pid: str, name: str, var: str, options: list[str]) -> Proc:
+    """Route one applicant-chosen item (a multi-instance element) to its department's review."""
+    p = Proc(pid, name, guide={"kind": "internal", "options": options})
+    p.start("start", "开始")
+    p.xor("gw_which", "哪一事项", default="Flow_gw_which_merge")
+    for i, x in enumerate(options):
+        p.call(f"call_{x}", M[x]["guide"]["name"], f"rv_{x}", col=2, row=i - 1)
+        p.flow("gw_which", f"call_{x}", cond=f"{var} == '{x}'")
+        p.flow(f"call_{x}", "merge")
+    p.xor("merge", "", col=3)
+    p.end("end", "完成")
+    p.flow("start", "gw_which")
+    p.flow("gw_which", "merge", fid="Flow_gw_which_merge")
+    p.flow("merge", "end")
+    return p
+
+
+def instant_process() -> Proc:
+    """秒批: the decision table decides clear cases with no person; a person decides the rest."""
+    m = M["unemp_benefit"]
+    p = Proc("m_unemp_benefit", m["guide"]["name"] + "（秒批）", guide=m["guide"])
+    p.start("start", "网上申请", form="f_unemp_benefit")
+    p.rule("rules", "规则核验", "unemp_rules")
+    p.xor("gw_auto", "规则结论", default="Flow_gw_auto_call_review")
+    p.script("auto_approve", "秒批准予", "results = {'m_unemp_benefit': {'auto': {'decision': 'approve', 'opinion': '符合条件，系统自动核准'}}}", row=-1)
+    p.script("auto_reject", "秒批不予", "results = {'m_unemp_benefit': {'auto': {'decision': 'reject', 'opinion': auto_reason}}}", col=3, row=1)
+    p.call("call_review", "人社局人工审核", "rv_unemp_benefit", col=3, row=0)
+    p.xor("merge", "", col=4)
+    p.end("end", "办结")
+    p.chain("start", "rules", "gw_auto")
+    p.flow("gw_auto", "auto_approve", cond="auto_decision == 'approve'", name="准予")
+    p.flow("gw_auto", "auto_reject", cond="auto_decision == 'reject'", name="不予")
+    p.flow("gw_auto", "call_review", fid="Flow_gw_auto_call_review", name="规则未覆盖")
+    for t in ("auto_approve", "auto_reject", "call_review"):
+        p.flow(t, "merge")
+    p.flow("merge", "end")
+    return p
+
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_unemp_rules" name="失业保险金秒批规则" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="unemp_rules" name="失业保险金秒批规则">
+    <decisionTable id="unemp_rules_table" hitPolicy="FIRST">
+      <input id="in_months" label="累计缴费月数"><inputExpression id="ie_months" typeRef="integer"><text>insured_months</text></inputExpression></input>
+      <input id="in_reason" label="离职原因"><inputExpression id="ie_reason" typeRef="string"><text>leaving_reason</text></inputExpression></input>
+      <input id="in_registered" label="已失业登记"><inputExpression id="ie_registered" typeRef="boolean"><text>job_registered</text></inputExpression></input>
+      <output id="out_decision" label="结论" name="auto_decision" typeRef="string" />
+      <output id="out_reason" label="理由" name="auto_reason" typeRef="string" />
+      <rule id="r_resigned"><inputEntry id="r1a"><text>-</text></inputEntry><inputEntry id="r1b"><text>"resigned"</text></inputEntry><inputEntry id="r1c"><text>-</text></inputEntry>
+        <outputEntry id="r1o"><text>"reject"</text></outputEntry><outputEntry id="r1p"><text>"个人原因离职，不符合《失业保险条例》第十四条"</text></outputEntry></rule>
+      <rule id="r_short"><inputEntry id="r2a"><text>&lt; 12</text></inputEntry><inputEntry id="r2b"><text>-</text></inputEntry><inputEntry id="r2c"><text>-</text></inputEntry>
+        <outputEntry id="r2o"><text>"reject"</text></outputEntry><outputEntry id="r2p"><text>"缴费不满一年"</text></outputEntry></rule>
+      <rule id="r_clear"><inputEntry id="r3a"><text>&gt;= 12</text></inputEntry><inputEntry id="r3b"><text> in ("dismissed", "contract_ended")</text></inputEntry><inputEntry id="r3c"><text>True</text></inputEntry>
+        <outputEntry id="r3o"><text>"approve"</text></outputEntry><outputEntry id="r3p"><text>"符合条件"</text></outputEntry></rule>
+      <rule id="r_other"><inputEntry id="r4a"><text>-</text></inputEntry><inputEntry id="r4b"><text>-</text></inputEntry><inputEntry id="r4c"><text>-</text></inputEntry>
+        <outputEntry id="r4o"><text>"manual"</text></outputEntry><outputEntry id="r4p"><text>"规则未覆盖，转人工审核"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+BUNDLES = [
+    ("start_up", "企业开办一件事", ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"], body_start_up, None),
+    ("restaurant", "开餐馆一件事", ["company_reg", "food_permit", "signboard"], body_restaurant, None),
+    ("house", "二手房买卖过户一件事", ["contract_filing", "deed_tax", "estate_transfer", "water_transfer", "power_transfer",
+                                "gas_transfer"], body_house, None),
+    ("joint", "市场主体设立联审联批", ["company_reg", *PERMITS], body_joint, ("permits", PERMITS, 0)),
+    ("build", "工程建设项目施工许可阶段", BUILD_ITEMS, body_build, ("items", BUILD_ITEMS, 1)),
+    ("newborn", "新生儿出生一件事", ["birth_cert", "hukou_birth", "medins_enrol", "social_card"], body_newborn, None),
+]
+
+
+def main() -> None:
+    for name, form in WINDOW_FORMS.items():
+        write_form(name, form)
+    for m in MATTERS:
+        write_form(f"f_{m['id']}", {k: v for k, v in member_form(m).items() if k not in ("$schema", "type")} | {
+            "properties": {**member_form(m)["properties"], **SYSTEM},
+            "required": member_form(m)["required"] + ["materials", "owed", "commitment"]})
+        review_process(m).write(str(PROC / f"rv_{m['id']}.bpmn"))
+        if m["id"] != "unemp_benefit":
+            matter_process(m).write(str(PROC / f"m_{m['id']}.bpmn"))
+    instant_process().write(str(PROC / "m_unemp_benefit.bpmn"))
+    (PROC / "unemp_rules.dmn").write_text(DMN, encoding="utf-8")
+    dispatch_process("permit_dispatch", "后置许可分派", "permit", PERMITS).write(str(PROC / "permit_dispatch.bpmn"))
+    dispatch_process("build_dispatch", "施工许可阶段事项分派", "item", BUILD_ITEMS).write(str(PROC / "build_dispatch.bpmn"))
+    for bid, name, members, body, chosen in BUNDLES:
+        extra = {}
+        if chosen:
+            key, options, min_items = chosen
+            extra[key] = {"type": "array", "title": "选择办理的事项", "uniqueItems": True, "minItems": min_items,
+                          "items": {"enum": options, "x-enum-labels": {o: M[o]["guide"]["name"] for o in options}}}
+        form = compose_form(name, members, FORMS, extra, chosen and (chosen[0], chosen[1]))
+        if chosen:
+            form["required"].append(chosen[0])
+        (FORMS / f"b_{bid}.json").write_text(json.dumps(form, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        bundle_process(bid, name, members, body, chosen=chosen and {"field": chosen[0], "options": chosen[1],
+                                                                     "min": chosen[2]}).write(str(PROC / f"b_{bid}.bpmn"))
+
+
+if __name__ == "__main__":
+    main()
