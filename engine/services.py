@@ -241,7 +241,7 @@ class Services:
     # ------------------------------------------------------------------ internals
     def _lock_case(self, s: Session, case_id: int) -> Case:
         """Serialise actions on one case: a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
-        case = s.scalar(select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True))
+        case = s.get(Case, case_id, with_for_update=True, populate_existing=True)
         if case is None:
             raise NotFound(f"no such case: {case_id}")
         return case
@@ -258,10 +258,9 @@ class Services:
         raise Forbidden(f"task '{item.name}' belongs to group {item.group_name}, not yours")
 
     def _load(self, s: Session, case: Case, version: ProcessVersion):
-        rows = s.execute(select(TaskRow.task_id, TaskRow.workflow, TaskRow.seq, TaskRow.body)
-                         .where(TaskRow.case_id == case.id)).all()
-        return store.restore(self.spec_bundle(s, version), case.state_head, [tuple(r) for r in rows],
-                             make_script_engine())
+        # A prebuilt Core statement on the session's connection: no ORM rows, no autoflush.
+        rows = s.connection().execute(store.SQL.select_rows, {"k_case": case.id}).all()
+        return store.restore(self.spec_bundle(s, version), case.state_head, rows, make_script_engine())
 
     def _run(self, task, wf) -> None:
         try:
@@ -284,49 +283,68 @@ class Services:
         _guard_depth(wf)
 
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
+        """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row
+        (one UPDATE, after which the ORM object is marked clean so the flush has nothing to do), the task index
+        and timers."""
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        sql, conn = store.SQL, s.connection()
         delta = store.diff(wf, snap)
         if delta.deletes:
-            s.execute(delete(TaskRow).where(TaskRow.case_id == case.id, TaskRow.task_id.in_(delta.deletes)))
-        new = [dict(case_id=case.id, task_id=t, workflow=k, seq=q, body=b) for t, k, q, b in delta.upserts if q >= 0]
-        changed = [dict(case_id=case.id, task_id=t, body=b) for t, k, q, b in delta.upserts if q < 0]
+            conn.execute(sql.delete_rows, {"k_case": case.id, "k_ids": delta.deletes})
+        new = [dict(case_id=case.id, task_id=i, workflow=k, seq=q, body=b) for i, k, q, b in delta.upserts if q >= 0]
+        changed = [dict(k_case=case.id, k_task=i, body=b) for i, k, q, b in delta.upserts if q < 0]
         if new:
-            s.execute(insert(TaskRow), new)
+            conn.execute(sql.insert_rows, new)
         if changed:
-            s.execute(update(TaskRow), changed)
-        case.state_head = delta.head
-        case.updated_at = now
-        case.revision += 1
-        if wf.is_completed() and case.status == "running":
+            conn.execute(sql.update_rows, changed)
+        case.state_head, case.updated_at, case.revision = delta.head, now, (case.revision or 0) + 1
+        if store.is_completed(wf) and case.status == "running":
             case.status, case.closed_at = "completed", now
             self._append(s, case, SYSTEM, "", "case_completed", None, None, {}, now)
-        self._index_tasks(s, case, wf, now)
+        values = {name: getattr(case, name) for name in sql.case_columns}
+        conn.execute(sql.update_case, dict(values, k_case=case.id))
+        for name, value in values.items():
+            set_committed_value(case, name, value)
+        self._index_tasks(s, case, wf, now, snap)
 
-    def _index_tasks(self, s: Session, case: Case, wf, now: datetime) -> None:
+    def _index_tasks(self, s: Session, case: Case, wf, now: datetime, snap: store.Snapshot | None = None) -> None:
         """Bring the open-task index of this case in line with the workflow's ready user tasks."""
-        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-        existing = set(s.scalars(select(WorkItem.id).where(WorkItem.case_id == case.id)).all())
-        gone = existing - set(ready)
+        sql, conn = store.SQL, s.connection()
+        ready = store.ready_user_tasks(wf)
+        existing = set(conn.execute(sql.select_items, {"k_case": case.id}).scalars())
+        gone = existing - ready.keys()
         if gone:
-            s.execute(delete(WorkItem).where(WorkItem.id.in_(gone)))
-        for tid in ready.keys() - existing:
+            conn.execute(sql.delete_items, {"k_ids": sorted(gone)})
+        new = [tid for tid in ready if tid not in existing]
+        if len(new) > 1:  # keep the library's order (diagram position) for items created together
+            order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
+            new.sort(key=lambda tid: order.get(tid, len(order)))
+        rows = []
+        for tid in new:
             t = ready[tid]
             meta = task_meta(t.task_spec)
-            s.add(WorkItem(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
-                           name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
-                           group_name=(meta.groups or [""])[0],
-                           candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
-                           created_at=now, due_at=due_from(meta.due, now)))
-        s.execute(delete(Timer).where(Timer.case_id == case.id))
-        for task_id, due in pending_timers(wf):
-            s.add(Timer(case_id=case.id, task_id=task_id, due_at=due))
+            rows.append(dict(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
+                             name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
+                             group_name=(meta.groups or [""])[0],
+                             candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
+                             assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
+        if rows:
+            conn.execute(sql.insert_items, rows)
+        timers = store.timers(wf)
+        if timers or snap is None or snap.timers is None or snap.timers:  # skip only when none before and none now
+            conn.execute(sql.delete_timers, {"k_case": case.id})
+            if timers:
+                conn.execute(sql.insert_timers, [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
 
     def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
                 payload: dict, at: datetime) -> None:
         text = canonical_payload(payload)
         seq = case.event_count + 1
         h = event_hash(case.chain_head, case.id, seq, at, type_, actor.username, group, task_id, element_id, text)
-        s.add(Event(case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group,
-                    task_id=task_id, element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
+        s.connection().execute(store.SQL.insert_event, dict(
+            case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group, task_id=task_id,
+            element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
         case.event_count, case.chain_head = seq, h
 
     def _case_view(self, s: Session, case: Case) -> dict:
@@ -341,33 +359,19 @@ class Services:
 
 
 def _guard_depth(wf) -> None:
-    for t in wf.get_tasks(state=TaskState.NOT_FINISHED_MASK):
-        if t.depth >= MAX_TASK_DEPTH:
-            raise WorkflowFailed(
-                f"case has grown past {MAX_TASK_DEPTH} steps deep at {t.task_spec.bpmn_id}; the engine cannot "
-                "walk it safely, so the step was refused (redesign the loop or split the case)",
-                element=t.task_spec.bpmn_id)
-    # A task deeper than the library's walk would be invisible to the line above: look in the maps too.
-    if wf.is_completed():
-        for w in [wf, *wf.subprocesses.values()]:
+    # Read from the task maps, not by walking the tree: O(tasks), and it sees tasks past the library's walk.
+    depth, task = store.max_live_depth(wf)
+    if depth >= MAX_TASK_DEPTH:
+        raise WorkflowFailed(
+            f"case has grown past {MAX_TASK_DEPTH} steps deep at {task.task_spec.bpmn_id}; the engine cannot "
+            "walk it safely, so the step was refused (redesign the loop or split the case)",
+            element=task.task_spec.bpmn_id)
+    if store.is_completed(wf):
+        for w in store.workflows(wf):
             for t in w.tasks.values():
                 if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
                     raise WorkflowFailed("case reports itself finished while a task is still open "
                                          f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
-
-
-def seed_start(wf, applicant: dict, data: dict, channel: str) -> None:
-    """Put the application on a new workflow (shared with engine.replay, which must do exactly the same)."""
-    wf.data.update({"applicant": applicant, "channel": channel})
-    for t in wf.get_tasks(state=TaskState.READY):
-        t.data.update(data, applicant=applicant, channel=channel)
-
-
-def apply_form(task, data: dict) -> None:
-    """Put submitted form data on a ready task, also under results[process][element] (shared with replay)."""
-    task.data.update(data)
-    results = task.data.setdefault("results", {})
-    results.setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = dict(data)
 
 
 def task_path(task) -> list[str]:
@@ -406,3 +410,21 @@ def _event_view(e: Event) -> dict:
     return {"seq": e.seq, "at": e.at.isoformat(), "type": e.type, "actor": e.actor, "group": e.group_name,
             "task_id": e.task_id, "element_id": e.element_id, "payload": json.loads(e.payload),
             "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def seed_start(wf, applicant: dict, data: dict, channel: str) -> None:
+    """Put the application on a new workflow (shared with engine.replay, which must do exactly the same)."""
+    wf.data.update({"applicant": applicant, "channel": channel})
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update(data, applicant=applicant, channel=channel)
+
+
+def apply_form(task, data: dict) -> None:
+    """Put submitted form data on a ready task, also under results[process][element] (shared with engine.replay)."""
+    task.data.update(data)
+    # Rebuild, never mutate: the nested dicts may be shared with a finished parent task's data, and an in-place
+    # change would be lost at the next load (the stored delta is relative to that parent).
+    results = dict(task.data.get("results") or {})
+    pid = task.workflow.spec.name
+    results[pid] = dict(results.get(pid) or {}, **{task.task_spec.bpmn_id: dict(data)})
+    task.data["results"] = results

@@ -12,15 +12,23 @@ parent restored first. The spec is never stored per case: it comes from the pinn
 from __future__ import annotations
 
 import json
+from copy import copy, deepcopy
 from dataclasses import dataclass, field
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.specs import StartTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
+_LIVE = TaskState.NOT_FINISHED_MASK
+_MUTABLE = (dict, list, set)  # what DeepMerge.merge copies (shallowly) from a parent's data
 
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
@@ -29,10 +37,13 @@ _ENCODER = SERIALIZER._encoder_cls
 _WF_CONVERTER = _REGISTRY.convert_from_dict["BpmnWorkflow"].args[0].__self__
 
 
+_ENCODE = _ENCODER(ensure_ascii=False, separators=(",", ":")).encode  # = json.dumps(..., cls=_ENCODER, same options)
+
+
 def _dumps(obj) -> str:
     _REGISTRY._encoder_mode = True
     try:
-        return json.dumps(SERIALIZER.to_dict(obj), cls=_ENCODER, ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(SERIALIZER.to_dict(obj))
     finally:
         _REGISTRY._encoder_mode = False
 
@@ -49,6 +60,7 @@ class Snapshot:
     changes: dict[str, float] = field(default_factory=dict)    # task id -> last_state_change at load
     workflows: dict[str, str] = field(default_factory=dict)    # task id -> workflow key
     next_seq: int = 0
+    timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
 
 
 @dataclass
@@ -80,7 +92,7 @@ def _head(wf: BpmnWorkflow) -> dict:
 def head_text(wf: BpmnWorkflow) -> str:
     _REGISTRY._encoder_mode = True
     try:
-        return json.dumps(_head(wf), cls=_ENCODER, ensure_ascii=False, separators=(",", ":"))
+        return _ENCODE(_head(wf))
     finally:
         _REGISTRY._encoder_mode = False
 
@@ -139,29 +151,233 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
 
 
 def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], script_engine) -> tuple[BpmnWorkflow, Snapshot]:
-    """Rebuild a workflow from its head and task rows (task id, workflow key, seq, body)."""
+    """Rebuild a workflow from its head and task rows (task id, workflow key, seq, body).
+
+    This is the library's own deserialization (TaskConverter.from_dict, WorkflowConverter.set_default_attributes,
+    BpmnWorkflowConverter.subprocesses_from_dict), inlined so that it costs little per task: tasks are made
+    without Task.__init__ (which would stamp a new time and look up its parent), ids are parsed once, values
+    without a `typename` skip the registry walk, and a task's data is the library's DeepMerge.merge({}, parent
+    data) written out (a shallow copy of each mutable value) plus its stored delta. The objects and data are
+    the same as the library's; tests/test_store.py checks it after every step of random walks.
+    """
     rows = sorted(rows, key=lambda r: r[2])
     bodies = json.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
-    by_wf: dict[str, dict[str, dict]] = {}
+    by_wf: dict[str, list[tuple[dict, bool]]] = {}
     snap = Snapshot(next_seq=(rows[-1][2] + 1) if rows else 0)
+    s_bodies, s_changes, s_workflows = snap.bodies, snap.changes, snap.workflows
     for (sid, key, _seq, text), body in zip(rows, bodies):
-        by_wf.setdefault(key, {})[sid] = body
-        snap.bodies[sid] = text
-        snap.changes[sid] = body["last_state_change"]
-        snap.workflows[sid] = key
+        # Every body carries its own "typename":"Task"; only a second one means a value the registry must restore.
+        by_wf.setdefault(key, []).append((body, text.count('"typename"') > 1))
+        s_bodies[sid] = text
+        s_changes[sid] = body["last_state_change"]
+        s_workflows[sid] = key
+    h = json.loads(head)
+    wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
+    uuids: dict[str, UUID] = {}
+    _restore_tasks(wf, by_wf.get("", ()), uuids, wf)
+    wf.task_tree = wf.tasks.get(_uuid(uuids, h["root"]))
+    _set_default_attributes(wf, h, uuids)
+    subs = h.get("subprocesses", {})
+    if subs:
+        _restore_subprocesses(dict(subs), wf, wf, by_wf, uuids)
+    events = h.get("bpmn_events", [])
+    wf.bpmn_events = _REGISTRY.restore(events) if events else []
+    snap.timers = timers(wf)
+    return wf, snap
+
+
+_SET = object.__setattr__
+
+
+def _uuid(cache: dict, text: str) -> UUID:
+    """UUID(text), parsed once per load (UUID's own constructor is slow; this sets the same two slots)."""
+    u = cache.get(text)
+    if u is None:
+        u = object.__new__(UUID)
+        _SET(u, "int", int(text.replace("-", ""), 16))
+        _SET(u, "is_safe", SafeUUID.unknown)
+        if len(text) != 36 or u.int >> 128:
+            u = UUID(text)  # anything unusual: let the real constructor parse (or refuse) it
+        cache[text] = u
+    return u
+
+
+def _restore_tasks(workflow, bodies, uuids: dict, top) -> None:
+    """TaskConverter.from_dict for each body, in stored (creation) order so parents come first."""
+    tasks = workflow.tasks
+    specs = workflow.spec.task_specs
+    restore = _REGISTRY.restore
+    pool = Task.thread_id_pool
+    new = object.__new__
+    for dct, typed in bodies:
+        task_spec = specs.get(dct["task_spec"])
+        task = new(Task)
+        task.id = tid = _uuid(uuids, dct["id"])
+        tasks[tid] = task
+        task.workflow = workflow
+        task._state = state = dct["state"]
+        task.triggered = dct["triggered"]
+        task.task_spec = task_spec if task_spec else StartTask(workflow.spec)
+        task.thread_id = pool
+        task.last_state_change = dct["last_state_change"]
+        parent_id = dct["parent"]
+        task._parent = parent = _uuid(uuids, parent_id) if parent_id is not None else None
+        task._children = [_uuid(uuids, c) for c in dct["children"]]
+        internal = dct["internal_data"]
+        task.internal_data = restore(internal) if typed and internal else internal
+        if state & TaskState.WAITING and isinstance(task_spec, CatchingEvent):
+            top.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent_task = tasks.get(parent) if parent is not None else None
+        if delta and parent_task is not None:
+            data = {k: copy(v) if isinstance(v, _MUTABLE) else v for k, v in parent_task.data.items()}
+            updates = delta.get("updates", {})
+            data.update(restore(updates) if typed else updates)
+            for k in delta.get("deletions", {}):
+                if k in data:
+                    del data[k]
+        else:
+            data = restore(dct["data"]) if typed else dct["data"]
+        if state & _LIVE and data:
+            # The one departure from the library: a live task gets its own nested values. With the library's
+            # shallow copy, a form writing into a nested dict (results[process][element]) also changes every
+            # finished ancestor sharing it, whose stored row is not rewritten, and the write is lost on reload.
+            data = deepcopy(data)
+        task.data = data
+
+
+def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
+    """WorkflowConverter.set_default_attributes."""
+    workflow.success = dct["success"]
+    workflow.completed = dct.get("completed", False)
+    workflow.correlations = dct.get("correlations", {})
+    if isinstance(dct["last_task"], str):
+        workflow.last_task = workflow.tasks.get(_uuid(uuids, dct["last_task"]))
+    workflow.data = _REGISTRY.restore(dct.get("data", {}))
+
+
+def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict) -> None:
+    """BpmnWorkflowConverter.subprocesses_from_dict with BpmnSubWorkflowConverter.from_dict inlined:
+    parents before children, because a subprocess hangs off a task of the workflow above it."""
+    for task in list(workflow.tasks.values()):
+        key = str(task.id)
+        if key in subs and isinstance(task.task_spec, SubWorkflowTask):
+            dct = subs.pop(key)
+            sp = BpmnSubWorkflow(top.subprocess_specs.get(task.task_spec.spec), task.id, top, deserializing=True)
+            _restore_tasks(sp, by_wf.get(key, ()), uuids, top)
+            sp.task_tree = sp.tasks.get(_uuid(uuids, dct["root"]))
+            _set_default_attributes(sp, dct, uuids)
+            top.subprocesses[task.id] = sp
+            sp.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
+            _restore_subprocesses(subs, sp, top, by_wf, uuids)
+
+
+def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWorkflow:
+    """The same workflow rebuilt only through the library's converters (the reference restore() must equal)."""
+    rows = sorted(rows, key=lambda r: r[2])
+    by_wf: dict[str, dict[str, dict]] = {}
+    for sid, key, _seq, text in rows:
+        by_wf.setdefault(key, {})[sid] = json.loads(text)
     h = json.loads(head)
     dct = {"tasks": by_wf.get("", {}), **{k: v for k, v in h.items() if k != "subprocesses"}}
     wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
-    wf_conv = _WF_CONVERTER
-    wf.tasks = {UUID(k): _REGISTRY.restore(v, workflow=wf) for k, v in dct["tasks"].items()}
+    wf.tasks = _WF_CONVERTER.mapping_from_dict(dct["tasks"], UUID, workflow=wf)
     wf.task_tree = wf.tasks.get(UUID(dct["root"]))
-    wf_conv.set_default_attributes(wf, dct)
-    subs = {k: dict(v, tasks=by_wf.get(k, {})) for k, v in h.get("subprocesses", {}).items()}
-    for v in subs.values():
-        v["typename"] = "BpmnSubWorkflow"
-    wf_conv.subprocesses_from_dict(subs, wf)
+    _WF_CONVERTER.set_default_attributes(wf, dct)
+    subs = {k: dict(v, tasks=by_wf.get(k, {}), typename="BpmnSubWorkflow") for k, v in h.get("subprocesses", {}).items()}
+    _WF_CONVERTER.subprocesses_from_dict(subs, wf)
     wf.bpmn_events = _REGISTRY.restore(dct.get("bpmn_events", []))
-    return wf, snap
+    return wf
+
+
+def workflows(wf: BpmnWorkflow) -> list:
+    return [wf, *wf.subprocesses.values()]
+
+
+def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, object]:
+    """{task id: task} of READY manual tasks, as wf.get_tasks(state=READY, manual=True) finds them, but read
+    from the task maps (no tree walk, no depth limit); the order is the maps', not the tree's."""
+    ready = TaskState.READY
+    return {str(t.id): t for w in workflows(wf) for t in w.tasks.values() if t._state == ready and t.task_spec.manual}
+
+
+def is_completed(wf: BpmnWorkflow) -> bool:
+    """wf.is_completed() (including setting `completed`), read from the task map instead of a tree walk."""
+    if not wf.completed:
+        live = TaskState.NOT_FINISHED_MASK
+        if not any(t._state & live for t in wf.tasks.values()):
+            wf.completed = True
+    return wf.completed
+
+
+def max_live_depth(wf: BpmnWorkflow) -> tuple[int, object]:
+    """The deepest unfinished task of the workflow and its subprocesses (task.depth, each in its own tree),
+    computed once per task with memoised parent depths: O(tasks), whatever the depth."""
+    live = TaskState.NOT_FINISHED_MASK
+    best, best_task = -1, None
+    for w in workflows(wf):
+        tasks, depth = w.tasks, {}
+        for t in w.tasks.values():
+            if not t._state & live:
+                continue
+            chain, node = [], t
+            while node is not None and node.id not in depth:
+                chain.append(node)
+                node = tasks.get(node._parent) if node._parent is not None else None
+            d = depth[node.id] if node is not None else -1
+            for n in reversed(chain):
+                d += 1
+                depth[n.id] = d
+            if depth[t.id] > best:
+                best, best_task = depth[t.id], t
+    return best, best_task
+
+
+def timers(wf: BpmnWorkflow) -> list[tuple[str, object]]:
+    """engine.timers.pending_timers (same rows, same order), looking closer only at WAITING tasks."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    from .timers import _due
+
+    waiting, out = TaskState.WAITING, []
+    for w in workflows(wf):
+        for task in w.tasks.values():
+            if task._state != waiting or not isinstance(getattr(task.task_spec, "event_definition", None),
+                                                        TimerEventDefinition):
+                continue
+            due = _due(task._get_internal_data("event_value"))
+            if due is not None:
+                out.append((str(task.id), due))
+    return out
+
+
+class Sql:
+    """The statements of the hot path, built once (building a statement costs more than running it on SQLite)."""
+
+    def __init__(self):
+        from sqlalchemy import bindparam, delete, insert, select, update
+
+        from .db import Case, Event, TaskRow, Timer, WorkItem
+
+        t, c, w, tm = TaskRow.__table__, Case.__table__, WorkItem.__table__, Timer.__table__
+        self.select_rows = select(t.c.task_id, t.c.workflow, t.c.seq, t.c.body).where(t.c.case_id == bindparam("k_case"))
+        self.delete_rows = delete(t).where(t.c.case_id == bindparam("k_case"),
+                                           t.c.task_id.in_(bindparam("k_ids", expanding=True)))
+        self.insert_rows = insert(t)
+        self.update_rows = (update(t).where(t.c.case_id == bindparam("k_case"), t.c.task_id == bindparam("k_task"))
+                            .values(body=bindparam("body")))
+        self.case_columns = ("state_head", "updated_at", "revision", "status", "closed_at", "event_count", "chain_head")
+        self.update_case = update(c).where(c.c.id == bindparam("k_case")).values(
+            {name: bindparam(name) for name in self.case_columns})
+        self.select_items = select(w.c.id).where(w.c.case_id == bindparam("k_case"))
+        self.delete_items = delete(w).where(w.c.id.in_(bindparam("k_ids", expanding=True)))
+        self.insert_items = insert(w)
+        self.delete_timers = delete(tm).where(tm.c.case_id == bindparam("k_case"))
+        self.insert_timers = insert(tm)
+        self.insert_event = insert(Event.__table__)
+
+
+SQL = Sql()
 
 
 def full_snapshot(wf: BpmnWorkflow) -> Delta:

@@ -63,10 +63,17 @@ def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:
                 task = next((x for w in [wf, *wf.subprocesses.values()] for x in w.tasks.values()
                              if str(x.id) == t.task_id), None)
                 services._append(s, case, _system(), "", "timer_fired", t.task_id,
-                                 task.task_spec.bpmn_id if task else None, {"due": t.due_at.isoformat()}, stamp)
+                                 task.task_spec.bpmn_id if task else None,
+                                 {"due": t.due_at.isoformat(), "path": task_path(task) if task else None}, stamp)
             services._save(s, case, wf, snap, stamp)
             fired += len(due)
     return fired
+
+
+def task_path(task):
+    from .services import task_path as _path
+
+    return _path(task)
 
 
 def _system():

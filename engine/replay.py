@@ -1,0 +1,325 @@
+"""Rebuilding a case from its audit events alone, on the process version it is pinned to.
+
+A replay starts the workflow as `Services.start_case` does and applies every `task_completed` event to the
+READY task at the same path (never by task id: ids are random), in the recorded order, exactly as
+`Services.complete` does. The result is compared with the stored state on an id-free projection.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import store
+from .db import Blob, Case, Event, ProcessVersion, TaskRow
+from .sandbox import make_script_engine
+from .errors import WorkflowFailed
+from .services import _guard_depth, apply_form, seed_start, task_path
+
+OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+# Event types that record who did what but do not move the workflow.
+PASSIVE = {"certificate_revoked"}
+
+
+class ReplayError(Exception):
+    """The events cannot be replayed; `seq` names the event where it went wrong."""
+
+    def __init__(self, seq: int | None, reason: str):
+        super().__init__(f"event #{seq}: {reason}" if seq else reason)
+        self.seq, self.reason = seq, reason
+
+
+def canon(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _tasks(wf):
+    for _key, _tid, task in store._all_tasks(wf):
+        yield task
+
+
+def case_data(wf) -> dict:
+    """What Services.case_data shows: workflow data overlaid with the last task's data."""
+    last = wf.last_task.data if wf.last_task is not None else {}
+    return dict(wf.data, **last)
+
+
+def status_of(wf) -> str:
+    return "completed" if store.is_completed(wf) else "running"
+
+
+def open_tasks(wf) -> list[tuple[str, str]]:
+    """Open tasks as sorted (path, state) pairs."""
+    return sorted(("/".join(task_path(t)), TaskState.get_name(t.state)) for t in _tasks(wf) if t.state & OPEN)
+
+
+def completed_tasks(wf) -> list[tuple[float, str, str, str, str]]:
+    """Completed tasks in completion order: (time, path, spec name, bpmn id, canonical data)."""
+    rows = [(t.last_state_change, "/".join(task_path(t)), t.task_spec.name, t.task_spec.bpmn_id or "", canon(t.data))
+            for t in _tasks(wf) if t.state == TaskState.COMPLETED]
+    return sorted(rows, key=lambda r: (r[0], r[1], r[2]))
+
+
+def head_view(wf) -> dict[str, str]:
+    """The workflow-level state (engine.store's head) without ids: data, flags, last task, subprocesses."""
+    def attrs(w) -> str:
+        return canon({"data": w.data, "correlations": w.correlations, "success": w.success, "completed": w.completed})
+
+    last = "/".join(task_path(wf.last_task)) if wf.last_task is not None else ""
+    subs = {}
+    for sp_id, sp in wf.subprocesses.items():
+        owner = wf.get_task_from_id(sp_id)
+        subs["/".join(task_path(owner)) if owner is not None else sp.spec.name] = attrs(sp)
+    return {"state": attrs(wf), "last task": last, "subprocesses": canon(subs)}
+
+
+@dataclass
+class Replay:
+    wf: object
+    marks: list[tuple[int, float]] = field(default_factory=list)  # (event seq, time after it was applied)
+
+    def event_of(self, changed_at: float) -> int | None:
+        """The seq of the event during which a task with this last_state_change was completed."""
+        for seq, t in self.marks:
+            if changed_at <= t:
+                return seq
+        return None
+
+
+def _engine_steps(wf, seq) -> None:
+    """As Services._step: run engine steps, then the depth guard (which also settles `completed`)."""
+    try:
+        wf.do_engine_steps()
+        _guard_depth(wf)
+    except (SpiffWorkflowException, WorkflowException, WorkflowFailed) as exc:
+        raise ReplayError(seq, f"the engine failed: {exc}") from None
+
+
+def find_ready(wf, path: list[str]):
+    for t in wf.get_tasks(state=TaskState.READY):
+        if task_path(t) == path:
+            return t
+    return None
+
+
+class Saved:
+    """The case's stored rows, kept in memory: a replay saves and reloads between events exactly as the
+    service layer does, so data shared between tasks in memory ends up stored the same way."""
+
+    def __init__(self, bundle):
+        self.bundle, self.rows, self.head, self.snap = bundle, {}, "{}", store.Snapshot()
+        self.before: dict | None = None  # data of the task the last event completed, before it was applied
+
+    def save(self, wf) -> None:
+        delta = store.diff(wf, self.snap)
+        for sid in delta.deletes:
+            self.rows.pop(sid, None)
+        for sid, key, seq, body in delta.upserts:
+            old = self.rows.get(sid)
+            self.rows[sid] = (sid, key, seq, body) if seq >= 0 or old is None else (sid, old[1], old[2], body)
+        self.head = delta.head
+
+    def load(self):
+        wf, self.snap = store.restore(self.bundle, self.head, list(self.rows.values()), make_script_engine())
+        return wf
+
+
+def find_timer(wf, element_id: str | None, path: list[str] | None = None):
+    """The waiting timer task of that element (and path, when the event records one)."""
+    for w in store.workflows(wf):
+        for t in w.tasks.values():
+            ev = getattr(t.task_spec, "event_definition", None)
+            if (t.state == TaskState.WAITING and type(ev).__name__.endswith("TimerEventDefinition")
+                    and t.task_spec.bpmn_id == element_id and (not path or task_path(t) == path)):
+                return t
+    return None
+
+
+def apply_event(wf, saved: Saved, ev, payload: dict):
+    """Apply one event to the workflow (None before case_started); returns the workflow."""
+    if ev.type == "case_started":
+        if wf is not None:
+            raise ReplayError(ev.seq, "case_started twice")
+        wf = saved.bundle.new_workflow(make_script_engine())
+        seed_start(wf, payload.get("applicant") or {}, payload.get("data") or {}, payload.get("channel", "window"))
+        _engine_steps(wf, ev.seq)
+        saved.save(wf)
+        return wf
+    if wf is None:
+        raise ReplayError(ev.seq, f"{ev.type} before case_started")
+    if ev.type == "task_completed":
+        wf = saved.load()
+        task = find_ready(wf, payload.get("path") or [])
+        if task is None:
+            raise ReplayError(ev.seq, f"no ready task at {'/'.join(payload.get('path') or [])}")
+        saved.before = json.loads(canon(task.data))
+        apply_form(task, payload.get("data") or {})
+        try:
+            task.run()
+        except (SpiffWorkflowException, WorkflowException) as exc:
+            raise ReplayError(ev.seq, f"the engine failed: {exc}") from None
+        _engine_steps(wf, ev.seq)
+        saved.save(wf)
+    elif ev.type == "timer_fired":
+        wf = saved.load()
+        timer = find_timer(wf, ev.element_id, payload.get("path"))
+        if timer is None:
+            raise ReplayError(ev.seq, f"no waiting timer at {ev.element_id}")
+        timer._set_internal_data(event_fired=True)  # fire it now, whatever the library's clock says
+        wf.refresh_timers()
+        _engine_steps(wf, ev.seq)
+        saved.save(wf)
+    elif ev.type in PASSIVE:
+        pass
+    elif ev.type == "task_claimed":
+        if not any(t.task_spec.bpmn_id == ev.element_id for t in wf.get_tasks(state=TaskState.READY)):
+            raise ReplayError(ev.seq, f"claimed task {ev.element_id} is not ready")
+    elif ev.type == "case_completed":
+        if not store.is_completed(wf):
+            raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")
+    else:
+        raise ReplayError(ev.seq, f"replay does not know event type '{ev.type}'")
+    return wf
+
+
+def replay(bundle, events, on_step=None) -> Replay:
+    """Replay events (ordered by seq); `on_step(event, payload, wf, before)` is called after each one
+    (`before`: for a completion, the task's data before the form was applied).
+    The result's workflow is reloaded from the replayed rows, like the stored one it is compared with."""
+    wf, rp, saved = None, Replay(None), Saved(bundle)
+    for ev in events:
+        payload = json.loads(ev.payload or "{}")
+        saved.before = None
+        wf = apply_event(wf, saved, ev, payload)
+        rp.marks.append((ev.seq, time.time()))
+        if on_step is not None:
+            on_step(ev, payload, wf, saved.before)
+    if wf is None:
+        raise ReplayError(None, "no case_started event")
+    if store.is_completed(wf) and not any(ev.type == "case_completed" for ev in events):
+        raise ReplayError(events[-1].seq, "the replayed workflow completed but no case_completed event follows")
+    rp.wf = saved.load()
+    return rp
+
+
+def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[int, str] | None:
+    """The first difference between a replay and the stored state, as (event seq, reason), or None."""
+    mine, theirs = completed_tasks(rp.wf), completed_tasks(stored_wf)
+    for i, (a, b) in enumerate(zip(mine, theirs)):
+        if a[1:] != b[1:]:
+            what = "data" if a[1:4] == b[1:4] else "task"
+            return (rp.event_of(a[0]) or last_seq,
+                    f"completed task {i + 1} {what} differs: replayed {a[1]} {_short(a[4]) if what == 'data' else ''}"
+                    f"stored {b[1]} {_short(b[4]) if what == 'data' else ''}".strip())
+    if len(mine) != len(theirs):
+        extra = mine[len(theirs)] if len(mine) > len(theirs) else theirs[len(mine)]
+        return (last_seq, f"{len(mine)} completed tasks replayed, {len(theirs)} stored (first extra: {extra[1]})")
+    a_open, b_open = open_tasks(rp.wf), open_tasks(stored_wf)
+    if a_open != b_open:
+        return last_seq, f"open tasks differ: replayed {_fmt_open(a_open)}, stored {_fmt_open(b_open)}"
+    a_head, b_head = head_view(rp.wf), head_view(stored_wf)
+    for key in a_head:
+        if a_head[key] != b_head[key]:
+            return last_seq, f"workflow {key} differs: replayed {_short(a_head[key], 80)}, stored {_short(b_head[key], 80)}"
+    a_data, b_data = canon(case_data(rp.wf)), canon(case_data(stored_wf))
+    if a_data != b_data:
+        keys = diff_data(json.loads(b_data), json.loads(a_data))
+        return last_seq, f"case data differs at {', '.join(sorted(keys)[:5])}"
+    if status_of(rp.wf) != stored_status:
+        return last_seq, f"status differs: replayed {status_of(rp.wf)}, stored {stored_status}"
+    return None
+
+
+def _short(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _fmt_open(items) -> str:
+    return "[" + ", ".join(f"{p} {s}" for p, s in items) + "]"
+
+
+def diff_data(old: dict, new: dict, prefix: str = "") -> dict[str, str]:
+    """Dotted keys that differ between two data dicts: key -> 'added' | 'changed' | 'removed'."""
+    out = {}
+    for k in old.keys() | new.keys():
+        name = f"{prefix}{k}"
+        if k not in old and isinstance(new[k], dict) and new[k]:
+            out.update(diff_data({}, new[k], name + "."))
+        elif k not in old:
+            out[name] = "added"
+        elif k not in new:
+            out[name] = "removed"
+        elif isinstance(old[k], dict) and isinstance(new[k], dict):
+            out.update(diff_data(old[k], new[k], name + "."))
+        elif canon(old[k]) != canon(new[k]):
+            out[name] = "changed"
+    return out
+
+
+# ---------------------------------------------------------------- loading from the database
+
+def load_events(s, case_id: int) -> list[Event]:
+    return list(s.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all())
+
+
+def load_stored(services, s, case: Case, version: ProcessVersion):
+    """The stored workflow, restored from the case's task rows and head."""
+    rows = s.execute(select(TaskRow.task_id, TaskRow.workflow, TaskRow.seq, TaskRow.body)
+                     .where(TaskRow.case_id == case.id)).all()
+    wf, _ = store.restore(services.spec_bundle(s, version), case.state_head, [tuple(r) for r in rows],
+                          make_script_engine())
+    return wf
+
+
+def main_bpmn(s, version: ProcessVersion) -> bytes | None:
+    """The BPMN file of the version's top process (for drawing)."""
+    h = json.loads(version.files).get(version.file_name)
+    blob = s.get(Blob, h) if h else None
+    return blob.content.encode("utf-8") if blob is not None else None
+
+
+@dataclass
+class StepView:
+    """One step of a case's history, as an auditor sees it."""
+
+    seq: int
+    type: str
+    actor: str
+    group: str
+    at: object
+    name: str
+    path: str
+    payload: dict
+    changes: dict          # dotted data key -> added/changed/removed
+    opened: list[str]
+    closed: list[str]
+    completed_ids: list[str]  # top-level bpmn ids completed so far (for the diagram)
+    active_ids: list[str]     # top-level bpmn ids open now
+    status: str
+
+
+def history(bundle, events) -> list[StepView]:
+    """Replay with a view of what each step changed (data keys, tasks opened and closed)."""
+    steps: list[StepView] = []
+    prev = {"data": {}, "open": []}
+
+    def on_step(ev, payload, wf, before):
+        data = json.loads(canon(case_data(wf)))
+        now_open = ["/".join(task_path(t)) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+        top = list(wf.tasks.values())
+        steps.append(StepView(
+            seq=ev.seq, type=ev.type, actor=ev.actor, group=ev.group_name, at=ev.at,
+            name=payload.get("name") or ev.element_id or "", path="/".join(payload.get("path") or []),
+            payload=payload, changes=diff_data(prev["data"] if before is None else before, data),
+            opened=[p for p in now_open if p not in prev["open"]], closed=[p for p in prev["open"] if p not in now_open],
+            completed_ids=sorted({t.task_spec.bpmn_id for t in top if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id}),
+            active_ids=sorted({t.task_spec.bpmn_id for t in top if t.state & OPEN and t.task_spec.bpmn_id}),
+            status=status_of(wf)))
+        prev["data"], prev["open"] = data, now_open
+
+    replay(bundle, events, on_step)
+    return steps
