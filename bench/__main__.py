@@ -1,0 +1,106 @@
+"""`make bench` / `python -m bench`: prints one `name: value` line per figure and writes docs/benchmarks.md.
+
+The machine is shared and noisy, so bare and persisted runs are interleaved and compared as ratios
+within one run; every figure is a median of several rounds.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from SpiffWorkflow.util.task import TaskState
+
+from . import flows, measure, report
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+CASES_PER_ROUND = int(os.environ.get("BENCH_CASES", "20"))
+
+
+def bundle_throughput(env, specs) -> dict:
+    flows.bare_bundle_case(specs), env.bundle_case()  # warm-up: spec caches, compiled expressions, statement cache
+    bare, persisted = [], []
+    for _ in range(ROUNDS):
+        bare.append(measure.per_item(lambda: flows.bare_bundle_case(specs), CASES_PER_ROUND))
+        persisted.append(measure.per_item(env.bundle_case, CASES_PER_ROUND))
+    b, p = measure.median(bare), measure.median(persisted)
+    env.counter.reset()
+    env.bundle_case()
+    actions = 1 + 7  # start_case + intake, 5 reviews, pickup
+    return {"bare_cases_per_s": 1 / b, "persisted_cases_per_s": 1 / p, "persisted_vs_bare_ratio": b / p,
+            "persisted_ms_per_action": p / actions * 1000,
+            "bundle_sql_statements_per_action": env.counter.statements / actions}
+
+
+def steps_to_reach(specs, n: int) -> int:
+    """How many loop passes bring a fresh case to at least n completed tasks."""
+    wf = flows.bare_start(specs, {"limit": flows.LOOP_LIMIT, "n": 0})
+    k = 0
+    while flows.completed_count(wf) < n:
+        k += 1
+        flows.bare_complete(wf, wf.get_tasks(state=TaskState.READY, manual=True)[0], flows.loop_data(k))
+    return k
+
+
+def bare_step_ms(specs, passes: int, cases: int, steps: int) -> float:
+    times = []
+    for _ in range(cases):
+        wf = flows.bare_start(specs, {"limit": flows.LOOP_LIMIT, "n": 0})
+        for k in range(1, passes + steps + 1):
+            task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+            t0 = time.perf_counter()
+            flows.bare_complete(wf, task, flows.loop_data(k))
+            if k > passes:
+                times.append(time.perf_counter() - t0)
+    return measure.median(times) * 1000
+
+
+def persisted_step_ms(env, passes: int, cases: int, steps: int) -> tuple[float, float, float]:
+    """Median ms per step, and SQL statements and rows written per timed step."""
+    times, stmts, rows = [], [], []
+    for _ in range(cases):
+        view = env.loop_case()
+        for k in range(1, passes + steps + 1):
+            env.counter.reset()
+            t0 = time.perf_counter()
+            view = env.loop_step(view, k)
+            if k > passes:
+                times.append(time.perf_counter() - t0)
+                stmts.append(env.counter.statements)
+                rows.append(env.counter.rows)
+    return measure.median(times) * 1000, measure.median(stmts), measure.median(rows)
+
+
+def step_figures(env, loop) -> dict:
+    out = {}
+    for n, cases, steps in ((10, 15, 1), (500, 3, 5)):
+        passes = steps_to_reach(loop, n)
+        bare = bare_step_ms(loop, passes, cases, steps)
+        ms, stmts, rows = persisted_step_ms(env, passes, cases, steps)
+        out.update({f"step_ms_{n}": ms, f"bare_step_ms_{n}": bare, f"save_rows_{n}": rows,
+                    f"sql_statements_{n}": stmts})
+    out["overhead_ratio_500"] = out["step_ms_500"] / out["bare_step_ms_500"]
+    out["overhead_ms_10"] = out["step_ms_10"] - out["bare_step_ms_10"]
+    out["overhead_ms_500"] = out["step_ms_500"] - out["bare_step_ms_500"]
+    return out
+
+
+def main() -> int:
+    specs, loop = flows.bundle_specs(), flows.loop_specs()
+    env = flows.PersistedEnv()
+    env.counter = measure.SqlCounter(env.engine)
+    try:
+        figures = bundle_throughput(env, specs)
+        figures.update(step_figures(env, loop))
+        for name, value in figures.items():
+            print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
+        prof = measure.profile(lambda: [env.bundle_case() for _ in range(CASES_PER_ROUND)])
+    finally:
+        env.close()
+    path = report.write(figures, prof, CASES_PER_ROUND)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

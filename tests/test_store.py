@@ -1,0 +1,209 @@
+"""engine.store: after every step of random walks through the sample processes and the benchmark loop, the
+workflow restored from the stored rows (by our fast restore AND by the library's own converters) serializes
+exactly like the in-memory one; and a store that sorts keys loses data, ours does not."""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from SpiffWorkflow.util.task import TaskState
+
+from engine import store
+from engine.bpmn import build_specs
+from engine.sandbox import make_script_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+APPLICANT = {"type": "company", "name": "示例科技有限公司", "phone": "13800000000"}
+
+
+def _specs(process_id: str):
+    files = {p.name: p.read_bytes() for p in sorted((ROOT / "processes").glob("*.bpmn"))}
+    files["loop.bpmn"] = (ROOT / "bench" / "loop.bpmn").read_bytes()
+    return build_specs(files, process_id)
+
+
+def _data(task, rng: random.Random, step: int) -> dict:
+    bpmn_id = task.task_spec.bpmn_id
+    if bpmn_id == "intake":
+        return {"accepted": rng.random() < 0.85, "remark": rng.choice(["", "材料齐全", "ok"])}
+    if bpmn_id == "pickup":
+        return {"method": "window"}
+    if bpmn_id == "work":
+        return {"n": step, "note": {"k": [step, str(step)]}}
+    return {"decision": rng.choice(["approve", "reject"]), "opinion": f"意见 {step}", "extra": [step, {"x": step}]}
+
+
+def _projection(wf) -> dict:
+    """BpmnWorkflowSerializer.to_dict minus the spec keys (specs come from the pinned version, not the rows)."""
+    dct = store.SERIALIZER.to_dict(wf)
+    for key in ("spec", "subprocess_specs"):
+        dct.pop(key, None)
+    return dct
+
+
+def _rows(snap: store.Snapshot) -> list[tuple[str, str, int, str]]:
+    """What the database holds: the snapshot mirrors every upsert/delete a save issues."""
+    return [(sid, snap.workflows[sid], snap.seqs[sid], body) for sid, body in snap.bodies.items()]
+
+
+class Table:
+    """An in-memory stand-in for task_rows + cases.state_head, fed only by the Deltas a save writes."""
+
+    def __init__(self):
+        self.rows: dict[str, list] = {}
+        self.head = "{}"
+
+    def apply(self, delta: store.Delta) -> None:
+        for sid in delta.deletes:
+            self.rows.pop(sid, None)
+        for sid, key, seq, body in delta.upserts:
+            if seq >= 0:
+                assert sid not in self.rows
+                self.rows[sid] = [sid, key, seq, body]
+            else:
+                self.rows[sid][3] = body
+        self.head = delta.head
+
+    def load(self):
+        rows = [tuple(r) for r in self.rows.values()]
+        random.Random(len(rows)).shuffle(rows)  # the database returns rows in any order
+        return rows
+
+
+def _check(spec, table: Table, wf) -> tuple:
+    expected = _projection(wf)
+    fast, snap = store.restore(spec, table.head, table.load(), make_script_engine())
+    assert _projection(fast) == expected
+    assert _projection(store.restore_with_library(spec, table.head, table.load(), make_script_engine())) == expected
+    # the restored objects behave the same: same ready tasks, same parent links, same data objects per task
+    ids = lambda w: sorted(str(t.id) for t in w.get_tasks(state=TaskState.READY, manual=True))  # noqa: E731
+    assert ids(fast) == ids(wf)
+    for w_mem, w_new in zip(store.workflows(wf), store.workflows(fast)):
+        for tid, t in w_mem.tasks.items():
+            r = w_new.tasks[tid]
+            assert (r.parent.id if r.parent else None) == (t.parent.id if t.parent else None)
+            assert r.data == t.data and r.internal_data == t.internal_data and r.state == t.state
+            if r.parent is not None:
+                assert r.data is not r.parent.data
+    return fast, snap
+
+
+def _walk(process_id: str, seed: int, max_steps: int, reload_every_step: bool) -> int:
+    """Random walk: complete a random ready task with random data, save (diff), check the restore, go on
+    either with the in-memory workflow or (like Services) with the restored one."""
+    rng = random.Random(seed)
+    spec = _specs(process_id)
+    wf = spec.new_workflow(make_script_engine())
+    wf.data.update({"applicant": APPLICANT, "channel": "window"})
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update({"limit": 10_000, "n": 0}, applicant=APPLICANT, channel="window")
+    wf.do_engine_steps()
+    table = Table()
+    snap = store.Snapshot()
+    table.apply(store.diff(wf, snap))
+    wf_restored, snap_restored = _check(spec, table, wf)
+    steps = 0
+    while steps < max_steps:
+        if reload_every_step:
+            wf, snap = wf_restored, snap_restored
+        ready = wf.get_tasks(state=TaskState.READY, manual=True)
+        if not ready:
+            break
+        task = rng.choice(ready)
+        data = _data(task, rng, steps)
+        task.data.update(data)
+        task.data.setdefault("results", {}).setdefault(task.workflow.spec.name, {})[task.task_spec.bpmn_id] = data
+        task.run()
+        wf.do_engine_steps()
+        steps += 1
+        table.apply(store.diff(wf, snap))
+        wf_restored, snap_restored = _check(spec, table, wf)
+    return steps
+
+
+@pytest.mark.parametrize("process_id", ["sample_bundle", "sample_matter"])
+@pytest.mark.parametrize("seed", range(8))
+def test_random_walks_restore_exactly(process_id, seed):
+    # Like Services: every step continues from the workflow restored from the rows.
+    assert _walk(process_id, seed, 50, reload_every_step=True) >= 1
+
+
+def test_loop_restores_exactly_as_history_grows():
+    assert _walk("bench_loop", 7, 60, reload_every_step=True) == 60
+
+
+def test_a_form_writing_nested_results_is_not_lost_on_reload():
+    """The trap behind the one departure from the library's restore: with shared nested dicts, pickup's
+    results[...]['pickup'] went into the finished join's data, not into pickup's delta, and was lost."""
+    for seed in range(8):
+        _walk("sample_bundle", seed, 50, reload_every_step=True)
+
+
+def test_save_writes_a_constant_number_of_rows_whatever_the_history():
+    spec = _specs("bench_loop")
+    wf = spec.new_workflow(make_script_engine())
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update({"limit": 10_000, "n": 0})
+    wf.do_engine_steps()
+    snap = store.Snapshot()
+    store.diff(wf, snap)
+    written = []
+    for step in range(120):
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data.update({"n": step})
+        task.run()
+        wf.do_engine_steps()
+        delta = store.diff(wf, snap)
+        written.append(len(delta.upserts) + len(delta.deletes))
+    assert max(written[-20:]) <= max(written[:20])
+
+
+def test_fast_restore_handles_typed_values():
+    """Values the registry must restore (datetime, timedelta, UUID) in task data come back as such."""
+    from datetime import datetime, timedelta, timezone
+    from uuid import uuid4
+
+    spec = _specs("sample_matter")
+    wf = spec.new_workflow(make_script_engine())
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update(applicant=APPLICANT)
+    wf.do_engine_steps()
+    task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+    task.data.update(accepted=True, at=datetime(2024, 5, 1, tzinfo=timezone.utc), span=timedelta(days=2), ref=uuid4())
+    task.run()
+    wf.do_engine_steps()
+    table = Table()
+    table.apply(store.diff(wf, store.Snapshot()))
+    fast, _ = _check(spec, table, wf)
+    last = fast.last_task.data
+    assert isinstance(last["at"], datetime) and isinstance(last["span"], timedelta)
+
+
+def test_key_order_trap_sorted_store_loses_data_ours_does_not():
+    """SpiffWorkflow 3.2 stores task data as deltas from the parent; restoring needs parents first. A store
+    that sorts the keys of the whole state (json.dumps(sort_keys=True), JSONB) reorders `tasks`, so children
+    are restored before their parents and their data is silently lost. Our rows keep creation order (seq)."""
+    spec = _specs("sample_matter")
+    wf = spec.new_workflow(make_script_engine())
+    for t in wf.get_tasks(state=TaskState.READY):
+        t.data.update(applicant=APPLICANT)
+    wf.do_engine_steps()
+    for data in ({"accepted": True}, {"decision": "approve", "opinion": "ok"}):
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data.update(data)
+        task.run()
+        wf.do_engine_steps()
+    expected = _projection(wf)
+
+    whole = store.SERIALIZER.to_dict(wf)
+    sorted_text = json.dumps(whole, sort_keys=True)
+    restored_sorted = store.SERIALIZER.from_dict(json.loads(sorted_text))
+    assert _projection(restored_sorted) != expected, "the trap did not trigger: sorting should lose task data"
+
+    table = Table()
+    table.apply(store.diff(wf, store.Snapshot()))
+    fast, _ = _check(spec, table, wf)
+    assert _projection(fast) == expected
+    assert fast.last_task.data.get("accepted") is True
