@@ -1,0 +1,302 @@
+"""Read models the pages and the API share: the matter catalogue, case members, opinions, the diagram.
+
+They only read (deployed versions, case views, events) through the service layer's session and helpers.
+"""
+from __future__ import annotations
+
+import json
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from engine.bpmn import task_meta
+from engine.db import Blob, ProcessVersion
+from engine.errors import NotFound
+
+FRONT_GROUPS = {"front_desk", "pickup"}
+
+
+def _latest_versions(s) -> list[ProcessVersion]:
+    latest = select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
+    return list(s.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(latest))
+                          .order_by(ProcessVersion.process_id)).all())
+
+
+def _user_tasks(services, s, version) -> list[tuple[str, object]]:
+    """(process id, task spec) of every user task of a version, called processes included."""
+    bundle = services.spec_bundle(s, version)
+    out = []
+    for spec in [bundle.spec, *[sp for sp in bundle.subprocess_specs.values() if sp is not None]]:
+        for ts in spec.task_specs.values():
+            if getattr(ts, "manual", False):
+                out.append((spec.name, ts))
+    return out
+
+
+_GUIDES: dict[int, dict] = {}
+
+
+def guide_of(s, version) -> dict:
+    """The version's service guide: meta['guide'], else the one declared in its BPMN (engine.guide), else {}.
+    A guide the engine derived from the diagram alone is marked `derived`."""
+    meta = json.loads(version.meta or "{}")
+    if meta.get("guide"):
+        return meta["guide"]
+    if version.id not in _GUIDES:
+        try:
+            from engine.guide import guide_from_bpmn  # the catalogue's guides (owned elsewhere)
+
+            blob = s.get(Blob, json.loads(version.files)[version.file_name])
+            _GUIDES[version.id] = guide_from_bpmn(blob.content, version.process_id)
+        except (ImportError, KeyError, ValueError):
+            _GUIDES[version.id] = {}
+    return _GUIDES[version.id]
+
+
+def _summary(services, s, version) -> dict:
+    meta = json.loads(version.meta or "{}")
+    guide = guide_of(s, version)
+    real = {} if guide.get("derived") else guide
+    groups = sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups})
+    return {"code": version.process_id, "name": real.get("name") or version.name, "kind": meta.get("kind", "matter"),
+            "departments": [g for g in groups if g not in FRONT_GROUPS],
+            "handling": real.get("handling"), "promised_days": real.get("promised_days"),
+            "statutory_days": real.get("statutory_days"), "members": list(meta.get("calls") or [])}
+
+
+def matters(services, q: str = "") -> list[dict]:
+    """Deployed matters and bundles (latest versions), optionally filtered by name or code."""
+    q = (q or "").strip().lower()
+    with services.uow() as s:
+        versions = _latest_versions(s)
+        called = {c for v in versions for c in json.loads(v.meta or "{}").get("calls") or []}
+        # a department's review or a dispatcher (called by others, or marked internal) is not applied for
+        rows = []
+        for v in versions:
+            guide = guide_of(s, v)
+            if guide.get("kind") == "internal" or (v.process_id in called and (not guide or guide.get("derived"))):
+                continue
+            rows.append(_summary(services, s, v))
+    return [m for m in rows if not q or q in m["code"].lower() or q in m["name"].lower()]
+
+
+def exists(services, code: str) -> bool:
+    with services.uow() as s:
+        return s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == code).limit(1)) is not None
+
+
+def intake_form_name(services, s, version) -> str | None:
+    """The form of the front desk's intake task (the first front-desk user task of the top process)."""
+    bundle = services.spec_bundle(s, version)
+    for ts in bundle.spec.task_specs.values():
+        if getattr(ts, "manual", False) and "front_desk" in task_meta(ts).groups:
+            return task_meta(ts).form
+    return None
+
+
+def matter(services, code: str) -> dict:
+    """A matter's guide: summary, materials, start form schema, intake form schema and every group."""
+    with services.uow() as s:
+        version = services.latest_version(s, code)
+        meta = json.loads(version.meta or "{}")
+        guide = guide_of(s, version)
+        out = _summary(services, s, version)
+        out.update({
+            "version_id": version.id,
+            "materials": list(guide.get("materials") or []),
+            "form": services.form_schema(s, version, meta.get("start_form")) or {"type": "object", "properties": {}},
+            "intake_form": services.form_schema(s, version, intake_form_name(services, s, version)),
+            "groups": sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups}),
+            "guide": guide,
+            # the window rules judge materials by id; a guide without ids is handled directly
+            "rules": bool(guide) and not guide.get("derived") and _matters_available()
+            and all(isinstance(x, dict) and x.get("id") for x in guide.get("materials") or []),
+        })
+        return out
+
+
+def _matters_available() -> bool:
+    try:
+        import engine.matters  # noqa: F401  (window rules: 一次性告知, 容缺, 告知承诺, 数据共享)
+    except ImportError:
+        return False
+    return True
+
+
+_MATTERS: dict[int, object] = {}
+
+
+def window_rules(services):
+    """engine.matters.Matters for these services (one per Services, it caches guides)."""
+    from engine.matters import Matters
+
+    key = id(services)
+    if key not in _MATTERS:
+        _MATTERS[key] = Matters(services)
+    return _MATTERS[key]
+
+
+def uses_rules(services, process_id: str) -> bool:
+    """Whether a matter's cases follow the window rules (a declared guide, and engine.matters present)."""
+    if not _matters_available():
+        return False
+    with services.uow() as s:
+        guide = guide_of(s, services.latest_version(s, process_id))
+    return bool(guide) and not guide.get("derived") and all(
+        isinstance(x, dict) and x.get("id") for x in guide.get("materials") or [])
+
+
+def complete_task(services, actor, task: dict, data: dict) -> dict:
+    """Complete a task; for matters under the window rules, through them (补正 once, pickup counts the visit
+    and issues e-certificates) — the rules live in engine.matters, not here."""
+    case = services.get_case(task["case_id"])
+    if not uses_rules(services, case["process_id"]):
+        return services.complete(actor, task["id"], data)
+    rules = window_rules(services)
+    if task["element_id"] == "pickup" and data.get("method"):
+        return rules.pickup(actor, task["case_id"], data["method"], data.get("tracking_no"))
+    if task.get("form") == "dept_review" and data.get("decision") and data.get("opinion"):
+        return rules.review(actor, task["id"], data["decision"], data["opinion"], data.get("corrections"))
+    services.complete(actor, task["id"], data)
+    return rules.settle(task["case_id"])
+
+
+def material_id(m) -> str:
+    return (m.get("id") or m.get("name", "")) if isinstance(m, dict) else str(m)
+
+
+def material_name(m) -> str:
+    return m.get("name", "") if isinstance(m, dict) else str(m)
+
+
+def intake_record(events: list[dict]) -> dict:
+    """What the window decided: accepted?, materials (name -> status), missing names, reason/remark."""
+    out = {"accepted": None, "materials": {}, "missing": [], "reason": ""}
+    for e in events:
+        p = e["payload"] or {}
+        if e["type"] == "task_completed" and e["group"] == "front_desk" and "accepted" in (p.get("data") or {}):
+            d = p["data"]
+            out["accepted"] = d["accepted"]
+            out["missing"] = list(d.get("missing") or out["missing"])
+            out["reason"] = d.get("reason") or d.get("remark") or ""
+        elif e["type"] == "intake_accepted":
+            out["materials"] = dict(p.get("materials") or {})
+        elif e["type"] == "intake_refused":
+            out["missing"] = list(p.get("missing") or out["missing"])
+            out["reason"] = p.get("reason") or out["reason"]
+        elif e["type"] == "case_started":
+            got = (p.get("data") or {}).get("materials_received")
+            if got:
+                out["materials"] = {name: "provided" for name in got}
+    return out
+
+
+def with_materials(schema: dict | None, data: dict, received: list[str]) -> dict:
+    """Record the materials received with the start data, unless the start form forbids extra fields
+    (then the list only appears on the receipt; see the report: the engine should take it as an argument)."""
+    props = (schema or {}).get("properties") or {}
+    if received and ("materials_received" in props or (schema or {}).get("additionalProperties", True) is not False):
+        return dict(data, materials_received=list(received))
+    return data
+
+
+def task_form(services, process_version_id: int, form: str | None) -> dict | None:
+    if not form:
+        return None
+    with services.uow() as s:
+        return services.form_schema(s, s.get(ProcessVersion, process_version_id), form)
+
+
+def completed_reviews(events: list[dict]) -> list[dict]:
+    """Every completed task with its data, oldest first: the opinions later departments read."""
+    return [{"process_id": e["payload"].get("process_id"), "element_id": e["element_id"],
+             "name": e["payload"].get("name"), "actor": e["actor"], "group": e["group"], "at": e["at"],
+             "data": e["payload"].get("data") or {}}
+            for e in events if e["type"] == "task_completed"]
+
+
+def members(services, case: dict, events: list[dict], results: dict | None = None) -> list[dict]:
+    """One entry per called process of a bundle (or the matter itself): status and outcome."""
+    with services.uow() as s:
+        meta = json.loads(s.get(ProcessVersion, case["version_id"]).meta or "{}")
+    procs = list(meta.get("calls") or []) or [case["process_id"]]
+    with services.uow() as s:
+        names = dict(s.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                               .where(ProcessVersion.process_id.in_(procs)).order_by(ProcessVersion.id)).all())
+    done = completed_reviews(events)
+    results = results or {}
+    out = []
+    for pid in procs:
+        mine = [d for d in done if d["process_id"] == pid]
+        open_ = [t for t in case["tasks"] if t["process_id"] == pid]
+        if pid == case["process_id"]:
+            status = case["status"]
+        elif open_:
+            status = "running"
+        elif mine:
+            status = "completed"
+        else:
+            status = "pending"
+        outcome = ((results.get(pid) or {}).get("review") or {}).get("decision")
+        if outcome is None:
+            decisions = [d["data"]["decision"] for d in mine if "decision" in d["data"]]
+            outcome = decisions[-1] if decisions else None
+        out.append({"matter": pid, "name": names.get(pid, pid), "status": status, "outcome": outcome})
+    return out
+
+
+def case_detail(services, case_id: int) -> dict:
+    """The case as the API and the case page show it."""
+    case = services.get_case(case_id)
+    events = services.events(case_id)
+    try:
+        results = services.case_data(case_id).get("results") or {}
+    except Exception:  # noqa: BLE001 - a case whose state cannot load still shows its index and events
+        results = {}
+    intake = next((e["payload"].get("data", {}).get("accepted") for e in events
+                   if e["type"] == "task_completed" and e["group"] == "front_desk"), None)
+    return dict(case, matter=case["process_id"], members=members(services, case, events, results),
+                events=events, results=results, accepted=intake)
+
+
+def diagram(services, case: dict, events: list[dict]) -> str:
+    """SVG of the case's top process: completed and active elements highlighted (called processes shown
+    through their call activities)."""
+    from engine import diagram as dg  # lazily: written in parallel by another engineer
+
+    with services.uow() as s:
+        version = s.get(ProcessVersion, case["version_id"])
+        files = json.loads(version.files)
+        xml = s.get(Blob, files[version.file_name]).content.encode("utf-8")
+    calls = _call_activities(xml, case["process_id"])
+    completed = {e["element_id"] for e in events if e["type"] == "task_completed" and e["element_id"]
+                 and e["payload"].get("process_id") == case["process_id"]}
+    active = {t["element_id"] for t in case["tasks"] if t["process_id"] == case["process_id"]}
+    for m in members(services, case, events):
+        for el in calls.get(m["matter"], []):
+            (active if m["status"] == "running" else completed if m["status"] == "completed" else set()).add(el)
+    return dg.render_svg(xml, case["process_id"], completed=completed, active=active, title=case.get("title"))
+
+
+def _call_activities(xml: bytes, process_id: str) -> dict[str, list[str]]:
+    """calledElement -> call activity ids in the process."""
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    out: dict[str, list[str]] = {}
+    for proc in root.iter("{*}process"):
+        if proc.get("id") != process_id:
+            continue
+        for ca in proc.iter("{*}callActivity"):
+            out.setdefault(ca.get("calledElement"), []).append(ca.get("id"))
+    return out
+
+
+def version_of_task(services, task: dict) -> int:
+    return services.get_case(task["case_id"])["version_id"]
+
+
+def find_task(services, actor, task_id: str) -> dict:
+    """A ready task the actor may see, with its case; NotFound when it is no longer open to them."""
+    for t in services.list_tasks(actor):
+        if t["id"] == task_id:
+            return t
+    raise NotFound(f"no open task {task_id}")

@@ -1,0 +1,166 @@
+"""综合窗口 front desk: search the catalogue, open a guide, fill the intake form, accept or refuse."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+
+from engine import documents
+from engine.errors import Forbidden, Invalid
+from engine.forms import validate
+
+from . import catalog, formkit
+from .auth import login_required, services
+
+bp = Blueprint("frontdesk", __name__, url_prefix="/frontdesk")
+DESK_GROUPS = {"front_desk", "admin"}
+
+
+def _desk_only():
+    if not (g.actor.groups & DESK_GROUPS):
+        raise Forbidden("综合窗口专用 (front desk only)")
+
+
+@bp.get("/")
+@login_required
+def index():
+    _desk_only()
+    q = request.args.get("q", "")
+    return render_template("frontdesk/index.html", matters=catalog.matters(services(), q), q=q)
+
+
+MATERIAL_STATUSES = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交（数据共享）"}
+INTAKE_SKIP = ("accepted", "reason", "missing")
+
+
+def _render_intake(m: dict, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    values = values or {}
+    ivalues = {k[2:]: v for k, v in values.items() if k.startswith("i_")}
+    materials = [{"id": catalog.material_id(x), "name": catalog.material_name(x),
+                  "required": x.get("required", True) if isinstance(x, dict) else True,
+                  "deferrable": isinstance(x, dict) and x.get("deferrable"),
+                  "commitment": isinstance(x, dict) and x.get("commitment_allowed"),
+                  "shareable": isinstance(x, dict) and bool(x.get("substitutes"))} for x in m["materials"]]
+    return render_template("frontdesk/intake.html", m=m, fields=formkit.fields(m["form"]), ivalues=ivalues,
+                           intake_fields=formkit.fields(m["intake_form"], skip=INTAKE_SKIP), materials=materials,
+                           errors=errors or {}, values=values, status_code=status), status
+
+
+@bp.get("/matters/<code>")
+@login_required
+def matter(code):
+    _desk_only()
+    return _render_intake(catalog.matter(services(), code), values={"a_type": "company"})
+
+
+@bp.post("/matters/<code>")
+@login_required
+def submit(code):
+    """Accept or refuse at the window. Matters with a service guide go through the window rules
+    (engine.matters: 一次性告知 when something required is missing, 容缺, 告知承诺, 数据共享); others start the
+    case and complete its intake task directly."""
+    _desk_only()
+    sv, form = services(), request.form
+    m = catalog.matter(sv, code)
+    accepted = form.get("decision") == "accept"
+    statuses = {catalog.material_id(x): form.get("mat_" + catalog.material_id(x), "") for x in m["materials"]}
+    names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
+    values = dict(formkit.values(form, "f_"), **{k: v for k, v in form.items() if k.startswith(("a_", "mat_"))},
+                  **{"i_" + k: v for k, v in formkit.values(form, "i_").items()})
+    applicant = formkit.applicant_from(form)
+    data = formkit.parse(m["form"], form, "f_")
+    intake = formkit.parse(m["intake_form"], form, "i_", skip=INTAKE_SKIP)
+    missing = [names[k] for k, v in statuses.items() if not v]
+    if not accepted and not intake.get("remark") and not (missing and not m["rules"]):
+        return _render_intake(m, {"i_remark": "不予受理须写明原因或缺少的材料 (say why)"}, values, 422)
+    try:
+        if m["rules"]:
+            case = _by_rules(sv, m, code, applicant, data, statuses, accepted, intake.get("remark", ""))
+        else:
+            case = _direct(sv, m, code, applicant, data, statuses, names, accepted, intake)
+    except Invalid as exc:
+        return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422)
+    record = catalog.intake_record(sv.events(case["id"]))
+    return render_template("frontdesk/done.html", case=case, m=m, accepted=bool(record["accepted"]),
+                           missing=record["missing"] or missing, remark=record["reason"],
+                           received=[names.get(k, k) for k, v in statuses.items() if v])
+
+
+def _by_rules(sv, m, code, applicant, data, statuses, accepted, remark) -> dict:
+    rules = catalog.window_rules(sv)
+    if not accepted:
+        return rules.refuse(g.actor, code, applicant, data, remark)
+    pick = lambda status: [k for k, v in statuses.items() if v == status]  # noqa: E731
+    return rules.apply(g.actor, code, applicant, data, provided=pick("provided"), deferred=pick("deferred"),
+                       commitments=pick("commitment"))
+
+
+def _direct(sv, m, code, applicant, data, statuses, names, accepted, intake) -> dict:
+    received = [names[k] for k, v in statuses.items() if v]
+    missing = [names[k] for k, v in statuses.items() if not v]
+    data = catalog.with_materials(m["form"], data, received)
+    if not accepted and missing and "remark" in ((m["intake_form"] or {}).get("properties") or {}):
+        intake["remark"] = (intake.get("remark", "") + " 缺少材料：" + "；".join(missing)).strip()[:500]
+    try:  # check the intake form first, so a bad remark never leaves a started case behind
+        validate(m["intake_form"], dict(intake, accepted=accepted), "intake")
+    except Invalid as exc:
+        raise Invalid(exc.message, {"intake." + k: v for k, v in exc.fields.items()}) from None
+    case = sv.start_case(g.actor, code, applicant, data, channel="window")
+    task = next((t for t in case["tasks"] if t["group"] == "front_desk"), None)
+    if task is not None:
+        case = sv.complete(g.actor, task["id"], dict(intake, accepted=accepted))
+    return case
+
+
+def _field_key(path: str) -> str:
+    """Map a service-layer field path to the page's input name."""
+    if path.startswith("applicant."):
+        return "a_" + path.split(".", 1)[1]
+    if path.startswith("intake.") or path in ("reason", "remark"):
+        return "i_remark" if path.split(".")[-1] in ("reason", "remark") else "i_" + path.split(".", 1)[1]
+    if path in ("materials", "deferred", "commitments", "owed", "commitment"):
+        return "materials"
+    return "f_" + path
+
+
+# ---------------------------------------------------------------- printable documents
+def _doc_args(case_id: int, kind: str):
+    sv = services()
+    case = sv.get_case(case_id)
+    if not case.get("number"):
+        abort(404)
+    m = catalog.matter(sv, case["process_id"])
+    code = documents.verification_code(current_app.config["SECRET_KEY"], case["number"], kind)
+    verify = url_for("cases.verify", number=case["number"], code=code, _external=True)
+    return sv, case, m, code, verify
+
+
+def _pdf(body: bytes, name: str) -> Response:
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@bp.get("/cases/<int:case_id>/receipt.pdf")
+@login_required
+def receipt(case_id):
+    sv, case, m, code, verify = _doc_args(case_id, "receipt")
+    record = catalog.intake_record(sv.events(case_id))
+    if record["accepted"] is False:
+        abort(404)
+    names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
+    received = [f"{names.get(k, k)}（{MATERIAL_STATUSES.get(v, v)}）" for k, v in record["materials"].items()]
+    return _pdf(documents.receipt_pdf(case, m["name"], received, code, verify, m.get("promised_days")),
+                f"receipt-{case['number']}.pdf")
+
+
+@bp.get("/cases/<int:case_id>/notice.pdf")
+@login_required
+def notice(case_id):
+    sv, case, m, code, verify = _doc_args(case_id, "notice")
+    record = catalog.intake_record(sv.events(case_id))
+    if record["accepted"] is not False:
+        abort(404)
+    reason = record["reason"]
+    missing = record["missing"]
+    if not missing and "缺少材料：" in reason:  # cases refused without the window rules
+        reason, _, rest = reason.partition("缺少材料：")
+        missing = [x.strip() for x in rest.split("；") if x.strip()]
+    return _pdf(documents.notice_pdf(case, m["name"], missing, reason.strip(), code, verify),
+                f"notice-{case['number']}.pdf")

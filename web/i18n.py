@@ -1,0 +1,98 @@
+"""Chinese-first UI strings with an English fallback: `?lang=en` switches and a cookie remembers it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, g, request
+
+LANGS = ("zh", "en")
+# key -> (zh, en); the key itself is the Chinese text, so templates stay readable.
+STRINGS: dict[str, str] = {
+    "一窗受理": "One-window services",
+    "登录": "Sign in", "退出": "Sign out", "用户名": "Username", "密码": "Password",
+    "用户名或密码错误": "Wrong username or password",
+    "综合窗口": "Front desk", "待办": "Inbox", "出件窗口": "Pickup window", "办件": "Case",
+    "事项目录": "Catalogue", "搜索": "Search", "按名称或编码搜索": "Search by name or code",
+    "编码": "Code", "名称": "Name", "类型": "Kind", "事项": "Matter", "一件事": "Bundle",
+    "承诺时限": "Promised days", "法定时限": "Statutory days", "办理部门": "Departments",
+    "工作日": "working days", "办事指南": "Service guide", "办理方式": "Handling",
+    "申请材料": "Materials", "已收取": "Received", "未登记材料清单": "No materials listed",
+    "申请人": "Applicant", "个人": "Person", "企业": "Company", "申请人类型": "Applicant type",
+    "申请人名称": "Applicant name", "身份证号": "ID number", "统一社会信用代码": "Unified credit code",
+    "联系电话": "Phone", "申请表": "Application form", "受理意见": "Intake remark",
+    "受理": "Accept", "不予受理": "Refuse", "必填": "required",
+    "已受理": "Accepted", "办件编号": "Case number", "受理回执": "Acceptance receipt",
+    "一次性告知书": "One-time notice", "打印": "Print", "下载PDF": "Download PDF",
+    "缺少的材料": "Missing materials", "请更正以下字段": "Please correct the fields below",
+    "接收时间": "Received", "办理期限": "Due", "任务": "Task", "状态": "Status", "操作": "Action",
+    "认领": "Claim", "办理": "Work on it", "提交": "Submit", "排序": "Sort", "筛选": "Filter",
+    "全部": "All", "办理人": "Assignee", "未认领": "unclaimed", "暂无待办": "Nothing to do",
+    "案件概要": "Case summary", "前序部门意见": "Earlier opinions", "暂无": "None yet",
+    "该任务已由他人办理或不再可办": "This task was already handled by someone else or is no longer open",
+    "无权办理该任务": "This task belongs to another group",
+    "办件状态": "Case status", "联办事项": "Member matters", "结果": "Outcome",
+    "待办任务": "Open tasks", "办理过程": "Timeline", "流程图": "Diagram",
+    "时间": "Time", "环节": "Step", "人员": "By", "部门": "Group",
+    "待出件": "Ready to hand out", "窗口领取": "Hand over at window", "快递送达": "Send by express",
+    "快递单号": "Tracking number", "交付": "Hand over", "已办结": "Closed",
+    "running": "running", "completed": "completed",
+    "办理中": "running", "已完成": "completed", "未开始": "not started",
+    "同意": "approved", "不同意": "rejected", "表单已过期，请重试": "The form expired, please try again",
+    "页面不存在": "Page not found", "出错了": "Something went wrong", "返回": "Back",
+    "语言": "Language", "验证码": "Verification code", "渠道": "Channel", "到场次数": "Visits",
+    "受理时间": "Accepted at", "审查意见": "Opinion", "审计": "Audit", "事项编码": "Matter code", "查看": "View",
+}
+STATUS_ZH = {"running": "办理中", "completed": "已办结", "pending": "未开始", "not_started": "未开始",
+             "ready": "待认领", "claimed": "已认领"}
+STATUS_EN = {"running": "running", "completed": "completed", "pending": "not started", "not_started": "not started",
+             "ready": "ready", "claimed": "claimed"}
+
+
+def current_lang() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang") or "zh"
+    return lang if lang in LANGS else "zh"
+
+
+def translate(text: str) -> str:
+    """The text in the page's language (Chinese keys; English from STRINGS)."""
+    if getattr(g, "lang", "zh") == "en":
+        return STRINGS.get(text, text)
+    return text
+
+
+def status_label(status: str | None) -> str:
+    table = STATUS_EN if getattr(g, "lang", "zh") == "en" else STATUS_ZH
+    return table.get(status or "", status or "")
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO timestamp (naive means UTC) as 'YYYY-MM-DD HH:MM' in the hall's time zone (TIMEZONE)."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    try:
+        zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    except (ZoneInfoNotFoundError, ValueError):  # no tz database on the machine: China Standard Time
+        zone = timezone(timedelta(hours=8))
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def _pick_lang():
+        g.lang = current_lang()
+
+    @app.after_request
+    def _remember_lang(resp):
+        if request.args.get("lang") in LANGS:
+            resp.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        return resp
+
+    app.jinja_env.globals.update(_=translate, status_label=status_label)
+    app.jinja_env.filters["local"] = local_time

@@ -1,0 +1,49 @@
+"""出件窗口 pickup: cases ready to hand out (their pickup tasks); hand over at the window or by express."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine.errors import Conflict, Invalid, NotFound
+
+from . import catalog, formkit
+from .auth import login_required, services
+
+bp = Blueprint("pickup", __name__, url_prefix="/pickup")
+
+
+def _ready(sv) -> list[dict]:
+    rows = []
+    for t in sv.list_tasks(g.actor):
+        if t["group"] != "pickup":
+            continue
+        case = catalog.case_detail(sv, t["case_id"])
+        schema = catalog.task_form(sv, case["version_id"], t["form"])
+        rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema})
+    return rows
+
+
+@bp.get("/")
+@login_required
+def index(errors=None, values=None, failed=None, status=200):
+    return render_template("pickup/index.html", rows=_ready(services()), errors=errors or {},
+                           values=values or {}, failed=failed), status
+
+
+@bp.post("/<task_id>")
+@login_required
+def hand_over(task_id):
+    sv = services()
+    rows = {r["task"]["id"]: r for r in _ready(sv)}
+    if task_id not in rows:
+        flash("该任务已由他人办理或不再可办", "error")
+        return redirect(url_for("pickup.index"))
+    try:
+        case = catalog.complete_task(sv, g.actor, rows[task_id]["task"], formkit.parse(rows[task_id]["schema"], request.form))
+    except Invalid as exc:
+        return index(errors={"f_" + k: v for k, v in exc.fields.items()}, values=formkit.values(request.form),
+                     failed=task_id, status=422)
+    except (Conflict, NotFound):
+        flash("该任务已由他人办理或不再可办", "error")
+        return redirect(url_for("pickup.index"))
+    flash(f"已办结 {case['number']}", "ok")
+    return redirect(url_for("pickup.index"))
