@@ -54,6 +54,7 @@ class Services:
         self.sessions = session_factory
         self.clock = clock
         self._specs: dict[int, SpecBundle] = {}
+        self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
 
     # ------------------------------------------------------------------ unit of work
@@ -178,19 +179,19 @@ class Services:
         """Complete a ready user task with form data; step the workflow; save everything at once."""
         data = {} if data is None else data
         with self.uow() as s:
-            item = s.get(WorkItem, task_id)
+            item = self._item(s, task_id)
             if item is None:
                 if s.scalar(select(Event.id).where(Event.task_id == task_id).limit(1)) is not None:
                     raise Conflict("task is no longer ready (already completed)")
                 raise NotFound(f"no such task: {task_id}")
             case = self._lock_case(s, item.case_id)
-            item = s.get(WorkItem, task_id, populate_existing=True)
+            item = self._item(s, task_id)  # read again under the case lock: someone may have finished it
             if item is None:
                 raise Conflict("task is no longer ready (completed by someone else)")
             self._check_may_work(actor, item)
             if item.assignee and item.assignee != actor.username:
                 raise Conflict(f"task is claimed by {item.assignee}")
-            version = s.get(ProcessVersion, case.version_id)
+            version = self.version(s, case.version_id)
             validate(self.form_schema(s, version, item.form), data, item.form or "")
             wf, snap = self._load(s, case, version)
             task = wf.get_task_from_id(UUID(task_id))
@@ -203,6 +204,21 @@ class Services:
             self._run(task, wf)
             self._save(s, case, wf, snap, now)
             return self._case_view(s, case)
+
+    def version(self, s: Session, version_id: int) -> ProcessVersion:
+        """A deployed version, read once per process: versions never change once deployed."""
+        version = self._versions.get(version_id)
+        if version is None:
+            version = s.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"no such process version: {version_id}")
+            s.expunge(version)
+            self._versions[version_id] = version
+        return version
+
+    def _item(self, s: Session, task_id: str):
+        """The open work item of a task as a plain row (attribute access), or None."""
+        return s.connection().execute(store.SQL.select_item, {"k_id": task_id}).first()
 
     def get_case(self, case_id: int) -> dict:
         with self.uow() as s:
@@ -280,7 +296,6 @@ class Services:
             element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
             raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
                                  element=element) from None
-        _guard_depth(wf)
 
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
         """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row
@@ -299,19 +314,21 @@ class Services:
         if changed:
             conn.execute(sql.update_rows, changed)
         case.state_head, case.updated_at, case.revision = delta.head, now, (case.revision or 0) + 1
-        if store.is_completed(wf) and case.status == "running":
+        _guard_depth(wf, delta.live)
+        if store.is_completed(wf, delta.live) and case.status == "running":
             case.status, case.closed_at = "completed", now
             self._append(s, case, SYSTEM, "", "case_completed", None, None, {}, now)
         values = {name: getattr(case, name) for name in sql.case_columns}
         conn.execute(sql.update_case, dict(values, k_case=case.id))
         for name, value in values.items():
             set_committed_value(case, name, value)
-        self._index_tasks(s, case, wf, now, snap)
+        self._index_tasks(s, case, wf, now, snap, delta.live)
 
-    def _index_tasks(self, s: Session, case: Case, wf, now: datetime, snap: store.Snapshot | None = None) -> None:
+    def _index_tasks(self, s: Session, case: Case, wf, now: datetime, snap: store.Snapshot | None = None,
+                     live=None) -> None:
         """Bring the open-task index of this case in line with the workflow's ready user tasks."""
         sql, conn = store.SQL, s.connection()
-        ready = store.ready_user_tasks(wf)
+        ready = store.ready_user_tasks(wf, live)
         existing = set(conn.execute(sql.select_items, {"k_case": case.id}).scalars())
         gone = existing - ready.keys()
         if gone:
@@ -331,7 +348,7 @@ class Services:
                              assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
         if rows:
             conn.execute(sql.insert_items, rows)
-        timers = store.timers(wf)
+        timers = store.timers(wf, live)
         if timers or snap is None or snap.timers is None or snap.timers:  # skip only when none before and none now
             conn.execute(sql.delete_timers, {"k_case": case.id})
             if timers:
@@ -348,7 +365,7 @@ class Services:
         case.event_count, case.chain_head = seq, h
 
     def _case_view(self, s: Session, case: Case) -> dict:
-        items = s.scalars(select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.created_at)).all()
+        items = s.connection().execute(store.SQL.select_case_items, {"k_case": case.id}).all()
         return {
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
@@ -358,20 +375,21 @@ class Services:
         }
 
 
-def _guard_depth(wf) -> None:
-    # Read from the task maps, not by walking the tree: O(tasks), and it sees tasks past the library's walk.
-    depth, task = store.max_live_depth(wf)
+def _guard_depth(wf, live=None) -> None:
+    """Refuse a step that takes a live task near the library's walk depth, or that leaves the case
+    reporting itself finished while a task is still open (read from the task maps, no tree walk)."""
+    live = store._live(wf, live)
+    depth, task = store.max_live_depth(wf, live)
     if depth >= MAX_TASK_DEPTH:
         raise WorkflowFailed(
             f"case has grown past {MAX_TASK_DEPTH} steps deep at {task.task_spec.bpmn_id}; the engine cannot "
             "walk it safely, so the step was refused (redesign the loop or split the case)",
             element=task.task_spec.bpmn_id)
-    if store.is_completed(wf):
-        for w in store.workflows(wf):
-            for t in w.tasks.values():
-                if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-                    raise WorkflowFailed("case reports itself finished while a task is still open "
-                                         f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
+    if store.is_completed(wf, live):
+        for t in live:
+            if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+                raise WorkflowFailed("case reports itself finished while a task is still open "
+                                     f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
 
 
 def task_path(task) -> list[str]:

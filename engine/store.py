@@ -12,6 +12,8 @@ parent restored first. The spec is never stored per case: it comes from the pinn
 from __future__ import annotations
 
 import json
+
+import orjson
 from copy import copy, deepcopy
 from dataclasses import dataclass, field
 from uuid import UUID, SafeUUID
@@ -33,6 +35,7 @@ _MUTABLE = (dict, list, set)  # what DeepMerge.merge copies (shallowly) from a p
 _REGISTRY = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
 SERIALIZER = BpmnWorkflowSerializer(_REGISTRY)
 _ENCODER = SERIALIZER._encoder_cls
+_TASK_TYPENAME = _REGISTRY.typenames[Task]
 # The library's own workflow converter, reused for the workflow-level attributes and subprocesses.
 _WF_CONVERTER = _REGISTRY.convert_from_dict["BpmnWorkflow"].args[0].__self__
 
@@ -44,6 +47,31 @@ def _dumps(obj) -> str:
     _REGISTRY._encoder_mode = True
     try:
         return _ENCODE(SERIALIZER.to_dict(obj))
+    finally:
+        _REGISTRY._encoder_mode = False
+
+
+KEYFRAME = 16  # about one finished task in KEYFRAME stores its whole data
+
+
+def _task_body(task) -> str:
+    """The library's serialization of a task, except that some tasks store their whole data with an
+    empty delta (a form the library's own TaskConverter reads back unchanged): unfinished tasks, so
+    stepping never needs their ancestors' data, and about one finished task in KEYFRAME (chosen by
+    id), so rebuilding any task's data reads a few ancestors, never the whole history."""
+    _REGISTRY._encoder_mode = True
+    try:
+        if task._parent is not None and (task._state & _LIVE or task.id.int % KEYFRAME == 0):
+            dct = {
+                "id": str(task.id), "parent": str(task._parent), "children": [str(c) for c in task._children],
+                "last_state_change": task.last_state_change, "state": task._state,
+                "task_spec": task.task_spec.name, "triggered": task.triggered,
+                "internal_data": _REGISTRY.convert(task.internal_data),
+                "data": _REGISTRY.convert(_REGISTRY.clean(task.data)), "delta": {}, "typename": _TASK_TYPENAME,
+            }
+        else:
+            dct = SERIALIZER.to_dict(task)
+        return _ENCODE(dct)
     finally:
         _REGISTRY._encoder_mode = False
 
@@ -61,6 +89,15 @@ class Snapshot:
     workflows: dict[str, str] = field(default_factory=dict)    # task id -> workflow key
     next_seq: int = 0
     timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
+    ids: dict = field(default_factory=dict)                    # UUID -> task id text, to avoid str(UUID)
+    blank: dict = field(default_factory=dict)                  # task id -> signature of a live task with no data
+
+
+def _blank_signature(task):
+    """What a live task's stored body depends on when it holds no data and no internal data."""
+    if task.data or task.internal_data:
+        return None
+    return (task._state, task.last_state_change, tuple(task._children), task.triggered)
 
 
 @dataclass
@@ -70,6 +107,7 @@ class Delta:
     upserts: list[tuple[str, str, int, str]]
     deletes: list[str]
     head: str
+    live: list = field(default_factory=list)  # unfinished tasks after the step (all workflows)
 
 
 def _head(wf: BpmnWorkflow) -> dict:
@@ -108,46 +146,76 @@ def _all_tasks(wf: BpmnWorkflow):
 
 
 def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
-    """The rows a save must write; updates `snap` to describe the new stored state."""
-    current: dict[str, tuple[str, object]] = {}
-    dirty: set[str] = set()
+    """The rows a save must write; updates `snap` to describe the new stored state.
+
+    One pass over the task maps (ids looked up, not formatted: str(UUID) is slow), collecting the
+    live tasks on the way so that the task index, timers and completion need no further scan."""
+    ids, bodies, changes, blank = snap.ids, snap.bodies, snap.changes, snap.blank
+    finished = _FINISHED
+    seen: set[str] = set()
+    dirty: list[tuple[str, str, object]] = []
+    dirty_ids: set[str] = set()
+    parents_of_new: set = set()
+    live: list[tuple[str, object]] = []
     for key, task_id, task in _all_tasks(wf):
-        sid = str(task_id)
-        current[sid] = (key, task)
-        if sid not in snap.bodies:
-            dirty.add(sid)
+        sid = ids.get(task_id)
+        if sid is None:
+            sid = ids[task_id] = str(task_id)
+        seen.add(sid)
+        state = task._state
+        if not state & finished:
+            live.append((key, task))
+        if sid not in bodies:
+            dirty.append((key, sid, task))
+            dirty_ids.add(sid)
             if task._parent is not None:
-                dirty.add(str(task._parent))
-        elif task.last_state_change != snap.changes.get(sid) or not task.state & _FINISHED:
-            dirty.add(sid)
-    deletes = [sid for sid in snap.bodies if sid not in current]
+                parents_of_new.add(task._parent)
+        elif not state & finished:
+            sig = blank.get(sid)
+            if sig is None or sig != _blank_signature(task):  # a blank live task left as it was needs no body
+                dirty.append((key, sid, task))
+                dirty_ids.add(sid)
+        elif task.last_state_change != changes.get(sid):
+            dirty.append((key, sid, task))
+            dirty_ids.add(sid)
+    deletes = [sid for sid in bodies if sid not in seen]
+    extra = {ids.get(p) or str(p) for p in parents_of_new}
     for sid in deletes:
-        parent = json.loads(snap.bodies[sid]).get("parent")
+        parent = json.loads(bodies[sid]).get("parent")
         if parent:
-            dirty.add(parent)
+            extra.add(parent)
+    extra -= dirty_ids
+    if extra:  # parents whose child lists changed: rewrite them too, keeping creation order
+        for key, task_id, task in _all_tasks(wf):
+            sid = ids[task_id]
+            if sid in extra:
+                dirty.append((key, sid, task))
     upserts = []
-    for key, task_id, task in _all_tasks(wf):  # creation order, so new rows get ascending seq
-        sid = str(task_id)
-        if sid not in dirty:
+    for key, sid, task in dirty:
+        body = _task_body(task)
+        sig = _blank_signature(task) if task._state & _LIVE else None
+        if sig is None:
+            blank.pop(sid, None)
+        else:
+            blank[sid] = sig
+        if bodies.get(sid) == body:
+            changes[sid] = task.last_state_change
             continue
-        body = _dumps(task)
-        if snap.bodies.get(sid) == body:
-            snap.changes[sid] = task.last_state_change
-            continue
-        if sid in snap.bodies:
+        if sid in bodies:
             seq = -1  # keep the stored seq
         else:
             seq = snap.next_seq
             snap.next_seq += 1
         upserts.append((sid, key, seq, body))
-        snap.bodies[sid] = body
-        snap.changes[sid] = task.last_state_change
+        bodies[sid] = body
+        changes[sid] = task.last_state_change
         snap.workflows[sid] = key
     for sid in deletes:
-        snap.bodies.pop(sid, None)
-        snap.changes.pop(sid, None)
+        bodies.pop(sid, None)
+        blank.pop(sid, None)
+        changes.pop(sid, None)
         snap.workflows.pop(sid, None)
-    return Delta(upserts, deletes, head_text(wf))
+    return Delta(upserts, deletes, head_text(wf), [t for _, t in live])
 
 
 def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], script_engine) -> tuple[BpmnWorkflow, Snapshot]:
@@ -161,7 +229,7 @@ def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], scrip
     the same as the library's; tests/test_store.py checks it after every step of random walks.
     """
     rows = sorted(rows, key=lambda r: r[2])
-    bodies = json.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
+    bodies = orjson.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
     by_wf: dict[str, list[tuple[dict, bool]]] = {}
     snap = Snapshot(next_seq=(rows[-1][2] + 1) if rows else 0)
     s_bodies, s_changes, s_workflows = snap.bodies, snap.changes, snap.workflows
@@ -183,6 +251,13 @@ def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], scrip
     events = h.get("bpmn_events", [])
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
     snap.timers = timers(wf)
+    snap.ids = {u: text for text, u in uuids.items()}
+    for w in workflows(wf):
+        for task in w.tasks.values():
+            if task._state & _LIVE:
+                sig = _blank_signature(task)
+                if sig is not None:
+                    snap.blank[snap.ids[task.id]] = sig
     return wf, snap
 
 
@@ -202,48 +277,102 @@ def _uuid(cache: dict, text: str) -> UUID:
     return u
 
 
+class _StoredTask(Task):
+    """A finished task restored from storage, whose data is rebuilt only if something reads it.
+
+    Stepping a workflow walks every task but reads the data of only a few (the parents of new
+    tasks, a join's inputs); rebuilding every finished task's data at load (a copy of its
+    parent's data plus its stored delta) was most of the cost of loading a long case."""
+
+    @property
+    def data(self):
+        d = self.__dict__.get("_data")
+        return d if d is not None else _materialise(self)
+
+    @data.setter
+    def data(self, value):
+        self.__dict__["_data"] = value
+        self.__dict__.pop("_pending", None)
+
+
+_REGISTRY.typenames[_StoredTask] = _TASK_TYPENAME  # serialised exactly like a Task
+
+
+def _materialise(task) -> dict:
+    """Rebuild the data of a _StoredTask and of its unbuilt ancestors, top-down, without recursion."""
+    chain = []
+    node = task
+    while node is not None and node.__dict__.get("_data") is None and "_pending" in node.__dict__:
+        chain.append(node)
+        node = node.workflow.tasks.get(node._parent) if node._parent is not None else None
+    for n in reversed(chain):
+        delta, typed = n.__dict__.pop("_pending")
+        parent = n.workflow.tasks.get(n._parent) if n._parent is not None else None
+        n.__dict__["_data"] = _apply_delta(parent.data if parent is not None else {}, delta, typed)
+    return task.__dict__["_data"]
+
+
+def _apply_delta(parent_data: dict, delta: dict, typed: bool) -> dict:
+    """DeepMerge.merge({}, parent data) plus the stored delta, as TaskConverter.from_dict does."""
+    data = {k: copy(v) if isinstance(v, _MUTABLE) else v for k, v in parent_data.items()}
+    updates = delta["updates"]
+    if updates:
+        data.update(_REGISTRY.restore(updates) if typed else updates)
+    for k in delta["deletions"]:
+        if k in data:
+            del data[k]
+    return data
+
+
 def _restore_tasks(workflow, bodies, uuids: dict, top) -> None:
-    """TaskConverter.from_dict for each body, in stored (creation) order so parents come first."""
+    """TaskConverter.from_dict for each body, in stored (creation) order so parents come first.
+
+    Each task's attributes are assigned as one dict (the same attributes Task.__init__ sets); a
+    finished task with a parent keeps its delta and builds its data on first use (_StoredTask)."""
     tasks = workflow.tasks
     specs = workflow.spec.task_specs
     restore = _REGISTRY.restore
     pool = Task.thread_id_pool
     new = object.__new__
+    cache_get = uuids.get
+    live_mask, waiting = _LIVE, TaskState.WAITING
     for dct, typed in bodies:
         task_spec = specs.get(dct["task_spec"])
-        task = new(Task)
-        task.id = tid = _uuid(uuids, dct["id"])
-        tasks[tid] = task
-        task.workflow = workflow
-        task._state = state = dct["state"]
-        task.triggered = dct["triggered"]
-        task.task_spec = task_spec if task_spec else StartTask(workflow.spec)
-        task.thread_id = pool
-        task.last_state_change = dct["last_state_change"]
+        text = dct["id"]
+        tid = cache_get(text) or _uuid(uuids, text)
         parent_id = dct["parent"]
-        task._parent = parent = _uuid(uuids, parent_id) if parent_id is not None else None
-        task._children = [_uuid(uuids, c) for c in dct["children"]]
+        parent = (cache_get(parent_id) or _uuid(uuids, parent_id)) if parent_id is not None else None
+        state = dct["state"]
         internal = dct["internal_data"]
-        task.internal_data = restore(internal) if typed and internal else internal
-        if state & TaskState.WAITING and isinstance(task_spec, CatchingEvent):
-            top.event_manager.add_task(task)
         delta = dct.get("delta")
+        attrs = {
+            "id": tid, "workflow": workflow, "_parent": parent,
+            "_children": [cache_get(c) or _uuid(uuids, c) for c in dct["children"]],
+            "_state": state, "triggered": dct["triggered"],
+            "task_spec": task_spec if task_spec else StartTask(workflow.spec), "thread_id": pool,
+            "internal_data": restore(internal) if typed and internal else internal,
+            "last_state_change": dct["last_state_change"],
+        }
         parent_task = tasks.get(parent) if parent is not None else None
-        if delta and parent_task is not None:
-            data = {k: copy(v) if isinstance(v, _MUTABLE) else v for k, v in parent_task.data.items()}
-            updates = delta.get("updates", {})
-            data.update(restore(updates) if typed else updates)
-            for k in delta.get("deletions", {}):
-                if k in data:
-                    del data[k]
+        if delta and parent_task is not None and not state & live_mask:
+            task = new(_StoredTask)
+            attrs["_pending"] = (delta, typed)
         else:
-            data = restore(dct["data"]) if typed else dct["data"]
-        if state & _LIVE and data:
-            # The one departure from the library: a live task gets its own nested values. With the library's
-            # shallow copy, a form writing into a nested dict (results[process][element]) also changes every
-            # finished ancestor sharing it, whose stored row is not rewritten, and the write is lost on reload.
-            data = deepcopy(data)
-        task.data = data
+            task = new(Task)
+            if delta and parent_task is not None:
+                data = _apply_delta(parent_task.data, delta, typed)
+            else:
+                data = restore(dct["data"]) if typed else dct["data"]
+            if state & live_mask and data:
+                # The one departure from the library: a live task gets its own nested values. With the
+                # library's shallow copy, a form writing into a nested dict (results[process][element]) also
+                # changes every finished ancestor sharing it, whose stored row is not rewritten: lost on reload.
+                data = deepcopy(data)
+            attrs["data"] = data
+        task.__dict__ = attrs
+        tasks[tid] = task
+        if state & waiting and isinstance(task_spec, CatchingEvent):
+            top.event_manager.add_task(task)
 
 
 def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
@@ -294,60 +423,67 @@ def workflows(wf: BpmnWorkflow) -> list:
     return [wf, *wf.subprocesses.values()]
 
 
-def ready_user_tasks(wf: BpmnWorkflow) -> dict[str, object]:
+def _live(wf: BpmnWorkflow, live):
+    if live is not None:
+        return live
+    mask = TaskState.NOT_FINISHED_MASK
+    return [t for w in workflows(wf) for t in w.tasks.values() if t._state & mask]
+
+
+def ready_user_tasks(wf: BpmnWorkflow, live=None) -> dict[str, object]:
     """{task id: task} of READY manual tasks, as wf.get_tasks(state=READY, manual=True) finds them, but read
     from the task maps (no tree walk, no depth limit); the order is the maps', not the tree's."""
     ready = TaskState.READY
-    return {str(t.id): t for w in workflows(wf) for t in w.tasks.values() if t._state == ready and t.task_spec.manual}
+    return {str(t.id): t for t in _live(wf, live) if t._state == ready and t.task_spec.manual}
 
 
-def is_completed(wf: BpmnWorkflow) -> bool:
+def is_completed(wf: BpmnWorkflow, live=None) -> bool:
     """wf.is_completed() (including setting `completed`), read from the task map instead of a tree walk."""
     if not wf.completed:
-        live = TaskState.NOT_FINISHED_MASK
-        if not any(t._state & live for t in wf.tasks.values()):
+        if live is not None:
+            done = not any(t.workflow is wf for t in live)
+        else:
+            mask = TaskState.NOT_FINISHED_MASK
+            done = not any(t._state & mask for t in wf.tasks.values())
+        if done:
             wf.completed = True
     return wf.completed
 
 
-def max_live_depth(wf: BpmnWorkflow) -> tuple[int, object]:
+def max_live_depth(wf: BpmnWorkflow, live=None) -> tuple[int, object]:
     """The deepest unfinished task of the workflow and its subprocesses (task.depth, each in its own tree),
     computed once per task with memoised parent depths: O(tasks), whatever the depth."""
-    live = TaskState.NOT_FINISHED_MASK
     best, best_task = -1, None
-    for w in workflows(wf):
-        tasks, depth = w.tasks, {}
-        for t in w.tasks.values():
-            if not t._state & live:
-                continue
-            chain, node = [], t
-            while node is not None and node.id not in depth:
-                chain.append(node)
-                node = tasks.get(node._parent) if node._parent is not None else None
-            d = depth[node.id] if node is not None else -1
-            for n in reversed(chain):
-                d += 1
-                depth[n.id] = d
-            if depth[t.id] > best:
-                best, best_task = depth[t.id], t
+    depth: dict = {}
+    for t in _live(wf, live):
+        tasks = t.workflow.tasks
+        chain, node = [], t
+        while node is not None and node.id not in depth:
+            chain.append(node)
+            node = tasks.get(node._parent) if node._parent is not None else None
+        d = depth[node.id] if node is not None else -1
+        for n in reversed(chain):
+            d += 1
+            depth[n.id] = d
+        if depth[t.id] > best:
+            best, best_task = depth[t.id], t
     return best, best_task
 
 
-def timers(wf: BpmnWorkflow) -> list[tuple[str, object]]:
+def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
     """engine.timers.pending_timers (same rows, same order), looking closer only at WAITING tasks."""
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
     from .timers import _due
 
     waiting, out = TaskState.WAITING, []
-    for w in workflows(wf):
-        for task in w.tasks.values():
-            if task._state != waiting or not isinstance(getattr(task.task_spec, "event_definition", None),
-                                                        TimerEventDefinition):
-                continue
-            due = _due(task._get_internal_data("event_value"))
-            if due is not None:
-                out.append((str(task.id), due))
+    for task in _live(wf, live):
+        if task._state != waiting or not isinstance(getattr(task.task_spec, "event_definition", None),
+                                                    TimerEventDefinition):
+            continue
+        due = _due(task._get_internal_data("event_value"))
+        if due is not None:
+            out.append((str(task.id), due))
     return out
 
 
@@ -370,6 +506,8 @@ class Sql:
         self.update_case = update(c).where(c.c.id == bindparam("k_case")).values(
             {name: bindparam(name) for name in self.case_columns})
         self.select_items = select(w.c.id).where(w.c.case_id == bindparam("k_case"))
+        self.select_item = select(w).where(w.c.id == bindparam("k_id"))
+        self.select_case_items = select(w).where(w.c.case_id == bindparam("k_case")).order_by(w.c.created_at, w.c.id)
         self.delete_items = delete(w).where(w.c.id.in_(bindparam("k_ids", expanding=True)))
         self.insert_items = insert(w)
         self.delete_timers = delete(tm).where(tm.c.case_id == bindparam("k_case"))
