@@ -136,6 +136,24 @@ class Services:
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
                    channel: str = "window", title: str | None = None) -> dict:
         """Start a case on the latest version of a process (the case stays on that version)."""
+        with self.new_case(actor, process_id, applicant, data, channel, title) as tx:
+            pass
+        return tx.result
+
+    def claim(self, actor: Actor, task_id: str) -> dict:
+        with self.case_action(task_id=task_id) as tx:
+            return tx.claim(actor, task_id)
+
+    def complete(self, actor: Actor, task_id: str, data: dict | None) -> dict:
+        """Complete a ready user task with form data; step the workflow; save everything at once."""
+        with self.case_action(task_id=task_id) as tx:
+            tx.complete(actor, task_id, data)
+        return tx.result
+
+    @contextmanager
+    def new_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
+                 channel: str = "window", title: str | None = None):
+        """Open a transaction that starts a case; the caller may act on it further before it commits."""
         if not (actor.groups & START_GROUPS) and channel != "online":
             raise Forbidden("only the front desk can accept applications at a window")
         _check_applicant(applicant)
@@ -144,8 +162,7 @@ class Services:
             version = self.latest_version(s, process_id)
             meta = json.loads(version.meta or "{}")
             validate(self.form_schema(s, version, meta.get("start_form")), data, meta.get("start_form") or "")
-            bundle = self.spec_bundle(s, version)
-            wf = bundle.new_workflow(make_script_engine())
+            wf = self.spec_bundle(s, version).new_workflow(make_script_engine())
             seed_start(wf, applicant, data, channel)
             now = self.clock()
             case = Case(version_id=version.id, process_id=process_id, title=title or version.name,
@@ -156,54 +173,30 @@ class Services:
             s.flush()
             case.number = f"OW{now.astimezone(timezone.utc):%Y%m%d}{case.id:06d}"
             self._step(wf)
-            self._append(s, case, actor, "", "case_started", None, None,
-                         {"process_id": process_id, "version_id": version.id, "number": case.number,
-                          "applicant": applicant, "data": data, "channel": channel}, now)
-            self._save(s, case, wf, store.Snapshot(), now)
-            return self._case_view(s, case)
+            tx = CaseTx(self, s, case, version, wf, store.Snapshot(), now)
+            tx.append(actor, "case_started", {"process_id": process_id, "version_id": version.id,
+                                              "number": case.number, "applicant": applicant, "data": data,
+                                              "channel": channel})
+            tx.save()
+            yield tx
+            tx.finish()
 
-    def claim(self, actor: Actor, task_id: str) -> dict:
+    @contextmanager
+    def case_action(self, case_id: int | None = None, task_id: str | None = None):
+        """Open a transaction on one case (named directly or by one of its open tasks), locked for the
+        duration: every action inside is saved together when the block ends, or nothing is."""
         with self.uow() as s:
-            item = self._item_for_update(s, task_id)
-            self._check_may_work(actor, item)
-            if item.assignee and item.assignee != actor.username:
-                raise Conflict(f"task already claimed by {item.assignee}")
-            if item.assignee == actor.username:
-                return _item_view(item)
-            case = self._lock_case(s, item.case_id)
-            item.assignee, item.status = actor.username, "claimed"
-            self._append(s, case, actor, item.group_name, "task_claimed", item.id, item.element_id, {}, self.clock())
-            return _item_view(item)
-
-    def complete(self, actor: Actor, task_id: str, data: dict | None) -> dict:
-        """Complete a ready user task with form data; step the workflow; save everything at once."""
-        data = {} if data is None else data
-        with self.uow() as s:
-            item = self._item(s, task_id)
-            if item is None:
-                if s.scalar(select(Event.id).where(Event.task_id == task_id).limit(1)) is not None:
-                    raise Conflict("task is no longer ready (already completed)")
-                raise NotFound(f"no such task: {task_id}")
-            case = self._lock_case(s, item.case_id)
-            item = self._item(s, task_id)  # read again under the case lock: someone may have finished it
-            if item is None:
-                raise Conflict("task is no longer ready (completed by someone else)")
-            self._check_may_work(actor, item)
-            if item.assignee and item.assignee != actor.username:
-                raise Conflict(f"task is claimed by {item.assignee}")
-            version = self.version(s, case.version_id)
-            validate(self.form_schema(s, version, item.form), data, item.form or "")
-            wf, snap = self._load(s, case, version)
-            task = wf.get_task_from_id(UUID(task_id))
-            if task is None or task.state != TaskState.READY:
-                raise Conflict("task is no longer ready")
-            apply_form(task, data)
-            now = self.clock()
-            self._append(s, case, actor, item.group_name, "task_completed", task_id, item.element_id,
-                         {"name": item.name, "process_id": item.process_id, "path": task_path(task), "data": data}, now)
-            self._run(task, wf)
-            self._save(s, case, wf, snap, now)
-            return self._case_view(s, case)
+            if case_id is None:
+                item = self._item(s, task_id)
+                if item is None:
+                    if s.scalar(select(Event.id).where(Event.task_id == task_id).limit(1)) is not None:
+                        raise Conflict("task is no longer ready (already completed)")
+                    raise NotFound(f"no such task: {task_id}")
+                case_id = item.case_id
+            case = self._lock_case(s, case_id)
+            tx = CaseTx(self, s, case, self.version(s, case.version_id), now=self.clock())
+            yield tx
+            tx.finish()
 
     def version(self, s: Session, version_id: int) -> ProcessVersion:
         """A deployed version, read once per process: versions never change once deployed."""
@@ -261,12 +254,6 @@ class Services:
         if case is None:
             raise NotFound(f"no such case: {case_id}")
         return case
-
-    def _item_for_update(self, s: Session, task_id: str) -> WorkItem:
-        item = s.scalar(select(WorkItem).where(WorkItem.id == task_id).with_for_update())
-        if item is None:
-            raise NotFound(f"no ready task {task_id}")
-        return item
 
     def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
         if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
@@ -373,6 +360,85 @@ class Services:
             "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
             "tasks": [_item_view(i) for i in items],
         }
+
+
+class CaseTx:
+    """One user action on one case inside one transaction: the case row is locked, the workflow is
+    loaded on first use, and state, task index and events are saved together by finish()."""
+
+    def __init__(self, services: Services, session: Session, case: Case, version: ProcessVersion,
+                 wf=None, snap: store.Snapshot | None = None, now: datetime | None = None):
+        self.sv, self.s, self.case, self.version = services, session, case, version
+        self._wf, self._snap = wf, snap
+        self.now = now or services.clock()
+        self.result: dict | None = None
+
+    @property
+    def wf(self):
+        if self._wf is None:
+            self._wf, self._snap = self.sv._load(self.s, self.case, self.version)
+        return self._wf
+
+    def item(self, task_id: str):
+        """The open work item, read under the case lock."""
+        item = self.sv._item(self.s, task_id)
+        if item is None:
+            raise Conflict("task is no longer ready (completed by someone else)")
+        return item
+
+    def open_item(self, element_id: str):
+        """The open work item of an element of this case, or None."""
+        for item in self.s.connection().execute(store.SQL.select_case_items, {"k_case": self.case.id}).all():
+            if item.element_id == element_id:
+                return item
+        return None
+
+    def complete(self, actor: Actor, task_id: str, data: dict | None) -> None:
+        """Complete a ready user task and step the workflow; indexed at once, so the same transaction can
+        go on to the tasks this one opened."""
+        data = {} if data is None else data
+        item = self.item(task_id)
+        self.sv._check_may_work(actor, item)
+        if item.assignee and item.assignee != actor.username:
+            raise Conflict(f"task is claimed by {item.assignee}")
+        validate(self.sv.form_schema(self.s, self.version, item.form), data, item.form or "")
+        task = self.wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("task is no longer ready")
+        apply_form(task, data)
+        self.append(actor, "task_completed", {"name": item.name, "process_id": item.process_id,
+                                              "path": task_path(task), "data": data},
+                    group=item.group_name, task_id=task_id, element_id=item.element_id)
+        self.sv._run(task, self.wf)
+        self.save()
+
+    def claim(self, actor: Actor, task_id: str) -> dict:
+        item = self.s.get(WorkItem, task_id, populate_existing=True)
+        if item is None:
+            raise Conflict("task is no longer ready")
+        self.sv._check_may_work(actor, item)
+        if item.assignee and item.assignee != actor.username:
+            raise Conflict(f"task already claimed by {item.assignee}")
+        if item.assignee != actor.username:
+            item.assignee, item.status = actor.username, "claimed"
+            self.append(actor, "task_claimed", {"name": item.name, "process_id": item.process_id},
+                        group=item.group_name, task_id=item.id, element_id=item.element_id)
+        return _item_view(item)
+
+    def append(self, actor: Actor, type_: str, payload: dict, group: str = "", task_id: str | None = None,
+               element_id: str | None = None) -> None:
+        self.sv._append(self.s, self.case, actor, group, type_, task_id, element_id, payload, self.now)
+
+    def save(self) -> None:
+        """Write the workflow's changes so far (rows, index, timers); finish() writes anything after."""
+        self.sv._save(self.s, self.case, self._wf, self._snap, self.now)
+        self._saved_revision = self.case.revision
+
+    def finish(self) -> None:
+        if self._wf is not None and getattr(self, "_saved_revision", None) != self.case.revision:
+            self.save()
+        self.s.flush()
+        self.result = self.sv._case_view(self.s, self.case)
 
 
 def _guard_depth(wf, live=None) -> None:
