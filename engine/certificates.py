@@ -95,8 +95,13 @@ class Certificates:
         now = self.sv.clock()
         years = cert.get("valid_years")
         until = now.replace(year=now.year + years) if years else None
-        count = s.scalar(select(Certificate.id).order_by(Certificate.id.desc()).limit(1)) or 0
-        number = f"{cert['type'].upper()[:12]}-{now:%Y%m%d}-{count + 1:06d}"
+        row = Certificate(number=f"pending-{os.urandom(8).hex()}", cert_type=cert["type"], name=cert["name"],
+                          holder_key=holder_key(applicant), holder_name=applicant.get("name", ""), matter=matter,
+                          case_id=case.id, issued_at=now, valid_until=until, content="", signature="",
+                          verify_code=os.urandom(6).hex())
+        s.add(row)
+        s.flush()  # the row id numbers the certificate: unique under concurrency, no counter to race on
+        number = f"{cert['type'].upper()[:12]}-{now:%Y%m%d}-{row.id:06d}"
         content = {"number": number, "type": cert["type"], "name": cert["name"], "matter": matter,
                    "holder": {"key": holder_key(applicant), "name": applicant.get("name", "")},
                    "case": case.number, "issued": now.date().isoformat(),
@@ -104,10 +109,7 @@ class Certificates:
                    "issuer": "政务服务中心"}
         signature = base64.b64encode(self.key.sign(canonical(content).encode("utf-8"))).decode()
         code = base64.b32encode(hashlib.sha256(signature.encode()).digest()).decode()[:12]
-        row = Certificate(number=number, cert_type=cert["type"], name=cert["name"], holder_key=holder_key(applicant),
-                          holder_name=applicant.get("name", ""), matter=matter, case_id=case.id, issued_at=now,
-                          valid_until=until, content=canonical(content), signature=signature, verify_code=code)
-        s.add(row)
+        row.number, row.content, row.signature, row.verify_code = number, canonical(content), signature, code
         s.flush()
         return _view(row)
 
@@ -140,6 +142,11 @@ class Certificates:
                 self.sv._append(s, case, actor, "", "certificate_revoked", None, None,
                                 {"number": number, "reason": reason}, self.sv.clock())
             return _view(row)
+
+    def revoke_in(self, tx, actor, row: Certificate, reason: str) -> None:
+        """Revoke inside a case's own transaction (e.g. a failed post-approval check)."""
+        row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
+        tx.append(actor, "certificate_revoked", {"number": row.number, "reason": reason})
 
     def valid_for(self, s: Session, holder: str) -> list[Certificate]:
         now = self.sv.clock()

@@ -94,7 +94,8 @@ class Matters:
     # ------------------------------------------------------------------ intake
     def apply(self, actor: Actor, process_id: str, applicant: dict, data: dict, provided=(), deferred=(),
               commitments=(), channel: str = "window") -> dict:
-        """Intake at the window: refuse with ONE notice of everything missing, or accept (with 容缺/告知承诺)."""
+        """Intake at the window: refuse with ONE notice of everything missing, or accept (with 容缺/告知承诺).
+        The case is started, accepted or refused, and (for matters decided at once) certified in ONE transaction."""
         prep = self.prepare(process_id, applicant, data)
         guide = prep["guide"]
         statuses, missing = {}, []
@@ -120,29 +121,29 @@ class Matters:
         notice = _missing_notice(guide, missing) if missing else None
         if notice and channel == "online":
             raise Invalid(notice["text"], {"materials": "；".join(missing)})
-        case = self.sv.start_case(actor, process_id, applicant, payload, channel=channel)
-        intake = _task(case, "intake", required=False)
-        if intake is None:  # online-only matters have no window intake
-            return self._after(case["id"], accepted=True, statuses=statuses, data=payload)
-        if notice:
-            case = self.sv.complete(actor, intake["id"], {"accepted": False, "missing": missing,
-                                                          "reason": notice["text"]})
-            self._record(case["id"], actor, "intake_refused", {"kind": "一次性告知", "missing": missing,
-                                                                 "notice": notice["text"]})
-            return dict(self.view(case["id"]), notice=notice)
-        case = self.sv.complete(actor, intake["id"], {"accepted": True,
-                                                      "remark": "容缺受理" if owed else "告知承诺" if commitment else "受理"})
-        return self._after(case["id"], accepted=True, statuses=statuses, data=payload, actor=actor)
+        with self.sv.new_case(actor, process_id, applicant, payload, channel=channel) as tx:
+            intake = tx.open_item("intake")
+            if intake is not None and notice:
+                tx.complete(actor, intake.id, {"accepted": False, "missing": missing, "reason": notice["text"]})
+                tx.append(actor, "intake_refused", {"kind": "一次性告知", "missing": missing, "notice": notice["text"]})
+            else:
+                if intake is not None:  # online-only matters have no window intake
+                    tx.complete(actor, intake.id, {"accepted": True, "remark": "容缺受理" if owed else
+                                                   "告知承诺" if commitment else "受理"})
+                tx.append(actor, "intake_accepted", {"materials": statuses, "data": payload})
+                self._settle(tx)
+        out = self.view(tx.case.id)
+        return dict(out, notice=notice) if notice else out
 
     def refuse(self, actor: Actor, process_id: str, applicant: dict, data: dict, reason: str) -> dict:
         """不予受理 (not our matter, not eligible...): the case is recorded and closed with the written reason."""
         if not reason.strip():
             raise Invalid("不予受理须写明理由", {"reason": "必填 (required)"})
-        case = self.sv.start_case(actor, process_id, applicant, dict(data, materials=data.get("materials", {}),
-                                                                      owed=[], commitment=False))
-        case = self.sv.complete(actor, _task(case, "intake")["id"], {"accepted": False, "reason": reason})
-        self._record(case["id"], actor, "intake_refused", {"kind": "不予受理", "reason": reason})
-        return dict(self.view(case["id"]), notice={"kind": "不予受理", "text": f"不予受理决定：{reason}"})
+        start = dict(data, materials=data.get("materials", {}), owed=[], commitment=False)
+        with self.sv.new_case(actor, process_id, applicant, start) as tx:
+            tx.complete(actor, _open(tx, "intake").id, {"accepted": False, "reason": reason})
+            tx.append(actor, "intake_refused", {"kind": "不予受理", "reason": reason})
+        return dict(self.view(tx.case.id), notice={"kind": "不予受理", "text": f"不予受理决定：{reason}"})
 
     def on_spot(self, actor: Actor, process_id: str, applicant: dict, data: dict, provided=(), decision="approve",
                 opinion="材料齐全，当场办结") -> dict:
@@ -150,155 +151,104 @@ class Matters:
         case = self.apply(actor, process_id, applicant, data, provided=provided)
         if "notice" in case:
             return case
-        self.sv.complete(actor, _task(case, "onsite")["id"], {"decision": decision, "opinion": opinion})
-        return self.settle(case["id"])
-
-    def _after(self, case_id: int, accepted: bool, statuses: dict, data: dict, actor: Actor = SYSTEM) -> dict:
-        self._record(case_id, actor, "intake_accepted", {"materials": statuses, "data": data})
-        return self.settle(case_id)
+        with self.sv.case_action(case["id"]) as tx:
+            tx.complete(actor, _open(tx, "onsite").id, {"decision": decision, "opinion": opinion})
+            self._settle(tx)
+        return self.view(case["id"])
 
     # ------------------------------------------------------------------ back office
     def review(self, actor: Actor, task_id: str, decision: str, opinion: str, corrections: list[str] | None = None) -> dict:
         """A department's decision; 补正 (return to the applicant with a list) is allowed once per review."""
-        with self.sv.uow() as s:
-            item = s.get(WorkItem, task_id)
-            if item is None:
-                raise NotFound(f"no ready task {task_id}")
-            case_id, pid = item.case_id, item.process_id
-        if decision == "correct" and "correction" in self.results(case_id).get(pid, {}):
-            raise Invalid("补正只能退回一次，请作出准予或不予的决定", {"decision": "已补正过一次"})
-        data = {"decision": decision, "opinion": opinion}
-        if corrections:
-            data["corrections"] = list(corrections)
-        self.sv.complete(actor, task_id, data)
-        return self.settle(case_id)
+        with self.sv.case_action(task_id=task_id) as tx:
+            item = tx.item(task_id)
+            if decision == "correct" and "correction" in _results(tx).get(item.process_id, {}):
+                raise Invalid("补正只能退回一次，请作出准予或不予的决定", {"decision": "已补正过一次"})
+            data = {"decision": decision, "opinion": opinion}
+            if corrections:
+                data["corrections"] = list(corrections)
+            tx.complete(actor, task_id, data)
+            self._settle(tx)
+        return self.view(tx.case.id)
 
     def supplement(self, actor: Actor, case_id: int, supplied: list[str], remark: str = "") -> dict:
         """The applicant's supplement: answers a 补正 request, or brings the deferred (容缺) materials."""
-        case = self.sv.get_case(case_id)
-        task = _task(case, "correction", required=False) or _task(case, "supply", required=False)
-        if task is None:
-            raise Conflict("这个办件现在不需要补充材料")
-        if task["element_id"] == "supply":
-            still = [m for m in self.owed(case_id) if m["id"] not in supplied]
-            if still:
-                raise Invalid("容缺材料尚未补齐", {m["id"]: f"仍欠：{m['name']}" for m in still})
-        self.sv.complete(actor, task["id"], {"supplied": list(supplied), "remark": remark})
-        return self.settle(case_id)
+        with self.sv.case_action(case_id) as tx:
+            item = tx.open_item("correction") or tx.open_item("supply")
+            if item is None:
+                raise Conflict("这个办件现在不需要补充材料")
+            if item.element_id == "supply":
+                still = [m for m in self._owed(tx) if m["id"] not in supplied]
+                if still:
+                    raise Invalid("容缺材料尚未补齐", {m["id"]: f"仍欠：{m['name']}" for m in still})
+            tx.complete(actor, item.id, {"supplied": list(supplied), "remark": remark})
+            self._settle(tx)
+        return self.view(case_id)
 
     def post_check(self, actor: Actor, case_id: int, result: str, remark: str = "") -> dict:
-        """事后核查 of a 告知承诺 approval; a false commitment revokes the certificate."""
-        case = self.sv.complete(actor, _task(self.sv.get_case(case_id), "post_check")["id"],
-                                {"result": result, "remark": remark})
-        if result == "violation":
-            for c in self.certs.for_case(case_id):
-                if c["status"] == "valid":
-                    self.certs.revoke(actor, c["number"], f"告知承诺不实（事后核查）：{remark}")
-        return self.view(case["id"])
+        """事后核查 of a 告知承诺 approval; a false commitment revokes the certificate in the same transaction."""
+        with self.sv.case_action(case_id) as tx:
+            tx.complete(actor, _open(tx, "post_check").id, {"result": result, "remark": remark})
+            if result == "violation":
+                for c in tx.s.scalars(select(_Cert).where(_Cert.case_id == case_id, _Cert.status == "valid")).all():
+                    self.certs.revoke_in(tx, actor, c, f"告知承诺不实（事后核查）：{remark}")
+        return self.view(case_id)
 
     # ------------------------------------------------------------------ pickup
     def pickup(self, actor: Actor, case_id: int, method: str = "window", tracking_no: str | None = None) -> dict:
-        """统一出件: hand out every approval (with its e-certificate) and every refusal notice."""
-        case = self.sv.get_case(case_id)
-        task = _task(case, "pickup", required=False)
-        if task is None:
-            owed = self.owed(case_id)
-            if owed:
-                raise Conflict("容缺材料未补齐，不能出件：" + "、".join(m["name"] for m in owed))
-            raise Conflict("这个办件现在不能出件")
-        data = {"method": method}
-        if tracking_no:
-            data["tracking_no"] = tracking_no
-        self.sv.complete(actor, task["id"], data)
-        if method == "window":
-            with self.sv.uow() as s:
-                self.sv._lock_case(s, case_id).visits += 1
-        return self.settle(case_id)
+        """统一出件: hand out every approval (with its e-certificate) and every refusal notice, in one transaction."""
+        with self.sv.case_action(case_id) as tx:
+            item = tx.open_item("pickup")
+            if item is None:
+                owed = self._owed(tx)
+                if owed:
+                    raise Conflict("容缺材料未补齐，不能出件：" + "、".join(m["name"] for m in owed))
+                raise Conflict("这个办件现在不能出件")
+            data = {"method": method}
+            if tracking_no:
+                data["tracking_no"] = tracking_no
+            tx.complete(actor, item.id, data)
+            if method == "window":
+                tx.case.visits += 1
+            self._settle(tx)
+        return self.view(case_id)
 
-    # ------------------------------------------------------------------ views
+    # ------------------------------------------------------------------ views (each its own read transaction)
     def results(self, case_id: int) -> dict:
         """results[process][element] merged over every task of the case (parallel branches each keep theirs)."""
-        with self.sv.uow() as s:
-            case = s.get(Case, case_id)
-            if case is None:
-                raise NotFound(f"no such case: {case_id}")
-            wf, _ = self.sv._load(s, case, s.get(ProcessVersion, case.version_id))
-        tasks = [t for w in [wf, *wf.subprocesses.values()] for t in w.tasks.values()
-                 if t.state & (TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
-        merged: dict = {}
-        for t in sorted(tasks, key=lambda t: t.last_state_change):
-            for pid, elements in (t.data.get("results") or {}).items():
-                merged.setdefault(pid, {}).update(elements)
-        return merged
+        with self.sv.case_view_tx(case_id) as tx:
+            return _results(tx)
 
     def start_data(self, case_id: int) -> dict:
         with self.sv.uow() as s:
-            ev = s.scalar(select(Event).where(Event.case_id == case_id, Event.type == "case_started"))
-            return json.loads(ev.payload)["data"] if ev else {}
+            return _start_data(s, case_id)
 
     def owed(self, case_id: int) -> list[dict]:
         """Deferred (容缺) materials not yet supplied."""
-        case = self.sv.get_case(case_id)
-        guide = self.guide_of_case(case_id)
-        supplied = set((self.results(case_id).get(case["process_id"], {}).get("supply") or {}).get("supplied", []))
-        names = {m["id"]: m["name"] for m in guide.get("materials", [])}
-        return [{"id": m, "name": names.get(m, m)} for m in self.start_data(case_id).get("owed", []) if m not in supplied]
+        with self.sv.case_view_tx(case_id) as tx:
+            return self._owed(tx)
 
     def guide_of_case(self, case_id: int) -> dict:
         with self.sv.uow() as s:
             case = s.get(Case, case_id)
-            return self._version_guide(s, s.get(ProcessVersion, case.version_id))
+            if case is None:
+                raise NotFound(f"no such case: {case_id}")
+            return self._version_guide(s, self.sv.version(s, case.version_id))
 
     def outcomes(self, case_id: int) -> list[dict]:
         """Per member: approved / refused / pending / not handled (a prerequisite failed) / not chosen."""
-        case = self.sv.get_case(case_id)
-        guide, results, data = self.guide_of_case(case_id), self.results(case_id), self.start_data(case_id)
-        pid = case["process_id"]
-        refused_at_intake = (results.get(pid, {}).get("intake") or {}).get("accepted") is False
-        choose = guide.get("choose") or {}
-        chosen = set(data.get(choose.get("field"), [])) if choose else set()
-        members = guide.get("members") or [pid[2:] if pid.startswith("m_") else pid]
-        infos = guide.get("member_guides") or {members[0]: {"name": guide.get("name"), "department": guide.get("department"),
-                                                            "certificate": guide.get("certificate")}}
-        out = []
-        for mid in members:
-            info = infos.get(mid, {})
-            if choose and mid in choose.get("options", []) and mid not in chosen:
-                continue
-            d = _member_decision(results, pid, mid)
-            status = ("refused_at_intake" if refused_at_intake else DECIDED[d["decision"]] if d and d.get("decision") in DECIDED
-                      else "not_handled" if case["status"] == "completed" or _task(case, "pickup", required=False)
-                      else "pending")
-            text = {"approved": f"准予：{info.get('name')}", "rejected": f"不予许可决定书：{info.get('name')}。理由：{(d or {}).get('opinion', '')}",
-                    "not_handled": f"未办理：{info.get('name')}（前置事项未获准予）", "pending": f"办理中：{info.get('name')}",
-                    "refused_at_intake": f"不予受理：{info.get('name')}"}[status]
-            out.append({"matter": mid, "name": info.get("name"), "department": info.get("department"), "status": status,
-                        "opinion": (d or {}).get("opinion"), "notice": text, "certificate": info.get("certificate")})
-        return out
+        with self.sv.case_view_tx(case_id) as tx:
+            return self._outcomes(tx)
 
     def settle(self, case_id: int) -> dict:
-        """Issue the e-certificates of approved members once the result may be handed out (pickup done, or the
-        case ended without a pickup: 即办件, 秒批). Idempotent, so a retry after a failure completes the job."""
-        case = self.sv.get_case(case_id)
-        handed_out = case["status"] == "completed" or "pickup" in self.results(case_id).get(case["process_id"], {})
-        if handed_out:
-            outcomes = self.outcomes(case_id)
-            with self.sv.uow() as s:
-                row = self.sv._lock_case(s, case_id)
-                have = {c.matter for c in s.scalars(select(_Cert).where(_Cert.case_id == case_id))}
-                applicant = json.loads(row.applicant)
-                for o in outcomes:
-                    if o["status"] == "approved" and o["certificate"] and o["matter"] not in have:
-                        c = self.certs.issue(s, row, o["matter"], o["certificate"], applicant)
-                        self.sv._append(s, row, SYSTEM, "", "certificate_issued", None, None,
-                                        {"number": c["number"], "matter": o["matter"], "verify_code": c["verify_code"]},
-                                        self.sv.clock())
+        """Issue any certificate still due (idempotent; every action above already settles in its own transaction)."""
+        with self.sv.case_action(case_id) as tx:
+            self._settle(tx)
         return self.view(case_id)
 
     def view(self, case_id: int) -> dict:
-        case = self.sv.get_case(case_id)
-        return dict(case, owed=self.owed(case_id), outcomes=self.outcomes(case_id),
-                    certificates=self.certs.for_case(case_id))
+        with self.sv.case_view_tx(case_id) as tx:
+            out = dict(self.sv._case_view(tx.s, tx.case), owed=self._owed(tx), outcomes=self._outcomes(tx))
+        return dict(out, certificates=self.certs.for_case(case_id))
 
     def visit_stats(self) -> dict:
         """最多跑一次: share of finished cases with at most one visit."""
@@ -307,10 +257,52 @@ class Matters:
         one = sum(1 for v in visits if v <= 1)
         return {"cases": len(visits), "at_most_one_visit": one, "share": round(one / len(visits), 4) if visits else None}
 
-    def _record(self, case_id: int, actor: Actor, type_: str, payload: dict) -> None:
-        with self.sv.uow() as s:
-            case = self.sv._lock_case(s, case_id)
-            self.sv._append(s, case, actor, "", type_, None, None, payload, self.sv.clock())
+    # ------------------------------------------------------------------ inside a transaction
+    def _owed(self, tx) -> list[dict]:
+        guide = self._version_guide(tx.s, tx.version)
+        supplied = set((_results(tx).get(tx.case.process_id, {}).get("supply") or {}).get("supplied", []))
+        names = {m["id"]: m["name"] for m in guide.get("materials", [])}
+        return [{"id": m, "name": names.get(m, m)} for m in _start_data(tx.s, tx.case.id).get("owed", [])
+                if m not in supplied]
+
+    def _outcomes(self, tx) -> list[dict]:
+        guide, results, data = self._version_guide(tx.s, tx.version), _results(tx), _start_data(tx.s, tx.case.id)
+        pid = tx.case.process_id
+        refused_at_intake = (results.get(pid, {}).get("intake") or {}).get("accepted") is False
+        choose = guide.get("choose") or {}
+        chosen = set(data.get(choose.get("field"), [])) if choose else set()
+        members = guide.get("members") or [pid[2:] if pid.startswith("m_") else pid]
+        infos = guide.get("member_guides") or {members[0]: {"name": guide.get("name"), "department": guide.get("department"),
+                                                            "certificate": guide.get("certificate")}}
+        at_pickup = tx.open_item("pickup") is not None
+        out = []
+        for mid in members:
+            info = infos.get(mid, {})
+            if choose and mid in choose.get("options", []) and mid not in chosen:
+                continue
+            d = _member_decision(results, pid, mid)
+            status = ("refused_at_intake" if refused_at_intake else DECIDED[d["decision"]] if d and d.get("decision") in DECIDED
+                      else "not_handled" if tx.case.status == "completed" or at_pickup else "pending")
+            text = {"approved": f"准予：{info.get('name')}", "rejected": f"不予许可决定书：{info.get('name')}。理由：{(d or {}).get('opinion', '')}",
+                    "not_handled": f"未办理：{info.get('name')}（前置事项未获准予）", "pending": f"办理中：{info.get('name')}",
+                    "refused_at_intake": f"不予受理：{info.get('name')}"}[status]
+            out.append({"matter": mid, "name": info.get("name"), "department": info.get("department"), "status": status,
+                        "opinion": (d or {}).get("opinion"), "notice": text, "certificate": info.get("certificate")})
+        return out
+
+    def _settle(self, tx) -> None:
+        """Issue the e-certificates of approved members once the result may be handed out (pickup done, or the
+        case ended without a pickup: 即办件, 秒批), inside the action's own transaction."""
+        handed_out = tx.case.status == "completed" or "pickup" in _results(tx).get(tx.case.process_id, {})
+        if not handed_out:
+            return
+        have = {c.matter for c in tx.s.scalars(select(_Cert).where(_Cert.case_id == tx.case.id))}
+        applicant = json.loads(tx.case.applicant)
+        for o in self._outcomes(tx):
+            if o["status"] == "approved" and o["certificate"] and o["matter"] not in have:
+                c = self.certs.issue(tx.s, tx.case, o["matter"], o["certificate"], applicant)
+                tx.append(SYSTEM, "certificate_issued",
+                          {"number": c["number"], "matter": o["matter"], "verify_code": c["verify_code"]})
 
 
 from .certificates import Certificate as _Cert  # noqa: E402
@@ -340,10 +332,25 @@ def _missing_notice(guide: dict, missing: list[str]) -> dict:
             "text": f"《一次性告知书》您申请的“{guide.get('name')}”尚缺以下材料，请一次备齐后再来办理：\n{lines}"}
 
 
-def _task(case: dict, element_id: str, required: bool = True) -> dict | None:
-    for t in case["tasks"]:
-        if t["element_id"] == element_id:
-            return t
-    if required:
-        raise Conflict(f"办件 {case.get('number')} 当前没有“{element_id}”待办")
-    return None
+def _open(tx, element_id: str):
+    item = tx.open_item(element_id)
+    if item is None:
+        raise Conflict(f"办件 {tx.case.number} 当前没有“{element_id}”待办")
+    return item
+
+
+def _results(tx) -> dict:
+    """results[process][element] merged over every task of the case, in completion order."""
+    wf = tx.wf
+    live = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = [t for w in [wf, *wf.subprocesses.values()] for t in w.tasks.values() if t.state & live]
+    merged: dict = {}
+    for t in sorted(tasks, key=lambda t: t.last_state_change):
+        for pid, elements in (t.data.get("results") or {}).items():
+            merged.setdefault(pid, {}).update(elements)
+    return merged
+
+
+def _start_data(s, case_id: int) -> dict:
+    ev = s.scalar(select(Event).where(Event.case_id == case_id, Event.type == "case_started"))
+    return json.loads(ev.payload)["data"] if ev else {}

@@ -198,6 +198,15 @@ class Services:
             yield tx
             tx.finish()
 
+    @contextmanager
+    def case_view_tx(self, case_id: int):
+        """A read-only look at one case (no lock, nothing saved): for views that need its workflow."""
+        with self.uow() as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound(f"no such case: {case_id}")
+            yield CaseTx(self, s, case, self.version(s, case.version_id))
+
     def version(self, s: Session, version_id: int) -> ProcessVersion:
         """A deployed version, read once per process: versions never change once deployed."""
         version = self._versions.get(version_id)

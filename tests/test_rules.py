@@ -331,3 +331,25 @@ def test_visit_share(hall):
     decide_all(hall, case["id"], {})
     hall.pickup(actor(hall, "pickup1"), case["id"], method="window")
     assert hall.visit_stats() == {"cases": 2, "at_most_one_visit": 1, "share": 0.5}
+
+
+def test_pickup_and_its_certificates_commit_together_or_not_at_all(hall, monkeypatch):
+    """One user action is one transaction: if sealing the certificate fails, the pickup did not happen."""
+    front, pickup = actor(hall, "front"), actor(hall, "pickup1")
+    case = hall.apply(front, "m_food_permit", COMPANY, fit("f_food_permit", dict(FIELDS, food_categories=["热食类"])),
+                      provided=full(hall, "m_food_permit"))
+    case = decide_all(hall, case["id"], {})
+    events_before = hall.sv.events(case["id"])
+
+    def broken_seal(*args, **kwargs):
+        raise RuntimeError("seal device offline")
+
+    monkeypatch.setattr(hall.certs, "issue", broken_seal)
+    with pytest.raises(RuntimeError):
+        hall.pickup(pickup, case["id"], method="window")
+    after = hall.view(case["id"])
+    assert [t["element_id"] for t in after["tasks"]] == ["pickup"] and after["visits"] == 1
+    assert after["status"] == "running" and hall.sv.events(case["id"]) == events_before
+    monkeypatch.undo()
+    done = hall.pickup(pickup, case["id"], method="window")
+    assert done["status"] == "completed" and [c["type"] for c in done["certificates"]] == ["food_permit"]
