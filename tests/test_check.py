@@ -80,7 +80,11 @@ def test_catalogue_passes():
 def test_cli_binary_on_good_catalogue_exits_0_with_summary():
     proc = subprocess.run([".venv/bin/onewindow", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.fullmatch(r"ok: \d+ file\(s\), \d+ process\(es\), \d+ form\(s\), \d+ warning\(s\)\n", proc.stdout)
+    *warnings, summary = proc.stdout.splitlines()
+    assert re.fullmatch(r"ok: \d+ file\(s\), \d+ process\(es\), \d+ form\(s\), (\d+) warning\(s\)", summary)
+    assert int(re.search(r"(\d+) warning", summary).group(1)) == len(warnings)
+    # Only the bare sample files (no service guide) warn, each on one located line.
+    assert all(re.fullmatch(r".+\.bpmn:\d+: \S+: warning: guide: no service guide.*", w) for w in warnings)
 
 
 def test_good_file_passes(tmp_path):
@@ -88,7 +92,8 @@ def test_good_file_passes(tmp_path):
     path.write_text(bpmn(START + TASK + END))
     assert problems(path) == []
     code, out = cli_check(path)
-    assert code == 0 and out.startswith("ok: 1 file(s)"), out
+    assert code == 0 and out.splitlines()[-1].startswith("ok: 1 file(s)"), out
+    assert "warning: guide: no service guide" in out  # a bare file deploys, with a warning
 
 
 def test_copy_of_catalogue_file_shadows_it(tmp_path):
@@ -303,7 +308,8 @@ def test_both_dialects_pass_check(tmp_path, text):
     path = tmp_path / "dialect.bpmn"
     path.write_text(text)
     assert problems(path) == []
-    assert [str(w) for w in check([str(path)]).warnings] == []
+    assert [w.message for w in check([str(path)]).warnings] == [
+        "guide: no service guide (办事指南); defaults are derived from the diagram"]
 
 
 # --- the MIWG conformance corpus ------------------------------------------------------------------------------
