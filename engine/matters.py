@@ -14,13 +14,12 @@ import json
 from datetime import datetime
 
 from sqlalchemy import select
-from SpiffWorkflow.util.task import TaskState
 
 from .certificates import Certificates, holder_key
 from .db import Blob, Case, Event, ProcessVersion, WorkItem
 from .errors import Conflict, Invalid, NotFound
 from .guide import guide_from_bpmn
-from .services import SYSTEM, Actor
+from .services import SYSTEM, Actor, merged_results
 
 # Shared government records (数据共享) a material may be replaced by: name -> test on (applicant, form data).
 RECORDS = {
@@ -340,15 +339,7 @@ def _open(tx, element_id: str):
 
 
 def _results(tx) -> dict:
-    """results[process][element] merged over every task of the case, in completion order."""
-    wf = tx.wf
-    live = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    tasks = [t for w in [wf, *wf.subprocesses.values()] for t in w.tasks.values() if t.state & live]
-    merged: dict = {}
-    for t in sorted(tasks, key=lambda t: t.last_state_change):
-        for pid, elements in (t.data.get("results") or {}).items():
-            merged.setdefault(pid, {}).update(elements)
-    return merged
+    return merged_results(tx.wf)
 
 
 def _start_data(s, case_id: int) -> dict:

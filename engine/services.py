@@ -230,14 +230,12 @@ class Services:
             return self._case_view(s, case)
 
     def case_data(self, case_id: int) -> dict:
-        """The case's workflow data (for case pages and replay), loaded from the stored state."""
-        with self.uow() as s:
-            case = s.get(Case, case_id)
-            if case is None:
-                raise NotFound(f"no such case: {case_id}")
-            wf, _ = self._load(s, case, s.get(ProcessVersion, case.version_id))
+        """The case's data for case pages: the workflow's data and latest task's data, with `results` merged
+        over every task so parallel branches not yet joined each show theirs."""
+        with self.case_view_tx(case_id) as tx:
+            wf = tx.wf
             last = wf.last_task.data if wf.last_task is not None else {}
-            return dict(wf.data, **last)
+            return {**wf.data, **last, "results": merged_results(wf)}
 
     def list_tasks(self, actor: Actor, limit: int = 500) -> list[dict]:
         """Ready tasks the actor may work on: their groups' tasks, and tasks offered to them by name."""
@@ -503,6 +501,17 @@ def _event_view(e: Event) -> dict:
     return {"seq": e.seq, "at": e.at.isoformat(), "type": e.type, "actor": e.actor, "group": e.group_name,
             "task_id": e.task_id, "element_id": e.element_id, "payload": json.loads(e.payload),
             "prev_hash": e.prev_hash, "hash": e.hash}
+
+
+def merged_results(wf) -> dict:
+    """results[process][element] over every completed or open task of a case, in completion order."""
+    live = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = [t for w in store.workflows(wf) for t in w.tasks.values() if t.state & live]
+    merged: dict = {}
+    for t in sorted(tasks, key=lambda t: t.last_state_change):
+        for pid, elements in (t.data.get("results") or {}).items():
+            merged.setdefault(pid, {}).update(elements)
+    return merged
 
 
 def seed_start(wf, applicant: dict, data: dict, channel: str) -> None:

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+import engine.certificates  # noqa: F401 - registers the certificates table on Base.metadata
 from engine.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.deploy import deploy

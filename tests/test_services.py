@@ -171,3 +171,12 @@ def test_deploying_named_files_deploys_only_their_processes(db_url, tmp_path):
     assert [(pid, new) for pid, _, new in rows] == [("sample_matter", True)]
     assert [(pid, new) for pid, _, new in deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])] == [
         ("sample_matter", False)]
+
+
+def test_case_data_shows_every_finished_branch_before_the_join(services):
+    case = start_bundle(services)
+    for task in case["tasks"][:2]:
+        services.complete(services.actor(DEPT_USER[task["group"]]), task["id"], {"decision": "approve", "opinion": "ok"})
+    results = services.case_data(case["id"])["results"]
+    done = {f"review_{t['group']}" for t in case["tasks"][:2]}
+    assert done <= set(results) and all(results[p]["review"]["decision"] == "approve" for p in done)
