@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine.errors import Invalid, NotFound, Unauthorized
 
-from . import catalog
+from engine import readmodels as catalog
 from .auth import make_token, services, token_user
 from .openapi import spec
 

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from engine import documents
 
-from . import catalog
+from engine import readmodels as catalog
 from .auth import login_required, services
 
 bp = Blueprint("cases", __name__)

@@ -7,7 +7,8 @@ from engine import documents
 from engine.errors import Forbidden, Invalid
 from engine.forms import validate
 
-from . import catalog, formkit
+from engine import readmodels as catalog
+from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/frontdesk")

@@ -5,7 +5,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 
-from . import catalog, formkit
+from engine import readmodels as catalog
+from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")

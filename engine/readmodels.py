@@ -1,4 +1,4 @@
-"""Read models the pages and the API share: the matter catalogue, case members, opinions, the diagram.
+"""Read models the web pages and the JSON API share: the matter catalogue, case members, opinions, the diagram.
 
 They only read (deployed versions, case views, events) through the service layer's session and helpers.
 """
