@@ -174,12 +174,15 @@ class Services:
             case.number = f"OW{now.astimezone(timezone.utc):%Y%m%d}{case.id:06d}"
             self._step(wf)
             tx = CaseTx(self, s, case, version, wf, store.Snapshot(), now)
-            tx.append(actor, "case_started", {"process_id": process_id, "version_id": version.id,
-                                              "number": case.number, "applicant": applicant, "data": data,
-                                              "channel": channel})
-            tx.save()
-            yield tx
-            tx.finish()
+            try:
+                tx.append(actor, "case_started", {"process_id": process_id, "version_id": version.id,
+                                                  "number": case.number, "applicant": applicant, "data": data,
+                                                  "channel": channel})
+                tx.save()
+                yield tx
+                tx.finish()
+            finally:
+                tx.dispose()
 
     @contextmanager
     def case_action(self, case_id: int | None = None, task_id: str | None = None):
@@ -195,8 +198,11 @@ class Services:
                 case_id = item.case_id
             case = self._lock_case(s, case_id)
             tx = CaseTx(self, s, case, self.version(s, case.version_id), now=self.clock())
-            yield tx
-            tx.finish()
+            try:
+                yield tx
+                tx.finish()
+            finally:
+                tx.dispose()
 
     @contextmanager
     def case_view_tx(self, case_id: int):
@@ -205,7 +211,11 @@ class Services:
             case = s.get(Case, case_id)
             if case is None:
                 raise NotFound(f"no such case: {case_id}")
-            yield CaseTx(self, s, case, self.version(s, case.version_id))
+            tx = CaseTx(self, s, case, self.version(s, case.version_id))
+            try:
+                yield tx
+            finally:
+                tx.dispose()
 
     def version(self, s: Session, version_id: int) -> ProcessVersion:
         """A deployed version, read once per process: versions never change once deployed."""
@@ -440,6 +450,11 @@ class CaseTx:
         """Write the workflow's changes so far (rows, index, timers); finish() writes anything after."""
         self.sv._save(self.s, self.case, self._wf, self._snap, self.now)
         self._saved_revision = self.case.revision
+
+    def dispose(self) -> None:
+        if self._wf is not None:
+            store.dispose(self._wf)
+            self._wf = None
 
     def finish(self) -> None:
         if self._wf is not None and getattr(self, "_saved_revision", None) != self.case.revision:

@@ -90,14 +90,19 @@ class Snapshot:
     next_seq: int = 0
     timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
     ids: dict = field(default_factory=dict)                    # UUID -> task id text, to avoid str(UUID)
-    blank: dict = field(default_factory=dict)                  # task id -> signature of a live task with no data
+    stored: dict = field(default_factory=dict)  # task id -> (signature, data, internal data) a live task was stored with
 
 
-def _blank_signature(task):
-    """What a live task's stored body depends on when it holds no data and no internal data."""
-    if task.data or task.internal_data:
-        return None
+def _signature(task) -> tuple:
+    """Besides its data, what a live task's stored body depends on."""
     return (task._state, task.last_state_change, tuple(task._children), task.triggered)
+
+
+def _unchanged(task, stored) -> bool:
+    """A live task is exactly as stored: same signature, equal data and internal data (compared in C,
+    far cheaper than serializing it again to compare the text)."""
+    return (stored is not None and stored[0] == _signature(task) and task.data == stored[1]
+            and task.internal_data == stored[2])
 
 
 @dataclass
@@ -150,7 +155,7 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
 
     One pass over the task maps (ids looked up, not formatted: str(UUID) is slow), collecting the
     live tasks on the way so that the task index, timers and completion need no further scan."""
-    ids, bodies, changes, blank = snap.ids, snap.bodies, snap.changes, snap.blank
+    ids, bodies, changes, stored = snap.ids, snap.bodies, snap.changes, snap.stored
     finished = _FINISHED
     seen: set[str] = set()
     dirty: list[tuple[str, str, object]] = []
@@ -171,8 +176,7 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
             if task._parent is not None:
                 parents_of_new.add(task._parent)
         elif not state & finished:
-            sig = blank.get(sid)
-            if sig is None or sig != _blank_signature(task):  # a blank live task left as it was needs no body
+            if not _unchanged(task, stored.get(sid)):
                 dirty.append((key, sid, task))
                 dirty_ids.add(sid)
         elif task.last_state_change != changes.get(sid):
@@ -193,11 +197,7 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
     upserts = []
     for key, sid, task in dirty:
         body = _task_body(task)
-        sig = _blank_signature(task) if task._state & _LIVE else None
-        if sig is None:
-            blank.pop(sid, None)
-        else:
-            blank[sid] = sig
+        stored.pop(sid, None)  # compared by text from now on (its data object may change in place)
         if bodies.get(sid) == body:
             changes[sid] = task.last_state_change
             continue
@@ -212,7 +212,7 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
         snap.workflows[sid] = key
     for sid in deletes:
         bodies.pop(sid, None)
-        blank.pop(sid, None)
+        stored.pop(sid, None)
         changes.pop(sid, None)
         snap.workflows.pop(sid, None)
     return Delta(upserts, deletes, head_text(wf), [t for _, t in live])
@@ -242,22 +242,19 @@ def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], scrip
     h = json.loads(head)
     wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
     uuids: dict[str, UUID] = {}
-    _restore_tasks(wf, by_wf.get("", ()), uuids, wf)
+    live_src: dict = {}
+    _restore_tasks(wf, by_wf.get("", ()), uuids, wf, live_src)
     wf.task_tree = wf.tasks.get(_uuid(uuids, h["root"]))
     _set_default_attributes(wf, h, uuids)
     subs = h.get("subprocesses", {})
     if subs:
-        _restore_subprocesses(dict(subs), wf, wf, by_wf, uuids)
+        _restore_subprocesses(dict(subs), wf, wf, by_wf, uuids, live_src)
     events = h.get("bpmn_events", [])
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
     snap.timers = timers(wf)
     snap.ids = {u: text for text, u in uuids.items()}
-    for w in workflows(wf):
-        for task in w.tasks.values():
-            if task._state & _LIVE:
-                sig = _blank_signature(task)
-                if sig is not None:
-                    snap.blank[snap.ids[task.id]] = sig
+    for tid, (task, data, internal) in live_src.items():
+        snap.stored[snap.ids[tid]] = (_signature(task), data, internal)
     return wf, snap
 
 
@@ -324,11 +321,12 @@ def _apply_delta(parent_data: dict, delta: dict, typed: bool) -> dict:
     return data
 
 
-def _restore_tasks(workflow, bodies, uuids: dict, top) -> None:
+def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
     """TaskConverter.from_dict for each body, in stored (creation) order so parents come first.
 
     Each task's attributes are assigned as one dict (the same attributes Task.__init__ sets); a
-    finished task with a parent keeps its delta and builds its data on first use (_StoredTask)."""
+    finished task with a parent keeps its delta and builds its data on first use (_StoredTask). A live
+    task stored with its whole data is noted in `live_src` with the parsed values it was stored with."""
     tasks = workflow.tasks
     specs = workflow.spec.task_specs
     restore = _REGISTRY.restore
@@ -363,11 +361,14 @@ def _restore_tasks(workflow, bodies, uuids: dict, top) -> None:
                 data = _apply_delta(parent_task.data, delta, typed)
             else:
                 data = restore(dct["data"]) if typed else dct["data"]
-            if state & live_mask and data:
+            if state & live_mask:
                 # The one departure from the library: a live task gets its own nested values. With the
                 # library's shallow copy, a form writing into a nested dict (results[process][element]) also
                 # changes every finished ancestor sharing it, whose stored row is not rewritten: lost on reload.
+                if not typed and not delta:
+                    live_src[tid] = (task, data, internal)  # kept apart from the copies the task gets
                 data = deepcopy(data)
+                attrs["internal_data"] = deepcopy(attrs["internal_data"])
             attrs["data"] = data
         task.__dict__ = attrs
         tasks[tid] = task
@@ -385,7 +386,7 @@ def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
     workflow.data = _REGISTRY.restore(dct.get("data", {}))
 
 
-def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict) -> None:
+def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict, live_src: dict) -> None:
     """BpmnWorkflowConverter.subprocesses_from_dict with BpmnSubWorkflowConverter.from_dict inlined:
     parents before children, because a subprocess hangs off a task of the workflow above it."""
     for task in list(workflow.tasks.values()):
@@ -393,12 +394,12 @@ def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict) -
         if key in subs and isinstance(task.task_spec, SubWorkflowTask):
             dct = subs.pop(key)
             sp = BpmnSubWorkflow(top.subprocess_specs.get(task.task_spec.spec), task.id, top, deserializing=True)
-            _restore_tasks(sp, by_wf.get(key, ()), uuids, top)
+            _restore_tasks(sp, by_wf.get(key, ()), uuids, top, live_src)
             sp.task_tree = sp.tasks.get(_uuid(uuids, dct["root"]))
             _set_default_attributes(sp, dct, uuids)
             top.subprocesses[task.id] = sp
             sp.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
-            _restore_subprocesses(subs, sp, top, by_wf, uuids)
+            _restore_subprocesses(subs, sp, top, by_wf, uuids, live_src)
 
 
 def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWorkflow:
@@ -417,6 +418,16 @@ def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWor
     _WF_CONVERTER.subprocesses_from_dict(subs, wf)
     wf.bpmn_events = _REGISTRY.restore(dct.get("bpmn_events", []))
     return wf
+
+
+def dispose(wf: BpmnWorkflow) -> None:
+    """Drop the workflow's task maps so reference counting frees it at once: tasks and workflows point
+    at each other, and leaving those cycles to the cyclic collector cost about 15% of every request."""
+    for w in workflows(wf):
+        w.tasks = {}
+        w.task_tree = None
+        w.last_task = None
+    wf.subprocesses = {}
 
 
 def workflows(wf: BpmnWorkflow) -> list:
