@@ -133,15 +133,23 @@ class Certificates:
         if not reason.strip():
             raise Invalid("a revocation needs a reason", {"reason": "必填 (required)"})
         with self.sv.uow() as s:
-            row = self._find(s, number)
-            if row.status == "revoked":
-                raise Conflict(f"certificate {number} is already revoked")
-            row.status, row.revoked_at, row.revoke_reason = "revoked", self.sv.clock(), reason
-            if row.case_id:
-                case = self.sv._lock_case(s, row.case_id)
-                self.sv._append(s, case, actor, "", "certificate_revoked", None, None,
-                                {"number": number, "reason": reason}, self.sv.clock())
+            case_id = self._find(s, number).case_id
+        if case_id is None:
+            with self.sv.uow() as s:
+                row = self._find(s, number)
+                self._check_revocable(row, number)
+                row.status, row.revoked_at, row.revoke_reason = "revoked", self.sv.clock(), reason
+                return _view(row)
+        with self.sv.case_action(case_id) as tx:  # the revocation and its audit event commit together
+            row = self._find(tx.s, number)
+            self._check_revocable(row, number)
+            self.revoke_in(tx, actor, row, reason)
             return _view(row)
+
+    @staticmethod
+    def _check_revocable(row, number: str) -> None:
+        if row.status == "revoked":
+            raise Conflict(f"certificate {number} is already revoked")
 
     def revoke_in(self, tx, actor, row: Certificate, reason: str) -> None:
         """Revoke inside a case's own transaction (e.g. a failed post-approval check)."""

@@ -513,7 +513,10 @@ class Sql:
         self.insert_rows = insert(t)
         self.update_rows = (update(t).where(t.c.case_id == bindparam("k_case"), t.c.task_id == bindparam("k_task"))
                             .values(body=bindparam("body")))
-        self.case_columns = ("state_head", "updated_at", "revision", "status", "closed_at", "event_count", "chain_head")
+        self.case_columns = ("number", "state_head", "updated_at", "revision", "status", "closed_at", "event_count",
+                             "chain_head", "visits")
+        self.lock_case = select(c).where(c.c.id == bindparam("k_case")).with_for_update()
+        self.insert_case = insert(c).returning(c.c.id)
         self.update_case = update(c).where(c.c.id == bindparam("k_case")).values(
             {name: bindparam(name) for name in self.case_columns})
         self.select_items = select(w.c.id).where(w.c.case_id == bindparam("k_case"))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from .db import Case, ProcessVersion, Timer
+from .db import Timer
 
 
 def pending_timers(wf) -> list[tuple[str, datetime]]:
@@ -49,23 +49,19 @@ def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:
         case_ids = sorted(set(s.scalars(select(Timer.case_id).where(Timer.due_at <= now).limit(limit)).all()))
     fired = 0
     for case_id in case_ids:
-        with services.uow() as s:
-            case = services._lock_case(s, case_id)
-            due = s.scalars(select(Timer).where(Timer.case_id == case_id, Timer.due_at <= now)).all()
+        with services.case_action(case_id) as tx:
+            due = tx.s.scalars(select(Timer).where(Timer.case_id == case_id, Timer.due_at <= now)).all()
             if not due:
                 continue  # another worker got there first
-            version = s.get(ProcessVersion, case.version_id)
-            wf, snap = services._load(s, case, version)
+            wf = tx.wf
             wf.refresh_timers()
             services._step(wf)
-            stamp = services.clock()
             for t in due:
                 task = next((x for w in [wf, *wf.subprocesses.values()] for x in w.tasks.values()
                              if str(x.id) == t.task_id), None)
-                services._append(s, case, _system(), "", "timer_fired", t.task_id,
-                                 task.task_spec.bpmn_id if task else None,
-                                 {"due": t.due_at.isoformat(), "path": task_path(task) if task else None}, stamp)
-            services._save(s, case, wf, snap, stamp)
+                tx.append(_system(), "timer_fired", {"due": t.due_at.isoformat(), "path": task_path(task) if task else None},
+                          task_id=t.task_id, element_id=task.task_spec.bpmn_id if task else None)
+            tx.save()
             fired += len(due)
     return fired
 
