@@ -11,6 +11,7 @@ parent restored first. The spec is never stored per case: it comes from the pinn
 """
 from __future__ import annotations
 
+import gc
 import json
 
 import orjson
@@ -163,9 +164,13 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
     parents_of_new: set = set()
     live: list[tuple[str, object]] = []
     for key, task_id, task in _all_tasks(wf):
-        sid = ids.get(task_id)
+        attrs = task.__dict__
+        sid = attrs.get("_ow_sid")  # set at restore: avoids hashing the UUID (a Python-level __hash__)
         if sid is None:
-            sid = ids[task_id] = str(task_id)
+            sid = ids.get(task_id)
+            if sid is None:
+                sid = ids[task_id] = str(task_id)
+            attrs["_ow_sid"] = sid
         seen.add(sid)
         state = task._state
         if not state & finished:
@@ -218,10 +223,23 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
     return Delta(upserts, deletes, head_text(wf), [t for _, t in live])
 
 
-def restore(spec_bundle, head: str, rows: list[tuple[str, str, int, str]], script_engine) -> tuple[BpmnWorkflow, Snapshot]:
+def restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
     """Rebuild a workflow from its head and task rows (task id, workflow key, seq, body).
 
-    This is the library's own deserialization (TaskConverter.from_dict, WorkflowConverter.set_default_attributes,
+    The cyclic garbage collector is paused meanwhile: everything built here stays alive, so the
+    collections that thousands of new objects would trigger (each walking every object of the
+    process in the oldest generation) find nothing to free and cost as much as the restore itself."""
+    if not gc.isenabled():
+        return _restore(spec_bundle, head, rows, script_engine)
+    gc.disable()
+    try:
+        return _restore(spec_bundle, head, rows, script_engine)
+    finally:
+        gc.enable()
+
+
+def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
+    """This is the library's own deserialization (TaskConverter.from_dict, WorkflowConverter.set_default_attributes,
     BpmnWorkflowConverter.subprocesses_from_dict), inlined so that it costs little per task: tasks are made
     without Task.__init__ (which would stamp a new time and look up its parent), ids are parsed once, values
     without a `typename` skip the registry walk, and a task's data is the library's DeepMerge.merge({}, parent
@@ -344,7 +362,7 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
         internal = dct["internal_data"]
         delta = dct.get("delta")
         attrs = {
-            "id": tid, "workflow": workflow, "_parent": parent,
+            "id": tid, "_ow_sid": text, "workflow": workflow, "_parent": parent,
             "_children": [cache_get(c) or _uuid(uuids, c) for c in dct["children"]],
             "_state": state, "triggered": dct["triggered"],
             "task_spec": task_spec if task_spec else StartTask(workflow.spec), "thread_id": pool,
