@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from engine.errors import BpmnProblem
 from web.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-MIWG = Path("/work/shared/conformance/miwg")
+MIWG = Path(os.environ.get("ONEWINDOW_MIWG", Path(__file__).resolve().parents[2] / "shared" / "conformance" / "miwg"))
 LINE_RE = re.compile(r"^.+:\d+: \S+: .+$")
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import os
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -11,7 +12,7 @@ from lxml import etree
 from engine.diagram import PLACEHOLDER, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
-MIWG = Path("/work/shared/conformance/miwg")
+MIWG = Path(os.environ.get("ONEWINDOW_MIWG", Path(__file__).resolve().parents[2] / "shared" / "conformance" / "miwg"))
 
 # Purchase approval: pool with two lanes, start -> review -> XOR -> AND split/join -> end.
 NODES = {  # id: (tag, name, (x, y, w, h))
