@@ -135,11 +135,22 @@ class Process:
                     "</bpmn:conditionExpression></bpmn:sequenceFlow>")
         return f'<bpmn:sequenceFlow id="{f["id"]}"{name} sourceRef="{f["src"]}" targetRef="{f["tgt"]}" />'
 
+    def _lane_layout(self) -> dict[str, tuple[float, float, float]]:
+        """Per lane: (top, height, y of row 0); a lane grows to hold the rows its nodes use."""
+        out, top = {}, 20.0
+        for lid, _ in self.lanes or [("", "")]:
+            rows = [n["row"] for n in self.nodes if (n.get("lane") or "") == lid] or [0]
+            height = max(200.0, (max(rows) - min(rows)) * 110 + 200)
+            out[lid] = (top, height, top + 100 - min(rows) * 110)
+            top += height
+        return out
+
     def _bounds(self, n):
         w, h = SIZES.get(n["kind"], TASK)
-        lane_idx = [l[0] for l in self.lanes].index(n["lane"]) if self.lanes and n.get("lane") else 0
+        layout = self._lane_layout()
+        _, _, row0 = layout.get(n.get("lane") or "", next(iter(layout.values())))
         cx = 180 + n["col"] * 160
-        cy = 120 + lane_idx * 200 + n["row"] * 110
+        cy = row0 + n["row"] * 110
         return cx - w / 2, cy - h / 2, w, h
 
     def _lane_xml(self) -> str:
@@ -163,11 +174,14 @@ class Process:
         width = 180 + (max(n["col"] for n in self.nodes) + 1) * 160
         has_lanes = bool(self.lanes)
         if has_lanes:
+            layout = self._lane_layout()
+            total = sum(h for _, h, _ in layout.values())
             shapes.append(f'<bpmndi:BPMNShape id="Participant_{self.pid}_di" bpmnElement="Participant_{self.pid}" isHorizontal="true">'
-                          f'<dc:Bounds x="40" y="20" width="{width}" height="{200 * len(self.lanes)}" /></bpmndi:BPMNShape>')
-            for i, (lid, _) in enumerate(self.lanes):
+                          f'<dc:Bounds x="40" y="20" width="{width}" height="{total:.0f}" /></bpmndi:BPMNShape>')
+            for lid, _ in self.lanes:
+                top, height, _ = layout[lid]
                 shapes.append(f'<bpmndi:BPMNShape id="{lid}_di" bpmnElement="{lid}" isHorizontal="true">'
-                              f'<dc:Bounds x="70" y="{20 + 200 * i}" width="{width - 30}" height="200" /></bpmndi:BPMNShape>')
+                              f'<dc:Bounds x="70" y="{top:.0f}" width="{width - 30}" height="{height:.0f}" /></bpmndi:BPMNShape>')
         for n in self.nodes:
             x, y, w, h = bounds[n["id"]]
             shapes.append(f'<bpmndi:BPMNShape id="{n["id"]}_di" bpmnElement="{n["id"]}"><dc:Bounds x="{x:.0f}" y="{y:.0f}" '

@@ -41,19 +41,13 @@ def sample_bundle() -> Process:
     p.xor("gw_accepted", "是否受理", lane="lane_front")
     p.par("split", "并联审批", lane="lane_back")
     col = p.col
-    for i, (code, dept) in enumerate(DEPTS):
-        p.call(f"call_{code}", dept, f"review_{code}", col=col, row=i - 2 if False else 0, lane="lane_back")
-        p.nodes[-1]["row"] = 0
-        p.nodes[-1]["col"] = col
-        p.nodes[-1]["row"] = i - 0  # stacked vertically inside the back-office lane
-    for n in p.nodes:
-        if n["id"].startswith("call_"):
-            n["row"] = (DEPTS.index(next(d for d in DEPTS if n["id"] == f"call_{d[0]}")) - 2) * 0.35
+    for i, (code, dept) in enumerate(DEPTS):  # stacked one above the other inside the back-office lane
+        p.call(f"call_{code}", dept, f"review_{code}", col=col, row=i - 2, lane="lane_back")
     p.col = col + 1
     p.par("join", "汇合", lane="lane_back")
     p.user("pickup", "统一出件", group="pickup", form="pickup", lane="lane_pickup")
     p.end("end", "办结", lane="lane_pickup")
-    p.end("end_refused", "不予受理", col=3, row=0.6, lane="lane_front")
+    p.end("end_refused", "不予受理", col=3, row=1, lane="lane_front")
     p.chain("start", "intake", "gw_accepted")
     p.flow("gw_accepted", "split", cond="accepted == True", name="受理")
     p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理")
