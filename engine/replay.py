@@ -2,7 +2,8 @@
 
 A replay starts the workflow as `Services.start_case` does and applies every `task_completed` event to the
 READY task at the same path (never by task id: ids are random), in the recorded order, exactly as
-`Services.complete` does. The result is compared with the stored state on an id-free projection.
+`Services.complete` does; administrative acts (engine.admin) are applied with the functions the acts used.
+The result is compared with the stored state on an id-free projection.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import store
+from . import admin, store
 from .db import Blob, Case, Event, ProcessVersion, TaskRow
 from .sandbox import make_script_engine
 from .errors import WorkflowFailed
@@ -80,6 +81,7 @@ def head_view(wf) -> dict[str, str]:
 @dataclass
 class Replay:
     wf: object
+    status: str = "running"  # "suspended" while a case_suspended event is not followed by case_resumed
     marks: list[tuple[int, float]] = field(default_factory=list)  # (event seq, time after it was applied)
 
     def event_of(self, changed_at: float) -> int | None:
@@ -110,8 +112,10 @@ class Saved:
     """The case's stored rows, kept in memory: a replay saves and reloads between events exactly as the
     service layer does, so data shared between tasks in memory ends up stored the same way."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle, bundles=None):
         self.bundle, self.rows, self.head, self.snap = bundle, {}, "{}", store.Snapshot()
+        self.bundles = bundles  # version id -> SpecBundle, for cases that started on or moved to another version
+        self.status = "running"
         self.before: dict | None = None  # data of the task the last event completed, before it was applied
 
     def save(self, wf) -> None:
@@ -144,6 +148,8 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     if ev.type == "case_started":
         if wf is not None:
             raise ReplayError(ev.seq, "case_started twice")
+        if saved.bundles is not None and payload.get("version_id"):
+            saved.bundle = saved.bundles(payload["version_id"])
         wf = saved.bundle.new_workflow(make_script_engine())
         seed_start(wf, payload.get("applicant") or {}, payload.get("data") or {}, payload.get("channel", "window"))
         _engine_steps(wf, ev.seq)
@@ -178,6 +184,33 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     elif ev.type == "task_claimed":
         if not any(t.task_spec.bpmn_id == ev.element_id for t in wf.get_tasks(state=TaskState.READY)):
             raise ReplayError(ev.seq, f"claimed task {ev.element_id} is not ready")
+    elif ev.type == "task_reassigned":
+        if find_ready(wf, payload.get("path") or []) is None:
+            raise ReplayError(ev.seq, f"reassigned task {'/'.join(payload.get('path') or [])} is not ready")
+    elif ev.type in ("case_suspended", "case_resumed"):
+        status = admin.next_status(saved.status, ev.type)
+        if status is None:
+            raise ReplayError(ev.seq, f"{ev.type} while the case is {saved.status}")
+        saved.status = status
+    elif ev.type == "data_corrected":
+        wf = saved.load()
+        changes = payload.get("changes") or {}
+        done = admin.correct_data(wf, {k: v.get("after") for k, v in changes.items()})
+        if canon(done) != canon(changes):
+            raise ReplayError(ev.seq, "corrected values differ from the recorded ones (before/after)")
+        saved.save(wf)
+    elif ev.type == "version_migrated":
+        if saved.bundles is None:
+            raise ReplayError(ev.seq, "a migrated case needs the process versions to replay")
+        wf = saved.load()
+        bundle = saved.bundles(payload.get("to_version_id"))
+        try:
+            admin.migrate(wf, bundle)
+        except admin.Unsafe as exc:
+            raise ReplayError(ev.seq, f"the migration cannot be replayed: {exc}") from None
+        saved.bundle = bundle
+        _engine_steps(wf, ev.seq)
+        saved.save(wf)
     elif ev.type == "case_completed":
         if not store.is_completed(wf):
             raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")
@@ -186,11 +219,12 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     return wf
 
 
-def replay(bundle, events, on_step=None) -> Replay:
+def replay(bundle, events, on_step=None, bundles=None) -> Replay:
     """Replay events (ordered by seq); `on_step(event, payload, wf, before)` is called after each one
-    (`before`: for a completion, the task's data before the form was applied).
+    (`before`: for a completion, the task's data before the form was applied). `bundles(version id)` gives the
+    specs of other versions (a case migrated to a newer one); without it the whole replay runs on `bundle`.
     The result's workflow is reloaded from the replayed rows, like the stored one it is compared with."""
-    wf, rp, saved = None, Replay(None), Saved(bundle)
+    wf, rp, saved = None, Replay(None), Saved(bundle, bundles)
     for ev in events:
         payload = json.loads(ev.payload or "{}")
         saved.before = None
@@ -202,7 +236,7 @@ def replay(bundle, events, on_step=None) -> Replay:
         raise ReplayError(None, "no case_started event")
     if store.is_completed(wf) and not any(ev.type == "case_completed" for ev in events):
         raise ReplayError(events[-1].seq, "the replayed workflow completed but no case_completed event follows")
-    rp.wf = saved.load()
+    rp.wf, rp.status = saved.load(), saved.status
     return rp
 
 
@@ -229,8 +263,9 @@ def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[i
     if a_data != b_data:
         keys = diff_data(json.loads(b_data), json.loads(a_data))
         return last_seq, f"case data differs at {', '.join(sorted(keys)[:5])}"
-    if status_of(rp.wf) != stored_status:
-        return last_seq, f"status differs: replayed {status_of(rp.wf)}, stored {stored_status}"
+    replayed = rp.status if rp.status != "running" else status_of(rp.wf)
+    if replayed != stored_status:
+        return last_seq, f"status differs: replayed {replayed}, stored {stored_status}"
     return None
 
 
@@ -261,6 +296,11 @@ def diff_data(old: dict, new: dict, prefix: str = "") -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- loading from the database
+
+def bundles_of(services, s):
+    """version id -> SpecBundle, from the service's caches (for replays of migrated cases)."""
+    return lambda version_id: services.spec_bundle(s, services.version(s, int(version_id)))
+
 
 def load_events(s, case_id: int) -> list[Event]:
     return list(s.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all())
@@ -302,12 +342,13 @@ class StepView:
     status: str
 
 
-def history(bundle, events) -> list[StepView]:
+def history(bundle, events, bundles=None) -> list[StepView]:
     """Replay with a view of what each step changed (data keys, tasks opened and closed)."""
     steps: list[StepView] = []
-    prev = {"data": {}, "open": []}
+    prev = {"data": {}, "open": [], "status": "running"}
 
     def on_step(ev, payload, wf, before):
+        prev["status"] = admin.next_status(prev["status"], ev.type) or prev["status"]
         data = json.loads(canon(case_data(wf)))
         now_open = ["/".join(task_path(t)) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
         top = list(wf.tasks.values())
@@ -318,8 +359,8 @@ def history(bundle, events) -> list[StepView]:
             opened=[p for p in now_open if p not in prev["open"]], closed=[p for p in prev["open"] if p not in now_open],
             completed_ids=sorted({t.task_spec.bpmn_id for t in top if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id}),
             active_ids=sorted({t.task_spec.bpmn_id for t in top if t.state & OPEN and t.task_spec.bpmn_id}),
-            status=status_of(wf)))
+            status=prev["status"] if prev["status"] != "running" else status_of(wf)))
         prev["data"], prev["open"] = data, now_open
 
-    replay(bundle, events, on_step)
+    replay(bundle, events, on_step, bundles)
     return steps

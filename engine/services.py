@@ -173,7 +173,7 @@ class Services:
             case = CaseRecord(dict(values, id=case_id, number=f"OW{now.astimezone(timezone.utc):%Y%m%d}{case_id:06d}",
                                    closed_at=None), written=False)
             self._step(wf)
-            tx = CaseTx(self, s, case, version, wf, store.Snapshot(), now)
+            tx = CaseTx(self, s, case, version, wf, store.Snapshot(indexed=set()), now)
             try:
                 tx.append(actor, "case_started", {"process_id": process_id, "version_id": version.id,
                                                   "number": case.number, "applicant": applicant, "data": data,
@@ -327,7 +327,12 @@ class Services:
         """Bring the open-task index of this case in line with the workflow's ready user tasks."""
         sql, conn = store.SQL, s.connection()
         ready = store.ready_user_tasks(wf, live)
-        existing = set(conn.execute(sql.select_items, {"k_case": case.id}).scalars())
+        if snap is not None and snap.indexed is not None:  # what the index held when the case was loaded
+            existing = snap.indexed
+        else:
+            existing = set(conn.execute(sql.select_items, {"k_case": case.id}).scalars())
+        if snap is not None:
+            snap.indexed = set(ready)
         gone = existing - ready.keys()
         if gone:
             conn.execute(sql.delete_items, {"k_ids": sorted(gone)})
@@ -428,6 +433,8 @@ class CaseTx:
         """Complete a ready user task and step the workflow; indexed at once, so the same transaction can
         go on to the tasks this one opened."""
         data = {} if data is None else data
+        if self.case.status == "suspended":
+            raise Conflict("案件已挂起，恢复后才能办理 (case is suspended: tasks cannot be completed until it is resumed)")
         item = self.item(task_id)
         self.sv._check_may_work(actor, item)
         if item.assignee and item.assignee != actor.username:
@@ -444,6 +451,8 @@ class CaseTx:
         self.save()
 
     def claim(self, actor: Actor, task_id: str) -> dict:
+        if self.case.status == "suspended":
+            raise Conflict("案件已挂起，恢复后才能签收 (case is suspended: tasks cannot be claimed until it is resumed)")
         item = self.s.get(WorkItem, task_id, populate_existing=True)
         if item is None:
             raise Conflict("task is no longer ready")

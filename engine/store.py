@@ -92,6 +92,7 @@ class Snapshot:
     timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
     ids: dict = field(default_factory=dict)                    # UUID -> task id text, to avoid str(UUID)
     stored: dict = field(default_factory=dict)  # task id -> (signature, data, internal data) a live task was stored with
+    indexed: set | None = None  # ids of the case's open-task index rows (its ready user tasks when saved)
 
 
 def _signature(task) -> tuple:
@@ -271,6 +272,7 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
     snap.timers = timers(wf)
     snap.ids = {u: text for text, u in uuids.items()}
+    snap.indexed = set(ready_user_tasks(wf))
     for tid, (task, data, internal) in live_src.items():
         snap.stored[snap.ids[tid]] = (_signature(task), data, internal)
     return wf, snap

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from .db import Timer
+from .db import Case, Timer
 
 
 def pending_timers(wf) -> list[tuple[str, datetime]]:
@@ -46,13 +46,14 @@ def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:
     """Step every case with a due timer, each in its own transaction; return how many fired."""
     now = now or datetime.now(timezone.utc)
     with services.uow() as s:
-        case_ids = sorted(set(s.scalars(select(Timer.case_id).where(Timer.due_at <= now).limit(limit)).all()))
+        case_ids = sorted(set(s.scalars(select(Timer.case_id).join(Case, Case.id == Timer.case_id)  # suspended: wait
+                                        .where(Timer.due_at <= now, Case.status != "suspended").limit(limit)).all()))
     fired = 0
     for case_id in case_ids:
         with services.case_action(case_id) as tx:
             due = tx.s.scalars(select(Timer).where(Timer.case_id == case_id, Timer.due_at <= now)).all()
-            if not due:
-                continue  # another worker got there first
+            if not due or tx.case.status == "suspended":
+                continue  # another worker got there first, or the case was suspended meanwhile
             wf = tx.wf
             wf.refresh_timers()
             services._step(wf)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .audit import event_hash
 from .db import Case, Event, ProcessVersion
-from .replay import ReplayError, compare, load_events, load_stored, replay
+from .replay import ReplayError, bundles_of, compare, load_events, load_stored, replay
 
 
 @dataclass
@@ -89,7 +89,7 @@ def verify_case(services, s, case: Case, replay_too: bool = True) -> Finding:
         return f
     version = s.get(ProcessVersion, case.version_id)
     try:
-        rp = replay(services.spec_bundle(s, version), events)
+        rp = replay(services.spec_bundle(s, version), events, bundles=bundles_of(services, s))
     except ReplayError as exc:
         f.kind, f.seq, f.detail = "replay", exc.seq, f"replay differs: {exc.reason}"
         return f
