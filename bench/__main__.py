@@ -15,6 +15,7 @@ from . import flows, measure, report
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CASES_PER_ROUND = int(os.environ.get("BENCH_CASES", "20"))
+VERIFY_CASES = int(os.environ.get("BENCH_VERIFY_CASES", "1000"))
 
 
 def bundle_throughput(env, specs) -> dict:
@@ -85,6 +86,25 @@ def step_figures(env, loop) -> dict:
     return out
 
 
+def verify_throughput(cases: int = VERIFY_CASES) -> dict:
+    """`onewindow audit verify --all` (engine.verify: hash chain + replay) over finished bundle cases, in a
+    database of their own; only the verify is timed."""
+    from engine.verify import case_ids, verify_ids
+
+    env = flows.PersistedEnv()
+    try:
+        for _ in range(cases):
+            env.finished_bundle_case()
+        t0 = time.perf_counter()
+        findings = list(verify_ids(env.services, case_ids(env.services)))
+        elapsed = time.perf_counter() - t0
+    finally:
+        env.close()
+    bad = [f.line() for f in findings if not f.ok]
+    assert len(findings) == cases and not bad, bad[:3]
+    return {"verify_cases_per_s": cases / elapsed}
+
+
 def main() -> int:
     specs, loop = flows.bundle_specs(), flows.loop_specs()
     env = flows.PersistedEnv()
@@ -92,6 +112,7 @@ def main() -> int:
     try:
         figures = bundle_throughput(env, specs)
         figures.update(step_figures(env, loop))
+        figures.update(verify_throughput())
         for name, value in figures.items():
             print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
         prof = measure.profile(lambda: [env.bundle_case() for _ in range(CASES_PER_ROUND)])

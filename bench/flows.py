@@ -7,6 +7,7 @@ from pathlib import Path
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine import store
 from engine.bpmn import build_specs
 from engine.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
@@ -93,6 +94,14 @@ class PersistedEnv:
             item = view["tasks"][0]
             view = sv.complete(ACTOR, item["id"], BUNDLE_DATA[item["element_id"]])
         assert view["status"] == "completed", view
+
+    def finished_bundle_case(self) -> None:
+        """A whole bundle case in ONE transaction (start, then each opened task in turn): the same events as
+        bundle_case, several times faster to create (for the verify benchmark, which needs many)."""
+        with self.services.new_case(ACTOR, "sample_bundle", APPLICANT) as tx:
+            while items := tx.s.connection().execute(store.SQL.select_case_items, {"k_case": tx.case.id}).all():
+                tx.complete(ACTOR, items[0].id, BUNDLE_DATA[items[0].element_id])
+        assert tx.result["status"] == "completed", tx.result
 
     def loop_case(self) -> dict:
         return self.services.start_case(ACTOR, "bench_loop", APPLICANT, {"limit": LOOP_LIMIT, "n": 0})

@@ -28,6 +28,8 @@ MEANING = {
     "overhead_ratio_500": "step_ms_500 / bare_step_ms_500",
     "overhead_ms_10": "step_ms_10 - bare_step_ms_10 (the platform's own cost)",
     "overhead_ms_500": "step_ms_500 - bare_step_ms_500",
+    "verify_cases_per_s": "`onewindow audit verify --all` (hash chain + replay vs stored state) over finished bundle "
+                          "cases (1,000 unless BENCH_VERIFY_CASES), cases per second",
 }
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import update
 from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import store
-from .db import Case, ProcessVersion, WorkItem
+from .db import ProcessVersion, WorkItem
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 ADMIN_GROUPS = ("admin", "supervisor")
@@ -25,7 +24,6 @@ WIRING = {"inputs", "outputs"}  # spec attributes that change when elements are 
 # (status before, event type) -> status after
 TRANSITIONS = {("running", "case_suspended"): "suspended", ("suspended", "case_resumed"): "running"}
 
-
 class Unsafe(Exception):
     """A migration the case cannot take; `problems` lists (element id, why)."""
 
@@ -34,12 +32,10 @@ class Unsafe(Exception):
         super().__init__("; ".join(f"{e}: {why}" for e, why in problems))
         self.problems = problems
 
-
 # ---------------------------------------------------------------- shared with engine.replay
 def next_status(status: str, type_: str) -> str | None:
     """The case status after a suspend/resume event, or None when the event does not apply to that status."""
     return TRANSITIONS.get((status, type_))
-
 
 def _get(data: dict, path: list[str]):
     for key in path:
@@ -48,18 +44,15 @@ def _get(data: dict, path: list[str]):
         data = data[key]
     return data
 
-
 def _set(data: dict, path: list[str], value) -> None:
     """Set a dotted path, rebuilding (never mutating) nested dicts: they may be shared with finished tasks."""
     head, *rest = path
     data[head] = _rebuilt(data.get(head), rest, value) if rest else value
 
-
 def _rebuilt(node, path: list[str], value) -> dict:
     node = dict(node) if isinstance(node, dict) else {}
     _set(node, path, value)
     return node
-
 
 def open_tasks(wf) -> list:
     """READY and WAITING tasks of the workflow and its subprocesses, in a stable (path) order."""
@@ -67,7 +60,6 @@ def open_tasks(wf) -> list:
 
     tasks = [t for w in store.workflows(wf) for t in w.tasks.values() if t.state & OPEN]
     return sorted(tasks, key=lambda t: "/".join(task_path(t)))
-
 
 def correct_data(wf, changes: dict) -> dict:
     """Set each dotted key of `changes` on the data of every open task; returns {key: {before, after}}
@@ -82,7 +74,6 @@ def correct_data(wf, changes: dict) -> dict:
         out[key] = {"before": before, "after": value}
     return out
 
-
 def _diffs(wf, bundle) -> list[tuple]:
     """(workflow, new spec, SpecDiff, WorkflowDiff) for the top workflow and each subprocess, as the library's
     diff_workflow builds them (kept here because the safety check needs the spec-level changes too)."""
@@ -93,7 +84,6 @@ def _diffs(wf, bundle) -> list[tuple]:
         spec_diff = SpecDiff(registry, w.spec, new_spec) if new_spec is not None else None
         out.append((w, new_spec, spec_diff, WorkflowDiff(w, spec_diff) if spec_diff else None))
     return out
-
 
 def _problems(wf, diffs) -> list[tuple[str, str]]:
     """What makes the migration unsafe: reached elements removed or renamed, open tasks changed, or a
@@ -120,7 +110,6 @@ def _problems(wf, diffs) -> list[tuple[str, str]]:
                 found.append((name, "a split this case already passed has different branches in the new version"))
     return found
 
-
 def migrate(wf, bundle) -> None:
     """Move a workflow (and its subprocesses) onto the specs of another version with the library's
     SpecDiff/WorkflowDiff and migrate_workflow; raise Unsafe, naming the elements, when the instance cannot
@@ -142,7 +131,6 @@ def migrate(wf, bundle) -> None:
     if stray:
         raise Unsafe([(name, "has no counterpart in the new version") for name in stray])
 
-
 # ---------------------------------------------------------------- the acts
 def _check(actor, reason) -> str:
     if not set(ADMIN_GROUPS) & set(actor.groups):
@@ -152,15 +140,12 @@ def _check(actor, reason) -> str:
         raise Invalid("a reason is required", {"reason": "必填：请说明原因 (required: give a reason)"})
     return reason
 
-
 def _group(actor) -> str:
     return next(g for g in ADMIN_GROUPS if g in actor.groups)
-
 
 def _not_closed(case) -> None:
     if case.status not in ("running", "suspended"):
         raise Conflict(f"案件已{case.status}，不能操作 (case is {case.status})")
-
 
 class Admin:
     """Administrative acts for actors in group 'admin' or 'supervisor'; every act needs a reason."""
@@ -248,14 +233,11 @@ class Admin:
                                elements=[e for e, _ in exc.problems]) from None
             old = tx.case.version_id
             tx.case.version_id, tx.version = new.id, self.sv.version(tx.s, new.id)
-            # CaseRecord.write leaves version_id alone (it never changes otherwise): write it here.
-            tx.s.execute(update(Case).where(Case.id == tx.case.id).values(version_id=new.id))
             tx.append(actor, "version_migrated", {"from_version_id": old, "to_version_id": new.id, "reason": reason},
                       group=_group(actor))
             self.sv._step(wf)
             tx.save()
         return tx.result
-
 
 def case_ref(services, ref) -> int:
     """A case id from an id or a case number."""

@@ -148,7 +148,7 @@ def read_task_meta(node, lane: str | None, spiff_ext: dict) -> TaskMeta:
     """Normalise the designer's declarations on one task element."""
     camunda = lambda name: node.get(f"{{{CAMUNDA_NS}}}{name}")  # noqa: E731
     props = dict(spiff_ext.get("properties") or {})
-    for prop in node.iterfind(f"bpmn:extensionElements/camunda:properties/camunda:property", NS):
+    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
         if prop.get("name"):
             props[prop.get("name")] = prop.get("value", "")
     form = form_name(camunda("formKey") or props.get("formJsonSchemaFilename") or props.get("form"))

@@ -11,12 +11,11 @@ department's review of it `rv_<id>` (decision in results['rv_<id>']['review']), 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from sqlalchemy import select
 
 from .certificates import Certificates, holder_key
-from .db import Blob, Case, Event, ProcessVersion, WorkItem
+from .db import Blob, Case, Event, ProcessVersion
 from .errors import Conflict, Invalid, NotFound
 from .guide import guide_from_bpmn
 from .services import SYSTEM, Actor, merged_results
@@ -29,7 +28,6 @@ RECORDS = {
     "employment": lambda a, d: bool(d.get("leaving_reason") in ("dismissed", "contract_ended")),  # 用工备案
 }
 DECIDED = {"approve": "approved", "reject": "rejected"}
-
 
 class Matters:
     def __init__(self, services, certificates: Certificates | None = None, records: dict | None = None):
@@ -303,9 +301,7 @@ class Matters:
                 tx.append(SYSTEM, "certificate_issued",
                           {"number": c["number"], "matter": o["matter"], "verify_code": c["verify_code"]})
 
-
 from .certificates import Certificate as _Cert  # noqa: E402
-
 
 def _member_decision(results: dict, pid: str, mid: str) -> dict | None:
     for proc, element in ((f"rv_{mid}", "review"), (pid, "onsite"), (pid, "auto"), (pid, "commit")):
@@ -313,7 +309,6 @@ def _member_decision(results: dict, pid: str, mid: str) -> dict | None:
         if d:
             return d
     return None
-
 
 def _active_materials(guide: dict, data: dict) -> list[dict]:
     """A bundle's materials of the members actually applied for (unchosen optional members drop out)."""
@@ -324,12 +319,10 @@ def _active_materials(guide: dict, data: dict) -> list[dict]:
     active = {m for m in guide.get("members", []) if m not in choose["options"] or m in chosen}
     return [m for m in guide.get("materials", []) if not m.get("members") or set(m["members"]) & active]
 
-
 def _missing_notice(guide: dict, missing: list[str]) -> dict:
     lines = "\n".join(f"{i}. {name}" for i, name in enumerate(missing, 1))
     return {"kind": "一次性告知", "missing": missing,
             "text": f"《一次性告知书》您申请的“{guide.get('name')}”尚缺以下材料，请一次备齐后再来办理：\n{lines}"}
-
 
 def _open(tx, element_id: str):
     item = tx.open_item(element_id)
@@ -337,10 +330,8 @@ def _open(tx, element_id: str):
         raise Conflict(f"办件 {tx.case.number} 当前没有“{element_id}”待办")
     return item
 
-
 def _results(tx) -> dict:
     return merged_results(tx.wf)
-
 
 def _start_data(s, case_id: int) -> dict:
     ev = s.scalar(select(Event).where(Event.case_id == case_id, Event.type == "case_started"))

@@ -33,24 +33,10 @@ def _user_tasks(services, s, version) -> list[tuple[str, object]]:
     return out
 
 
-_GUIDES: dict[int, dict] = {}
-
-
 def guide_of(s, version) -> dict:
-    """The version's service guide: meta['guide'], else the one declared in its BPMN (engine.guide), else {}.
-    A guide the engine derived from the diagram alone is marked `derived`."""
-    meta = json.loads(version.meta or "{}")
-    if meta.get("guide"):
-        return meta["guide"]
-    if version.id not in _GUIDES:
-        try:
-            from engine.guide import guide_from_bpmn  # the catalogue's guides (owned elsewhere)
-
-            blob = s.get(Blob, json.loads(version.files)[version.file_name])
-            _GUIDES[version.id] = guide_from_bpmn(blob.content, version.process_id)
-        except (ImportError, KeyError, ValueError):
-            _GUIDES[version.id] = {}
-    return _GUIDES[version.id]
+    """The version's service guide, pinned at deploy (engine.deploy); one the engine derived from the diagram
+    alone is marked `derived`."""
+    return json.loads(version.meta or "{}").get("guide") or {}
 
 
 def _summary(services, s, version) -> dict:
@@ -109,18 +95,10 @@ def matter(services, code: str) -> dict:
             "groups": sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups}),
             "guide": guide,
             # the window rules judge materials by id; a guide without ids is handled directly
-            "rules": bool(guide) and not guide.get("derived") and _matters_available()
+            "rules": bool(guide) and not guide.get("derived")
             and all(isinstance(x, dict) and x.get("id") for x in guide.get("materials") or []),
         })
         return out
-
-
-def _matters_available() -> bool:
-    try:
-        import engine.matters  # noqa: F401  (window rules: 一次性告知, 容缺, 告知承诺, 数据共享)
-    except ImportError:
-        return False
-    return True
 
 
 _MATTERS: dict[int, object] = {}
@@ -137,9 +115,7 @@ def window_rules(services):
 
 
 def uses_rules(services, process_id: str) -> bool:
-    """Whether a matter's cases follow the window rules (a declared guide, and engine.matters present)."""
-    if not _matters_available():
-        return False
+    """Whether a matter's cases follow the window rules (engine.matters): it declares a guide with material ids."""
     with services.uow() as s:
         guide = guide_of(s, services.latest_version(s, process_id))
     return bool(guide) and not guide.get("derived") and all(

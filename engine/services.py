@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -20,11 +20,10 @@ from SpiffWorkflow.util.task import TaskState
 from . import store
 from .audit import canonical_payload, event_hash
 from .bpmn import SpecBundle, build_specs, task_meta
-from .db import Blob, Case, Event, Group, Membership, ProcessVersion, TaskRow, Timer, User, WorkItem, utcnow
+from .db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
 from .errors import Conflict, Forbidden, Invalid, NotFound, OneWindowError, Unauthorized, WorkflowFailed
 from .forms import load_form, validate
 from .sandbox import make_script_engine
-from .timers import pending_timers
 from .users import check_password, hash_password
 from .workcal import due_from
 

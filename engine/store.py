@@ -502,20 +502,10 @@ def max_live_depth(wf: BpmnWorkflow, live=None) -> tuple[int, object]:
 
 
 def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
-    """engine.timers.pending_timers (same rows, same order), looking closer only at WAITING tasks."""
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+    """(task id, due time) of the waiting timers, from the live tasks when the caller has them."""
+    from .timers import pending_timers
 
-    from .timers import _due
-
-    waiting, out = TaskState.WAITING, []
-    for task in _live(wf, live):
-        if task._state != waiting or not isinstance(getattr(task.task_spec, "event_definition", None),
-                                                    TimerEventDefinition):
-            continue
-        due = _due(task._get_internal_data("event_value"))
-        if due is not None:
-            out.append((str(task.id), due))
-    return out
+    return pending_timers(_live(wf, live))
 
 
 class Sql:
@@ -533,8 +523,8 @@ class Sql:
         self.insert_rows = insert(t)
         self.update_rows = (update(t).where(t.c.case_id == bindparam("k_case"), t.c.task_id == bindparam("k_task"))
                             .values(body=bindparam("body")))
-        self.case_columns = ("number", "state_head", "updated_at", "revision", "status", "closed_at", "event_count",
-                             "chain_head", "visits")
+        self.case_columns = ("number", "version_id", "state_head", "updated_at", "revision", "status", "closed_at",
+                             "event_count", "chain_head", "visits")
         self.lock_case = select(c).where(c.c.id == bindparam("k_case")).with_for_update()
         self.insert_case = insert(c).returning(c.c.id)
         self.update_case = update(c).where(c.c.id == bindparam("k_case")).values(

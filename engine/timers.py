@@ -16,17 +16,16 @@ from SpiffWorkflow.util.task import TaskState
 from .db import Case, Timer
 
 
-def pending_timers(wf) -> list[tuple[str, datetime]]:
-    """(task id, due time) of every waiting timer, in the top workflow and its subprocesses."""
+def pending_timers(tasks) -> list[tuple[str, datetime]]:
+    """(task id, due time) of every waiting timer among `tasks` (the unfinished tasks of a case)."""
     out = []
-    for w in [wf, *wf.subprocesses.values()]:
-        for task in w.tasks.values():
-            ev = getattr(task.task_spec, "event_definition", None)
-            if task.state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
-                continue
-            due = _due(task._get_internal_data("event_value"))
-            if due is not None:
-                out.append((str(task.id), due))
+    for task in tasks:
+        ev = getattr(task.task_spec, "event_definition", None)
+        if task._state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
+            continue
+        due = _due(task._get_internal_data("event_value"))
+        if due is not None:
+            out.append((str(task.id), due))
     return out
 
 

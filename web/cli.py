@@ -153,9 +153,11 @@ def serve_cmd(host, port, workers):
                                "--access-logfile", "-", "web.wsgi:app"])
 
 
+from web.cli_admin import admin  # noqa: E402
 from web.cli_audit import audit  # noqa: E402
 
 cli.add_command(audit)
+cli.add_command(admin)
 
 
 def main():

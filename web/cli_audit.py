@@ -67,7 +67,7 @@ def verify_cmd(cases, all_, chain_only):
 def replay_cmd(case):
     """Print a case's history step by step, replayed from its events, with what each step changed."""
     from engine.db import Case, ProcessVersion
-    from engine.replay import ReplayError, history, load_events
+    from engine.replay import ReplayError, bundles_of, history, load_events
 
     services = _services()
     cid = _case_id(services, case)
@@ -77,7 +77,7 @@ def replay_cmd(case):
         bundle = services.spec_bundle(s, s.get(ProcessVersion, c.version_id))
         click.echo(f"case {c.number} ({c.process_id}, version {c.version_id}), {len(events)} event(s)")
         try:
-            steps = history(bundle, events)
+            steps = history(bundle, events, bundles_of(services, s))
         except ReplayError as exc:
             click.echo(f"replay failed at {exc}", err=True)
             sys.exit(1)
