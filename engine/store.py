@@ -270,11 +270,13 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
         _restore_subprocesses(dict(subs), wf, wf, by_wf, uuids, live_src)
     events = h.get("bpmn_events", [])
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
-    snap.timers = timers(wf)
+    live = [task for task, _ in live_src.values()]
+    snap.timers = timers(wf, live)
     snap.ids = {u: text for text, u in uuids.items()}
-    snap.indexed = set(ready_user_tasks(wf))
-    for tid, (task, data, internal) in live_src.items():
-        snap.stored[snap.ids[tid]] = (_signature(task), data, internal)
+    snap.indexed = set(ready_user_tasks(wf, live))
+    for tid, (task, src) in live_src.items():
+        if src is not None:
+            snap.stored[snap.ids[tid]] = (_signature(task), *src)
     return wf, snap
 
 
@@ -346,7 +348,7 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
 
     Each task's attributes are assigned as one dict (the same attributes Task.__init__ sets); a
     finished task with a parent keeps its delta and builds its data on first use (_StoredTask). A live
-    task stored with its whole data is noted in `live_src` with the parsed values it was stored with."""
+    task is noted in `live_src`, with the parsed values it was stored with when it stored its whole data."""
     tasks = workflow.tasks
     specs = workflow.spec.task_specs
     restore = _REGISTRY.restore
@@ -372,6 +374,7 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
             "last_state_change": dct["last_state_change"],
         }
         parent_task = tasks.get(parent) if parent is not None else None
+        attrs["_ow_depth"] = parent_task.__dict__.get("_ow_depth", -1) + 1 if parent_task is not None else 0
         if delta and parent_task is not None and not state & live_mask:
             task = new(_StoredTask)
             attrs["_pending"] = (delta, typed)
@@ -385,8 +388,8 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
                 # The one departure from the library: a live task gets its own nested values. With the
                 # library's shallow copy, a form writing into a nested dict (results[process][element]) also
                 # changes every finished ancestor sharing it, whose stored row is not rewritten: lost on reload.
-                if not typed and not delta:
-                    live_src[tid] = (task, data, internal)  # kept apart from the copies the task gets
+                # the parsed values it was stored with, kept apart from the copies the task gets
+                live_src[tid] = (task, (data, internal) if not typed and not delta else None)
                 data = deepcopy(data)
                 attrs["internal_data"] = deepcopy(attrs["internal_data"])
             attrs["data"] = data
@@ -482,23 +485,29 @@ def is_completed(wf: BpmnWorkflow, live=None) -> bool:
 
 
 def max_live_depth(wf: BpmnWorkflow, live=None) -> tuple[int, object]:
-    """The deepest unfinished task of the workflow and its subprocesses (task.depth, each in its own tree),
-    computed once per task with memoised parent depths: O(tasks), whatever the depth."""
+    """The deepest unfinished task of the workflow and its subprocesses (task.depth, each in its own tree).
+
+    Restored tasks carry their depth (`_ow_depth`, set from the parent as rows are read), so only tasks
+    created since the load walk up, to the nearest ancestor that knows its depth."""
     best, best_task = -1, None
-    depth: dict = {}
     for t in _live(wf, live):
-        tasks = t.workflow.tasks
-        chain, node = [], t
-        while node is not None and node.id not in depth:
-            chain.append(node)
-            node = tasks.get(node._parent) if node._parent is not None else None
-        d = depth[node.id] if node is not None else -1
-        for n in reversed(chain):
-            d += 1
-            depth[n.id] = d
-        if depth[t.id] > best:
-            best, best_task = depth[t.id], t
+        d = _depth(t)
+        if d > best:
+            best, best_task = d, t
     return best, best_task
+
+
+def _depth(task) -> int:
+    tasks = task.workflow.tasks
+    chain, node = [], task
+    while node is not None and "_ow_depth" not in node.__dict__:
+        chain.append(node)
+        node = tasks.get(node._parent) if node._parent is not None else None
+    d = node.__dict__["_ow_depth"] if node is not None else -1
+    for n in reversed(chain):
+        d += 1
+        n.__dict__["_ow_depth"] = d
+    return d
 
 
 def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
