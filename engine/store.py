@@ -87,7 +87,6 @@ class Snapshot:
 
     bodies: dict[str, str] = field(default_factory=dict)       # task id -> stored text
     changes: dict[str, float] = field(default_factory=dict)    # task id -> last_state_change at load
-    workflows: dict[str, str] = field(default_factory=dict)    # task id -> workflow key
     next_seq: int = 0
     timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
     ids: dict = field(default_factory=dict)                    # UUID -> task id text, to avoid str(UUID)
@@ -215,12 +214,10 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
         upserts.append((sid, key, seq, body))
         bodies[sid] = body
         changes[sid] = task.last_state_change
-        snap.workflows[sid] = key
     for sid in deletes:
         bodies.pop(sid, None)
         stored.pop(sid, None)
         changes.pop(sid, None)
-        snap.workflows.pop(sid, None)
     return Delta(upserts, deletes, head_text(wf), [t for _, t in live])
 
 
@@ -251,13 +248,12 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     bodies = orjson.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
     by_wf: dict[str, list[tuple[dict, bool]]] = {}
     snap = Snapshot(next_seq=(rows[-1][2] + 1) if rows else 0)
-    s_bodies, s_changes, s_workflows = snap.bodies, snap.changes, snap.workflows
+    s_bodies, s_changes = snap.bodies, snap.changes
     for (sid, key, _seq, text), body in zip(rows, bodies):
         # Every body carries its own "typename":"Task"; only a second one means a value the registry must restore.
         by_wf.setdefault(key, []).append((body, text.count('"typename"') > 1))
         s_bodies[sid] = text
         s_changes[sid] = body["last_state_change"]
-        s_workflows[sid] = key
     h = json.loads(head)
     wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
     uuids: dict[str, UUID] = {}
