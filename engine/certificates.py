@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -53,16 +54,31 @@ def holder_key(applicant: dict) -> str:
 
 
 def load_seal_key(path: str | Path | None = None) -> Ed25519PrivateKey:
-    """The hall's sealing key (PEM); generated once under var/ when none exists (a real hall uses an HSM)."""
+    """The hall's sealing key (PEM); generated once under var/ when none exists (a real hall uses an HSM).
+
+    Several server processes may start at once: the key file is created exclusively, and whoever loses
+    the race loads the winner's key, so every process seals with the same key."""
     path = Path(path or os.environ.get("ONEWINDOW_SEAL_KEY") or ROOT / "var" / "seal_ed25519.pem")
-    if path.exists():
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
-    key = Ed25519PrivateKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    os.chmod(path, 0o600)
-    return key
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(pem)
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic, and fails if another process created the key first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    for _ in range(50):  # the winner's file is complete once linked; retry only a torn read on odd filesystems
+        try:
+            return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except ValueError:
+            time.sleep(0.02)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
 def public_pem(key: Ed25519PrivateKey) -> str:

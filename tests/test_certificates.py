@@ -67,3 +67,29 @@ def test_seal_key_persists(tmp_path):
     k1 = load_seal_key(tmp_path / "k.pem")
     k2 = load_seal_key(tmp_path / "k.pem")
     assert public_pem(k1) == public_pem(k2)
+
+
+def test_processes_starting_together_share_one_seal_key(tmp_path):
+    """Several gunicorn workers start at once: they must all seal with the same key."""
+    import multiprocessing
+
+    from cryptography.hazmat.primitives import serialization
+
+    from engine.certificates import load_seal_key
+
+    path = tmp_path / "seal.pem"
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        pems = pool.map(_public_pem_of, [str(path)] * 8)
+    assert len(set(pems)) == 1
+    assert load_seal_key(path).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode() == pems[0]
+
+
+def _public_pem_of(path: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    from engine.certificates import load_seal_key
+
+    return load_seal_key(path).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
