@@ -16,6 +16,7 @@ import json
 
 import orjson
 from copy import copy, deepcopy
+from operator import itemgetter
 from dataclasses import dataclass, field
 from uuid import UUID, SafeUUID
 
@@ -89,7 +90,7 @@ class Snapshot:
     changes: dict[str, float] = field(default_factory=dict)    # task id -> last_state_change at load
     next_seq: int = 0
     timers: list[tuple[str, object]] | None = None             # pending timers at load (None: unknown)
-    ids: dict = field(default_factory=dict)                    # UUID -> task id text, to avoid str(UUID)
+    ids: dict = field(default_factory=dict)                    # UUID -> task id text of tasks made since the load
     stored: dict = field(default_factory=dict)  # task id -> (signature, data, internal data) a live task was stored with
     indexed: set | None = None  # ids of the case's open-task index rows (its ready user tasks when saved)
 
@@ -188,15 +189,15 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
             dirty.append((key, sid, task))
             dirty_ids.add(sid)
     deletes = [sid for sid in bodies if sid not in seen]
-    extra = {ids.get(p) or str(p) for p in parents_of_new}
+    extra = {str(p) for p in parents_of_new}
     for sid in deletes:
         parent = json.loads(bodies[sid]).get("parent")
         if parent:
             extra.add(parent)
     extra -= dirty_ids
     if extra:  # parents whose child lists changed: rewrite them too, keeping creation order
-        for key, task_id, task in _all_tasks(wf):
-            sid = ids[task_id]
+        for key, _task_id, task in _all_tasks(wf):
+            sid = task.__dict__["_ow_sid"]
             if sid in extra:
                 dirty.append((key, sid, task))
     upserts = []
@@ -244,7 +245,7 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     data) written out (a shallow copy of each mutable value) plus its stored delta. The objects and data are
     the same as the library's; tests/test_store.py checks it after every step of random walks.
     """
-    rows = sorted(rows, key=lambda r: r[2])
+    rows = sorted(rows, key=itemgetter(2))
     bodies = orjson.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
     by_wf: dict[str, list[tuple[dict, bool]]] = {}
     snap = Snapshot(next_seq=(rows[-1][2] + 1) if rows else 0)
@@ -268,11 +269,10 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
     live = [task for task, _ in live_src.values()]
     snap.timers = timers(wf, live)
-    snap.ids = {u: text for text, u in uuids.items()}
     snap.indexed = set(ready_user_tasks(wf, live))
-    for tid, (task, src) in live_src.items():
+    for task, src in live_src.values():
         if src is not None:
-            snap.stored[snap.ids[tid]] = (_signature(task), *src)
+            snap.stored[task.__dict__["_ow_sid"]] = (_signature(task), *src)
     return wf, snap
 
 
@@ -423,7 +423,7 @@ def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict, l
 
 def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWorkflow:
     """The same workflow rebuilt only through the library's converters (the reference restore() must equal)."""
-    rows = sorted(rows, key=lambda r: r[2])
+    rows = sorted(rows, key=itemgetter(2))
     by_wf: dict[str, dict[str, dict]] = {}
     for sid, key, _seq, text in rows:
         by_wf.setdefault(key, {})[sid] = json.loads(text)
