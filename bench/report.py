@@ -43,13 +43,14 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def write(figures: dict, prof, cases: int) -> Path:
+def write(figures: dict, prof, cases: int, spread: dict | None = None, repeats: int = 1) -> Path:
     total, buckets, rows = prof
     lines = [
         "# Benchmarks",
         "",
         "Written by `make bench` (`python -m bench`); re-run it to refresh. Ratios are measured within one run",
-        "(bare and persisted rounds interleaved, medians), because the machine is shared and noisy.",
+        "(bare and persisted rounds interleaved, medians), because the machine is shared and noisy; each figure is",
+        f"the median of {repeats} repeats of the whole measurement, and the last column gives the repeats' range.",
         "",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}",
         "- command: `make bench` (`.venv/bin/python -m bench`)",
@@ -59,12 +60,14 @@ def write(figures: dict, prof, cases: int) -> Path:
         "",
         "## Figures",
         "",
-        "| figure | value | target | meaning |",
-        "|---|---:|---|---|",
+        "| figure | value | target | meaning | range over repeats |",
+        "|---|---:|---|---|---|",
     ]
     for name, value in figures.items():
         shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        lines.append(f"| `{name}` | {shown} | {TARGETS.get(name, '')} | {MEANING.get(name, '')} |")
+        lo_hi = (spread or {}).get(name)
+        rng = f"{lo_hi[0]:.2f} – {lo_hi[1]:.2f}" if lo_hi and isinstance(lo_hi[0], float) else ""
+        lines.append(f"| `{name}` | {shown} | {TARGETS.get(name, '')} | {MEANING.get(name, '')} | {rng} |")
     lines += [
         "",
         "The bundle flow is `processes/sample_bundle.bpmn`: intake → 5 parallel call activities (review_*) → join →",
