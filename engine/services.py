@@ -188,6 +188,7 @@ class Services:
         """Open a transaction on one case (named directly or by one of its open tasks), locked for the
         duration: every action inside is saved together when the block ends, or nothing is."""
         with self.uow() as s:
+            item = None
             if case_id is None:
                 item = self._item(s, task_id)
                 if item is None:
@@ -197,6 +198,10 @@ class Services:
                 case_id = item.case_id
             case = self._lock_case(s, case_id)
             tx = CaseTx(self, s, case, self.version(s, case.version_id), now=self.clock())
+            if item is not None and s.get_bind().dialect.name == "sqlite":
+                # A SQLite transaction holds the write lock from BEGIN IMMEDIATE: the row read above is current.
+                # (PostgreSQL reads it again under the case's row lock.)
+                tx.known_items[task_id] = item
             try:
                 yield tx
                 tx.finish()
@@ -407,6 +412,7 @@ class CaseTx:
         self._wf, self._snap = wf, snap
         self.now = now or services.clock()
         self.result: dict | None = None
+        self.known_items: dict = {}  # work items already read under this transaction's lock
 
     @property
     def wf(self):
@@ -416,7 +422,7 @@ class CaseTx:
 
     def item(self, task_id: str):
         """The open work item, read under the case lock."""
-        item = self.sv._item(self.s, task_id)
+        item = self.known_items.pop(task_id, None) or self.sv._item(self.s, task_id)
         if item is None:
             raise Conflict("task is no longer ready (completed by someone else)")
         return item
