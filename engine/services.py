@@ -21,7 +21,7 @@ from . import store
 from .audit import canonical_payload, event_hash
 from .bpmn import SpecBundle, build_specs, task_meta
 from .db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
-from .errors import Conflict, Forbidden, Invalid, NotFound, OneWindowError, Unauthorized, WorkflowFailed
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from .forms import load_form, validate
 from .sandbox import make_script_engine
 from .users import check_password, hash_password
@@ -287,23 +287,13 @@ class Services:
         return store.restore(self.spec_bundle(s, version), case.state_head, rows, make_script_engine())
 
     def _run(self, task, wf) -> None:
-        try:
+        with _engine_errors():
             task.run()
-            self._step(wf)
-        except OneWindowError:
-            raise
-        except (SpiffWorkflowException, WorkflowException) as exc:
-            element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
-            raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
-                                 element=element) from None
+        self._step(wf)
 
     def _step(self, wf) -> None:
-        try:
+        with _engine_errors():
             wf.do_engine_steps()
-        except (SpiffWorkflowException, WorkflowException) as exc:
-            element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
-            raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
-                                 element=element) from None
 
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
         """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row,
@@ -413,6 +403,7 @@ class CaseTx:
         self.now = now or services.clock()
         self.result: dict | None = None
         self.known_items: dict = {}  # work items already read under this transaction's lock
+        self._saved_revision: int | None = None  # case revision at the last save() of this transaction
 
     @property
     def wf(self):
@@ -485,11 +476,22 @@ class CaseTx:
             self._wf = None
 
     def finish(self) -> None:
-        if self._wf is not None and getattr(self, "_saved_revision", None) != self.case.revision:
+        if self._wf is not None and self._saved_revision != self.case.revision:
             self.save()
         self.s.flush()
         self.case.write(self.s.connection())
         self.result = self.sv._case_view(self.s, self.case)
+
+
+@contextmanager
+def _engine_errors():
+    """Turn the library's errors into WorkflowFailed naming the element (the transaction then rolls back)."""
+    try:
+        yield
+    except (SpiffWorkflowException, WorkflowException) as exc:
+        element = getattr(getattr(exc, "task_spec", None), "bpmn_id", None)
+        raise WorkflowFailed(f"the process could not continue at {element or 'an element'}: {exc}",
+                             element=element) from None
 
 
 def _guard_depth(wf, live=None) -> None:

@@ -45,14 +45,6 @@ _WF_CONVERTER = _REGISTRY.convert_from_dict["BpmnWorkflow"].args[0].__self__
 _ENCODE = _ENCODER(ensure_ascii=False, separators=(",", ":")).encode  # = json.dumps(..., cls=_ENCODER, same options)
 
 
-def _dumps(obj) -> str:
-    _REGISTRY._encoder_mode = True
-    try:
-        return _ENCODE(SERIALIZER.to_dict(obj))
-    finally:
-        _REGISTRY._encoder_mode = False
-
-
 KEYFRAME = 16  # about one finished task in KEYFRAME stores its whole data
 
 
@@ -545,8 +537,3 @@ class Sql:
 
 
 SQL = Sql()
-
-
-def full_snapshot(wf: BpmnWorkflow) -> Delta:
-    """Rows for a brand-new case: every task."""
-    return diff(wf, Snapshot())

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from .db import Case, Timer
+from .services import SYSTEM, task_path
 
 
 def pending_timers(tasks) -> list[tuple[str, datetime]]:
@@ -59,23 +60,11 @@ def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:
             for t in due:
                 task = next((x for w in [wf, *wf.subprocesses.values()] for x in w.tasks.values()
                              if str(x.id) == t.task_id), None)
-                tx.append(_system(), "timer_fired", {"due": t.due_at.isoformat(), "path": task_path(task) if task else None},
+                tx.append(SYSTEM, "timer_fired", {"due": t.due_at.isoformat(), "path": task_path(task) if task else None},
                           task_id=t.task_id, element_id=task.task_spec.bpmn_id if task else None)
             tx.save()
             fired += len(due)
     return fired
-
-
-def task_path(task):
-    from .services import task_path as _path
-
-    return _path(task)
-
-
-def _system():
-    from .services import SYSTEM
-
-    return SYSTEM
 
 
 def run_worker(services, interval: float = 5.0, once: bool = False, log=print) -> None:
