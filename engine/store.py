@@ -8,6 +8,12 @@ place), and the parents of added or removed tasks (their child lists changed). F
 never change again, and their data delta is relative to a finished parent, so it stays valid.
 Rows keep the order SpiffWorkflow created tasks in (`seq`), because restoring a delta needs the
 parent restored first. The spec is never stored per case: it comes from the pinned version.
+
+A long case would still load one row per finished task. So once CHUNK finished tasks are settled (finished,
+and every child finished too: nothing the engine does in a normal step touches them again), their rows are
+packed into one chunk row (`chunk:<seq>`): compact entries holding what stepping needs (ids, state, spec,
+depth) and the data delta as text, parsed only if something reads that task's data. A chunk whose member
+changes after all (a reset, a new child, a removal) is unpacked back into per-task rows before the save.
 """
 from __future__ import annotations
 
@@ -46,6 +52,8 @@ _ENCODE = _ENCODER(ensure_ascii=False, separators=(",", ":")).encode  # = json.d
 
 
 KEYFRAME = 16  # about one finished task in KEYFRAME stores its whole data
+CHUNK = 32  # settled finished tasks packed into one chunk row
+CHUNK_PREFIX = "chunk:"
 
 
 def _task_body(task) -> str:
@@ -85,6 +93,9 @@ class Snapshot:
     ids: dict = field(default_factory=dict)                    # UUID -> task id text of tasks made since the load
     stored: dict = field(default_factory=dict)  # task id -> (signature, data, internal data) a live task was stored with
     indexed: set | None = None  # ids of the case's open-task index rows (its ready user tasks when saved)
+    seqs: dict[str, int] = field(default_factory=dict)  # task id -> seq of the tasks stored as their own rows
+    chunks: dict[str, str] = field(default_factory=dict)  # chunk row id -> stored text
+    chunked: int = 0  # tasks stored in chunks
 
 
 def _signature(task) -> tuple:
@@ -154,10 +165,19 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
     seen: set[str] = set()
     dirty: list[tuple[str, str, object]] = []
     dirty_ids: set[str] = set()
-    parents_of_new: set = set()
+    parents_of_new: list = []
     live: list[tuple[str, object]] = []
+    loose: list[tuple[str, str, object]] = []  # finished tasks in their own rows, unchanged by this step
+    unpack: set[str] = set()  # chunks a member of which changed
+    in_chunks = 0
     for key, task_id, task in _all_tasks(wf):
         attrs = task.__dict__
+        chunk = attrs.get("_ow_chunk")
+        if chunk is not None:
+            in_chunks += 1
+            if task.last_state_change != attrs["_ow_change"]:
+                unpack.add(chunk)
+            continue
         sid = attrs.get("_ow_sid")  # set at restore: avoids hashing the UUID (a Python-level __hash__)
         if sid is None:
             sid = ids.get(task_id)
@@ -172,7 +192,7 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
             dirty.append((key, sid, task))
             dirty_ids.add(sid)
             if task._parent is not None:
-                parents_of_new.add(task._parent)
+                parents_of_new.append((key, task))
         elif not state & finished:
             if not _unchanged(task, stored.get(sid)):
                 dirty.append((key, sid, task))
@@ -180,18 +200,36 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
         elif task.last_state_change != changes.get(sid):
             dirty.append((key, sid, task))
             dirty_ids.add(sid)
+        else:
+            loose.append((key, sid, task))
     deletes = [sid for sid in bodies if sid not in seen]
-    extra = {str(p) for p in parents_of_new}
+    # Tasks whose child lists changed (a child added or removed) are rewritten too.
+    extra = [task.workflow.tasks.get(task._parent) for _key, task in parents_of_new]
     for sid in deletes:
         parent = json.loads(bodies[sid]).get("parent")
         if parent:
-            extra.add(parent)
-    extra -= dirty_ids
-    if extra:  # parents whose child lists changed: rewrite them too, keeping creation order
-        for key, _task_id, task in _all_tasks(wf):
-            sid = task.__dict__["_ow_sid"]
-            if sid in extra:
-                dirty.append((key, sid, task))
+            extra.append(_find(wf, parent))
+    if in_chunks != snap.chunked:  # a chunked task was removed
+        for chunk, text in snap.chunks.items():
+            for e in json.loads(text)["tasks"]:
+                if _find(wf, e[_E_ID]) is None:
+                    unpack.add(chunk)
+                    if e[_E_PARENT]:
+                        extra.append(_find(wf, e[_E_PARENT]))
+    forced_seq: dict[str, int] = {}
+    for task in extra:
+        if task is None:
+            continue
+        attrs = task.__dict__
+        if attrs.get("_ow_chunk") is not None:
+            unpack.add(attrs["_ow_chunk"])
+        elif attrs["_ow_sid"] not in dirty_ids:
+            dirty_ids.add(attrs["_ow_sid"])
+            dirty.append(("", attrs["_ow_sid"], task))
+    for chunk in sorted(unpack):
+        _unpack(wf, snap, chunk, dirty, dirty_ids, live, forced_seq)
+        deletes.append(chunk)
+    dirty = [(key if key or task.workflow is wf else _key_of(wf, task), sid, task) for key, sid, task in dirty]
     upserts = []
     for key, sid, task in dirty:
         body = _task_body(task)
@@ -199,10 +237,12 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
         if bodies.get(sid) == body:
             changes[sid] = task.last_state_change
             continue
-        if sid in bodies:
+        if sid in forced_seq:
+            seq = snap.seqs[sid] = forced_seq[sid]  # unpacked from a chunk: back in its own row, same place
+        elif sid in bodies:
             seq = -1  # keep the stored seq
         else:
-            seq = snap.next_seq
+            seq = snap.seqs[sid] = snap.next_seq
             snap.next_seq += 1
         upserts.append((sid, key, seq, body))
         bodies[sid] = body
@@ -211,7 +251,88 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
         bodies.pop(sid, None)
         stored.pop(sid, None)
         changes.pop(sid, None)
+        snap.seqs.pop(sid, None)
+    if len(loose) >= CHUNK:
+        _pack(snap, [t for t in loose if t[1] not in dirty_ids], upserts, deletes)
     return Delta(upserts, deletes, head_text(wf), [t for _, t in live])
+
+
+def _key_of(wf: BpmnWorkflow, task) -> str:
+    """The workflow key of a task ('' = top level, else its subprocess's id)."""
+    return "" if task.workflow is wf else str(task.workflow.parent_task_id)
+
+
+def _find(wf: BpmnWorkflow, sid: str):
+    """The task with that id in the workflow or any of its subprocesses, or None."""
+    try:
+        tid = UUID(sid)
+    except ValueError:
+        return None
+    for w in workflows(wf):
+        task = w.tasks.get(tid)
+        if task is not None:
+            return task
+    return None
+
+
+def _unpack(wf, snap: Snapshot, chunk: str, dirty: list, dirty_ids: set, live: list, forced_seq: dict) -> None:
+    """Put the surviving members of a chunk back into their own rows, at their original seq."""
+    text = snap.chunks.pop(chunk)
+    entries = json.loads(text)["tasks"]
+    snap.chunked -= len(entries)
+    for e in entries:
+        task = _find(wf, e[_E_ID])
+        if task is None:
+            continue
+        attrs = task.__dict__
+        attrs.pop("_ow_chunk", None)
+        attrs.pop("_ow_change", None)
+        sid = attrs["_ow_sid"]
+        forced_seq[sid] = e[_E_SEQ]
+        if sid not in dirty_ids:
+            dirty_ids.add(sid)
+            dirty.append(("", sid, task))
+        if not task._state & _FINISHED:
+            live.append(("", task))
+
+
+def _settled(task) -> bool:
+    """Finished, and so are all its children (a finished task with an open child may still gain or lose one)."""
+    tasks = task.workflow.tasks
+    for c in task._children:
+        child = tasks.get(c)
+        if child is not None and not child._state & _FINISHED:
+            return False
+    return True
+
+
+def _pack(snap: Snapshot, loose: list, upserts: list, deletes: list) -> None:
+    """Move settled finished tasks from their own rows into one new chunk row (oldest first)."""
+    members = sorted((snap.seqs[sid], key, sid, task) for key, sid, task in loose if _settled(task))
+    if len(members) < CHUNK:
+        return
+    entries = []
+    for seq, key, sid, task in members:
+        stored = snap.bodies[sid]
+        body = orjson.loads(stored)
+        full = not body.get("delta")
+        entries.append([sid, seq, key, body["parent"], body["children"], body["state"], body["task_spec"],
+                        body["triggered"], body["last_state_change"], _depth(task), body["internal_data"],
+                        _ENCODE(body["data"] if full else body["delta"]), full, stored.count('"typename"') > 1])
+    chunk_seq = snap.next_seq
+    snap.next_seq += 1
+    chunk = f"{CHUNK_PREFIX}{chunk_seq}"
+    text = _ENCODE({"chunk": 1, "tasks": entries})
+    upserts.append((chunk, "", chunk_seq, text))
+    snap.chunks[chunk] = text
+    snap.chunked += len(entries)
+    for seq, key, sid, task in members:
+        deletes.append(sid)
+        snap.bodies.pop(sid)
+        snap.changes.pop(sid, None)
+        snap.seqs.pop(sid)
+        task.__dict__["_ow_chunk"] = chunk
+        task.__dict__["_ow_change"] = task.last_state_change
 
 
 def restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow, Snapshot]:
@@ -236,17 +357,32 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     without a `typename` skip the registry walk, and a task's data is the library's DeepMerge.merge({}, parent
     data) written out (a shallow copy of each mutable value) plus its stored delta. The objects and data are
     the same as the library's; tests/test_store.py checks it after every step of random walks.
+
+    Tasks are restored in creation order (seq), chunked or not, as the library restores them, so each
+    workflow's task map has the same order and a task row always finds its parent already restored.
     """
-    rows = sorted(rows, key=itemgetter(2))
-    bodies = orjson.loads("[" + ",".join(r[3] for r in rows) + "]") if rows else []
-    by_wf: dict[str, list[tuple[dict, bool]]] = {}
-    snap = Snapshot(next_seq=(rows[-1][2] + 1) if rows else 0)
-    s_bodies, s_changes = snap.bodies, snap.changes
-    for (sid, key, _seq, text), body in zip(rows, bodies):
+    chunk_rows = [r for r in rows if r[0].startswith(CHUNK_PREFIX)]
+    task_rows = sorted((r for r in rows if not r[0].startswith(CHUNK_PREFIX)), key=itemgetter(2))
+    ordered = chunk_rows + task_rows
+    parsed = orjson.loads("[" + ",".join(r[3] for r in ordered) + "]") if ordered else []
+    by_wf: dict[str, list] = {}  # workflow key -> [(seq, (chunk entry, chunk id) or (body, typed, text))]
+    snap = Snapshot(next_seq=max((r[2] for r in ordered), default=-1) + 1)
+    for (sid, _key, _seq, text), body in zip(chunk_rows, parsed):
+        snap.chunks[sid] = text
+        entries = body["tasks"]
+        snap.chunked += len(entries)
+        for e in entries:
+            by_wf.setdefault(e[_E_KEY], []).append((e[_E_SEQ], (e, sid)))
+    s_bodies, s_changes, s_seqs = snap.bodies, snap.changes, snap.seqs
+    for (sid, key, seq, text), body in zip(task_rows, parsed[len(chunk_rows):]):
         # Every body carries its own "typename":"Task"; only a second one means a value the registry must restore.
-        by_wf.setdefault(key, []).append((body, text.count('"typename"') > 1))
+        by_wf.setdefault(key, []).append((seq, (body, text.count('"typename"') > 1, text)))
         s_bodies[sid] = text
         s_changes[sid] = body["last_state_change"]
+        s_seqs[sid] = seq
+    if chunk_rows:  # chunked tasks and task rows interleave
+        for items in by_wf.values():
+            items.sort(key=itemgetter(0))
     h = json.loads(head)
     wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
     uuids: dict[str, UUID] = {}
@@ -269,6 +405,7 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
 
 
 _SET = object.__setattr__
+_UNKNOWN = SafeUUID.unknown  # (an enum member: looked up once, not per id)
 
 
 def _uuid(cache: dict, text: str) -> UUID:
@@ -277,7 +414,7 @@ def _uuid(cache: dict, text: str) -> UUID:
     if u is None:
         u = object.__new__(UUID)
         _SET(u, "int", int(text.replace("-", ""), 16))
-        _SET(u, "is_safe", SafeUUID.unknown)
+        _SET(u, "is_safe", _UNKNOWN)
         if len(text) != 36 or u.int >> 128:
             u = UUID(text)  # anything unusual: let the real constructor parse (or refuse) it
         cache[text] = u
@@ -306,16 +443,26 @@ _REGISTRY.typenames[_StoredTask] = _TASK_TYPENAME  # serialised exactly like a T
 
 
 def _materialise(task) -> dict:
-    """Rebuild the data of a _StoredTask and of its unbuilt ancestors, top-down, without recursion."""
+    """Rebuild the data of a _StoredTask and of its unbuilt ancestors, top-down, without recursion.
+
+    `_pending` is (delta, typed, full): a delta from the parent's data (parsed, or as text from a chunk),
+    or, when `full`, the task's whole data (a keyframe: no need to climb further)."""
     chain = []
     node = task
     while node is not None and node.__dict__.get("_data") is None and "_pending" in node.__dict__:
         chain.append(node)
+        if node.__dict__["_pending"][2]:
+            break
         node = node.workflow.tasks.get(node._parent) if node._parent is not None else None
     for n in reversed(chain):
-        delta, typed = n.__dict__.pop("_pending")
-        parent = n.workflow.tasks.get(n._parent) if n._parent is not None else None
-        n.__dict__["_data"] = _apply_delta(parent.data if parent is not None else {}, delta, typed)
+        stored, typed, full = n.__dict__.pop("_pending")
+        if isinstance(stored, str):
+            stored = orjson.loads(stored)
+        if full:
+            n.__dict__["_data"] = _REGISTRY.restore(stored) if typed else stored
+        else:
+            parent = n.workflow.tasks.get(n._parent) if n._parent is not None else None
+            n.__dict__["_data"] = _apply_delta(parent.data if parent is not None else {}, stored, typed)
     return task.__dict__["_data"]
 
 
@@ -331,12 +478,21 @@ def _apply_delta(parent_data: dict, delta: dict, typed: bool) -> dict:
     return data
 
 
-def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
-    """TaskConverter.from_dict for each body, in stored (creation) order so parents come first.
+# A chunk entry: [task id, seq, workflow key, parent id, [child ids], state, spec name, triggered,
+#                 last_state_change, depth, internal data, data text, full, typed]
+# where the data text is the task's stored delta (or, when `full`, its whole data) as JSON text, and
+# `typed` says that internal data or data hold values the registry must restore.
+(_E_ID, _E_SEQ, _E_KEY, _E_PARENT, _E_CHILDREN, _E_STATE, _E_SPEC, _E_TRIGGERED, _E_CHANGE, _E_DEPTH,
+ _E_INTERNAL, _E_DATA, _E_FULL, _E_TYPED) = range(14)
 
-    Each task's attributes are assigned as one dict (the same attributes Task.__init__ sets); a
-    finished task with a parent keeps its delta and builds its data on first use (_StoredTask). A live
-    task is noted in `live_src`, with the parsed values it was stored with when it stored its whole data."""
+
+def _restore_tasks(workflow, items, uuids: dict, top, live_src: dict) -> None:
+    """TaskConverter.from_dict for each stored task, in creation order so parents come first.
+
+    Each task's attributes are assigned as one dict (the same attributes Task.__init__ sets). A chunk
+    entry is a finished task whose data is parsed and built on first use (_StoredTask); so is a finished
+    task row with a parent (its delta is kept). A live task is noted in `live_src`, with the parsed values
+    it was stored with when it stored its whole data."""
     tasks = workflow.tasks
     specs = workflow.spec.task_specs
     restore = _REGISTRY.restore
@@ -344,7 +500,29 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
     new = object.__new__
     cache_get = uuids.get
     live_mask, waiting = _LIVE, TaskState.WAITING
-    for dct, typed in bodies:
+    for _seq, item in items:
+        if len(item) == 2:  # (chunk entry, chunk id); indices as in the entry layout above (literals: hot loop)
+            e, chunk = item
+            text = e[0]
+            tid = cache_get(text) or _uuid(uuids, text)
+            parent_id = e[3]
+            task_spec = specs.get(e[6])
+            internal = e[10]
+            typed = e[13]
+            task = new(_StoredTask)
+            task.__dict__ = {
+                "id": tid, "_ow_sid": text, "workflow": workflow,
+                "_parent": (cache_get(parent_id) or _uuid(uuids, parent_id)) if parent_id is not None else None,
+                "_children": [cache_get(c) or _uuid(uuids, c) for c in e[4]],
+                "_state": e[5], "triggered": e[7],
+                "task_spec": task_spec if task_spec else StartTask(workflow.spec), "thread_id": pool,
+                "internal_data": restore(internal) if typed and internal else internal,
+                "last_state_change": e[8], "_ow_depth": e[9],
+                "_ow_chunk": chunk, "_ow_change": e[8], "_pending": (e[11], typed, e[12]),
+            }
+            tasks[tid] = task
+            continue
+        dct, typed, stored_text = item
         task_spec = specs.get(dct["task_spec"])
         text = dct["id"]
         tid = cache_get(text) or _uuid(uuids, text)
@@ -365,7 +543,7 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
         attrs["_ow_depth"] = parent_task.__dict__.get("_ow_depth", -1) + 1 if parent_task is not None else 0
         if delta and parent_task is not None and not state & live_mask:
             task = new(_StoredTask)
-            attrs["_pending"] = (delta, typed)
+            attrs["_pending"] = (delta, typed, False)
         else:
             task = new(Task)
             if delta and parent_task is not None:
@@ -376,15 +554,27 @@ def _restore_tasks(workflow, bodies, uuids: dict, top, live_src: dict) -> None:
                 # The one departure from the library: a live task gets its own nested values. With the
                 # library's shallow copy, a form writing into a nested dict (results[process][element]) also
                 # changes every finished ancestor sharing it, whose stored row is not rewritten: lost on reload.
-                # the parsed values it was stored with, kept apart from the copies the task gets
-                live_src[tid] = (task, (data, internal) if not typed and not delta else None)
-                data = deepcopy(data)
-                attrs["internal_data"] = deepcopy(attrs["internal_data"])
+                if not typed and not delta:
+                    # It stored its whole data, so the parsed values are its own; a second parse (cheaper than a
+                    # deep copy) is kept as what it was stored with, to tell at the save whether it changed.
+                    live_src[tid] = (task, _parsed_again(stored_text, data, internal))
+                else:
+                    live_src[tid] = (task, None)
+                    data = deepcopy(data)
+                    attrs["internal_data"] = deepcopy(attrs["internal_data"])
             attrs["data"] = data
         task.__dict__ = attrs
         tasks[tid] = task
         if state & waiting and isinstance(task_spec, CatchingEvent):
             top.event_manager.add_task(task)
+
+
+def _parsed_again(text: str, data, internal) -> tuple:
+    """(data, internal data) equal to the given ones, sharing no object with them."""
+    if not data and not internal:
+        return {}, {}
+    again = orjson.loads(text)
+    return again["data"], again["internal_data"]
 
 
 def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
@@ -414,11 +604,17 @@ def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict, l
 
 
 def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWorkflow:
-    """The same workflow rebuilt only through the library's converters (the reference restore() must equal)."""
-    rows = sorted(rows, key=itemgetter(2))
+    """The same workflow rebuilt only through the library's converters (the reference restore() must equal);
+    chunk entries are turned back into the library's task dicts first."""
+    tasks = []
+    for sid, key, seq, text in rows:
+        if sid.startswith(CHUNK_PREFIX):
+            tasks.extend((e[_E_SEQ], e[_E_KEY], e[_E_ID], library_task_dict(e)) for e in json.loads(text)["tasks"])
+        else:
+            tasks.append((seq, key, sid, json.loads(text)))
     by_wf: dict[str, dict[str, dict]] = {}
-    for sid, key, _seq, text in rows:
-        by_wf.setdefault(key, {})[sid] = json.loads(text)
+    for _seq, key, sid, dct in sorted(tasks, key=itemgetter(0)):
+        by_wf.setdefault(key, {})[sid] = dct
     h = json.loads(head)
     dct = {"tasks": by_wf.get("", {}), **{k: v for k, v in h.items() if k != "subprocesses"}}
     wf = BpmnWorkflow(spec_bundle.spec, spec_bundle.subprocess_specs, script_engine=script_engine, deserializing=True)
@@ -429,6 +625,16 @@ def restore_with_library(spec_bundle, head: str, rows, script_engine) -> BpmnWor
     _WF_CONVERTER.subprocesses_from_dict(subs, wf)
     wf.bpmn_events = _REGISTRY.restore(dct.get("bpmn_events", []))
     return wf
+
+
+def library_task_dict(entry: list) -> dict:
+    """A chunk entry as the library's own task dict (TaskConverter.to_dict's keys)."""
+    stored = json.loads(entry[_E_DATA])
+    full = entry[_E_FULL]
+    return {"id": entry[_E_ID], "parent": entry[_E_PARENT], "children": entry[_E_CHILDREN],
+            "last_state_change": entry[_E_CHANGE], "state": entry[_E_STATE], "task_spec": entry[_E_SPEC],
+            "triggered": entry[_E_TRIGGERED], "internal_data": entry[_E_INTERNAL],
+            "data": stored if full else {}, "delta": {} if full else stored, "typename": _TASK_TYPENAME}
 
 
 def dispose(wf: BpmnWorkflow) -> None:

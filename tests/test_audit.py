@@ -155,9 +155,15 @@ def test_corrupt_task_row_is_caught_by_replay(services):
     cid = bundle_case(services)["id"]
     seq = seq_of(services, cid, "task_completed", group="market")
     with services.uow() as s:
+        task_id = s.scalar(select(Event.task_id).where(Event.case_id == cid, Event.seq == seq))
         rows = s.scalars(select(TaskRow).where(TaskRow.case_id == cid).order_by(TaskRow.seq)).all()
-        row = next(r for r in rows if '"market 意见"' in r.body)
-        row.body = row.body.replace('"market 意见"', '"market 同意，已核查"')
+        # The row of the task that event completed: its own row, or the chunk row it was packed into
+        # (where its data is JSON text inside JSON, so its quotes are escaped).
+        row = next(r for r in rows if r.task_id == task_id or (r.task_id.startswith("chunk:") and task_id in r.body))
+        before = row.body
+        for quote in ('"', '\\"'):
+            row.body = row.body.replace(f'{quote}market 意见{quote}', f'{quote}market 同意，已核查{quote}')
+        assert row.body != before
     f = verdict(services, cid)
     assert (f.kind, f.seq) == ("replay", seq), f.line()
 
