@@ -9,6 +9,8 @@ import time
 
 from sqlalchemy import event
 
+from engine import hotsql
+
 
 def per_item(fn, count: int) -> float:
     """Seconds per call of fn(), over `count` calls."""
@@ -23,16 +25,23 @@ def median(values) -> float:
 
 
 class SqlCounter:
-    """Counts statements and rows written (INSERT/UPDATE/DELETE rowcount) on an engine."""
+    """Counts statements and rows written (INSERT/UPDATE/DELETE rowcount) on an engine: SQLAlchemy's own
+    statements through its cursor events, the service layer's prepared ones (engine.hotsql) through its
+    listeners."""
 
     def __init__(self, engine):
         self.statements = self.rows = 0
         event.listen(engine, "after_cursor_execute", self._after)
+        hotsql.LISTENERS.append(self._hot)
 
     def _after(self, conn, cursor, statement, parameters, context, executemany):
         self.statements += 1
         if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.rows += max(cursor.rowcount, 0)
+
+    def _hot(self, statement: str, written: int) -> None:
+        self.statements += 1
+        self.rows += max(written, 0)
 
     def reset(self) -> None:
         self.statements = self.rows = 0

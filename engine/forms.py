@@ -78,13 +78,28 @@ def _message(err, schema: dict) -> str:
     return err.message
 
 
+_VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """One validator per schema object (building one walks the schema); schemas come from a per-version cache."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    if len(_VALIDATORS) >= 512:
+        _VALIDATORS.clear()
+    validator = Draft202012Validator(schema)
+    _VALIDATORS[id(schema)] = (schema, validator)  # the schema is kept alive, so its id is not reused
+    return validator
+
+
 def validate(schema: dict | None, data, form_name: str = "") -> None:
     """Raise Invalid with one message per field when `data` does not satisfy the form."""
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object", {"_": "必须是对象 (must be an object)"})
     if schema is None:
         return
-    errors = sorted(Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
         return
     fields: dict[str, str] = {}

@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import store
+from .hotsql import CASE_COLUMNS, HotSql
 from .audit import canonical_payload, event_hash
 from .bpmn import SpecBundle, build_specs, task_meta
 from .db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
@@ -234,7 +235,8 @@ class Services:
 
     def _item(self, s: Session, task_id: str):
         """The open work item of a task as a plain row (attribute access), or None."""
-        return s.connection().execute(store.SQL.select_item, {"k_id": task_id}).first()
+        conn = s.connection()
+        return HotSql.for_connection(conn).first(conn, "select_item", {"k_id": task_id})
 
     def get_case(self, case_id: int) -> dict:
         with self.uow() as s:
@@ -271,10 +273,11 @@ class Services:
     # ------------------------------------------------------------------ internals
     def _lock_case(self, s: Session, case_id: int) -> "CaseRecord":
         """Serialise actions on one case: a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
-        row = s.connection().execute(store.SQL.lock_case, {"k_case": case_id}).first()
+        conn = s.connection()
+        row = HotSql.for_connection(conn).first(conn, "lock_case", {"k_case": case_id})
         if row is None:
             raise NotFound(f"no such case: {case_id}")
-        return CaseRecord(row._mapping)
+        return CaseRecord(row._asdict())
 
     def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
         if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
@@ -282,8 +285,9 @@ class Services:
         raise Forbidden(f"task '{item.name}' belongs to group {item.group_name}, not yours")
 
     def _load(self, s: Session, case: Case, version: ProcessVersion):
-        # A prebuilt Core statement on the session's connection: no ORM rows, no autoflush.
-        rows = s.connection().execute(store.SQL.select_rows, {"k_case": case.id}).all()
+        # A prepared statement on the session's connection: no ORM rows, no autoflush.
+        conn = s.connection()
+        rows = HotSql.for_connection(conn).query(conn, "select_rows", {"k_case": case.id})
         return store.restore(self.spec_bundle(s, version), case.state_head, rows, make_script_engine())
 
     def _run(self, task, wf) -> None:
@@ -298,16 +302,13 @@ class Services:
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
         """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row,
         the task index and timers."""
-        sql, conn = store.SQL, s.connection()
+        conn = s.connection()
+        hot = HotSql.for_connection(conn)
         delta = store.diff(wf, snap)
-        if delta.deletes:
-            conn.execute(sql.delete_rows, {"k_case": case.id, "k_ids": delta.deletes})
-        new = [dict(case_id=case.id, task_id=i, workflow=k, seq=q, body=b) for i, k, q, b in delta.upserts if q >= 0]
-        changed = [dict(k_case=case.id, k_task=i, body=b) for i, k, q, b in delta.upserts if q < 0]
-        if new:
-            conn.execute(sql.insert_rows, new)
-        if changed:
-            conn.execute(sql.update_rows, changed)
+        hot.many(conn, "delete_row", [dict(k_case=case.id, k_task=i) for i in delta.deletes])
+        hot.many(conn, "insert_row", [dict(case_id=case.id, task_id=i, workflow=k, seq=q, body=b)
+                                      for i, k, q, b in delta.upserts if q >= 0])
+        hot.many(conn, "update_row", [dict(k_case=case.id, k_task=i, body=b) for i, k, q, b in delta.upserts if q < 0])
         case.state_head, case.updated_at, case.revision = delta.head, now, (case.revision or 0) + 1
         _guard_depth(wf, delta.live)
         if store.is_completed(wf, delta.live) and case.status == "running":
@@ -320,6 +321,7 @@ class Services:
                      live=None) -> None:
         """Bring the open-task index of this case in line with the workflow's ready user tasks."""
         sql, conn = store.SQL, s.connection()
+        hot = HotSql.for_connection(conn)
         ready = store.ready_user_tasks(wf, live)
         if snap is not None and snap.indexed is not None:  # what the index held when the case was loaded
             existing = snap.indexed
@@ -328,8 +330,7 @@ class Services:
         if snap is not None:
             snap.indexed = set(ready)
         gone = existing - ready.keys()
-        if gone:
-            conn.execute(sql.delete_items, {"k_ids": sorted(gone)})
+        hot.many(conn, "delete_item", [{"k_id": i} for i in sorted(gone)])
         new = [tid for tid in ready if tid not in existing]
         if len(new) > 1:  # keep the library's order (diagram position) for items created together
             order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
@@ -343,26 +344,26 @@ class Services:
                              group_name=(meta.groups or [""])[0],
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
-        if rows:
-            conn.execute(sql.insert_items, rows)
+        hot.many(conn, "insert_item", rows)
         timers = store.timers(wf, live)
         if timers or snap is None or snap.timers is None or snap.timers:  # skip only when none before and none now
-            conn.execute(sql.delete_timers, {"k_case": case.id})
-            if timers:
-                conn.execute(sql.insert_timers, [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
+            hot.run(conn, "delete_timers", {"k_case": case.id})
+            hot.many(conn, "insert_timer", [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
 
     def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
                 payload: dict, at: datetime) -> None:
         text = canonical_payload(payload)
         seq = case.event_count + 1
         h = event_hash(case.chain_head, case.id, seq, at, type_, actor.username, group, task_id, element_id, text)
-        s.connection().execute(store.SQL.insert_event, dict(
+        conn = s.connection()
+        HotSql.for_connection(conn).run(conn, "insert_event", dict(
             case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group, task_id=task_id,
             element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
         case.event_count, case.chain_head = seq, h
 
     def _case_view(self, s: Session, case: Case) -> dict:
-        items = s.connection().execute(store.SQL.select_case_items, {"k_case": case.id}).all()
+        conn = s.connection()
+        items = HotSql.for_connection(conn).query(conn, "select_case_items", {"k_case": case.id})
         return {
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
@@ -383,12 +384,12 @@ class CaseRecord:
     def __init__(self, row, written: bool = True):
         for name in self._COLUMNS:
             setattr(self, name, row[name])
-        self._written = {name: getattr(self, name) for name in store.SQL.case_columns} if written else {}
+        self._written = {name: getattr(self, name) for name in CASE_COLUMNS} if written else {}
 
     def write(self, conn) -> None:
-        values = {name: getattr(self, name) for name in store.SQL.case_columns}
+        values = {name: getattr(self, name) for name in CASE_COLUMNS}
         if values != self._written:
-            conn.execute(store.SQL.update_case, dict(values, k_case=self.id))
+            HotSql.for_connection(conn).run(conn, "update_case", dict(values, k_case=self.id))
             self._written = values
 
 
@@ -420,7 +421,8 @@ class CaseTx:
 
     def open_item(self, element_id: str):
         """The open work item of an element of this case, or None."""
-        for item in self.s.connection().execute(store.SQL.select_case_items, {"k_case": self.case.id}).all():
+        conn = self.s.connection()
+        for item in HotSql.for_connection(conn).query(conn, "select_case_items", {"k_case": self.case.id}):
             if item.element_id == element_id:
                 return item
         return None

@@ -577,6 +577,15 @@ def _parsed_again(text: str, data, internal) -> tuple:
     return again["data"], again["internal_data"]
 
 
+def _typed(value) -> bool:
+    """Whether a parsed value holds anything the registry must restore (a dict with a `typename`)."""
+    if isinstance(value, dict):
+        return "typename" in value or any(_typed(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_typed(v) for v in value)
+    return False
+
+
 def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
     """WorkflowConverter.set_default_attributes."""
     workflow.success = dct["success"]
@@ -584,15 +593,20 @@ def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
     workflow.correlations = dct.get("correlations", {})
     if isinstance(dct["last_task"], str):
         workflow.last_task = workflow.tasks.get(_uuid(uuids, dct["last_task"]))
-    workflow.data = _REGISTRY.restore(dct.get("data", {}))
+    data = dct.get("data", {})
+    workflow.data = _REGISTRY.restore(data) if data and _typed(data) else data
 
 
 def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict, live_src: dict) -> None:
     """BpmnWorkflowConverter.subprocesses_from_dict with BpmnSubWorkflowConverter.from_dict inlined:
     parents before children, because a subprocess hangs off a task of the workflow above it."""
+    if not subs:
+        return
     for task in list(workflow.tasks.values()):
-        key = str(task.id)
-        if key in subs and isinstance(task.task_spec, SubWorkflowTask):
+        if not isinstance(task.task_spec, SubWorkflowTask):
+            continue
+        key = task.__dict__.get("_ow_sid") or str(task.id)
+        if key in subs:
             dct = subs.pop(key)
             sp = BpmnSubWorkflow(top.subprocess_specs.get(task.task_spec.spec), task.id, top, deserializing=True)
             _restore_tasks(sp, by_wf.get(key, ()), uuids, top, live_src)
@@ -712,34 +726,18 @@ def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
 
 
 class Sql:
-    """The statements of the hot path, built once (building a statement costs more than running it on SQLite)."""
+    """Statements of the service layer that run through SQLAlchemy (the per-action ones are in engine.hotsql),
+    built once: building a statement costs more than running it on SQLite."""
 
     def __init__(self):
-        from sqlalchemy import bindparam, delete, insert, select, update
+        from sqlalchemy import bindparam, insert, select
 
-        from .db import Case, Event, TaskRow, Timer, WorkItem
+        from .db import Case, WorkItem
 
-        t, c, w, tm = TaskRow.__table__, Case.__table__, WorkItem.__table__, Timer.__table__
-        self.select_rows = select(t.c.task_id, t.c.workflow, t.c.seq, t.c.body).where(t.c.case_id == bindparam("k_case"))
-        self.delete_rows = delete(t).where(t.c.case_id == bindparam("k_case"),
-                                           t.c.task_id.in_(bindparam("k_ids", expanding=True)))
-        self.insert_rows = insert(t)
-        self.update_rows = (update(t).where(t.c.case_id == bindparam("k_case"), t.c.task_id == bindparam("k_task"))
-                            .values(body=bindparam("body")))
-        self.case_columns = ("number", "version_id", "state_head", "updated_at", "revision", "status", "closed_at",
-                             "event_count", "chain_head", "visits")
-        self.lock_case = select(c).where(c.c.id == bindparam("k_case")).with_for_update()
+        c, w = Case.__table__, WorkItem.__table__
         self.insert_case = insert(c).returning(c.c.id)
-        self.update_case = update(c).where(c.c.id == bindparam("k_case")).values(
-            {name: bindparam(name) for name in self.case_columns})
         self.select_items = select(w.c.id).where(w.c.case_id == bindparam("k_case"))
-        self.select_item = select(w).where(w.c.id == bindparam("k_id"))
         self.select_case_items = select(w).where(w.c.case_id == bindparam("k_case")).order_by(w.c.created_at, w.c.id)
-        self.delete_items = delete(w).where(w.c.id.in_(bindparam("k_ids", expanding=True)))
-        self.insert_items = insert(w)
-        self.delete_timers = delete(tm).where(tm.c.case_id == bindparam("k_case"))
-        self.insert_timers = insert(tm)
-        self.insert_event = insert(Event.__table__)
 
 
 SQL = Sql()
