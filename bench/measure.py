@@ -30,7 +30,7 @@ class SqlCounter:
     listeners."""
 
     def __init__(self, engine):
-        self.statements = self.rows = 0
+        self.statements = self.rows = self.read = 0
         event.listen(engine, "after_cursor_execute", self._after)
         hotsql.LISTENERS.append(self._hot)
 
@@ -39,12 +39,15 @@ class SqlCounter:
         if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.rows += max(cursor.rowcount, 0)
 
-    def _hot(self, statement: str, written: int) -> None:
+    def _hot(self, statement: str, count: int) -> None:
         self.statements += 1
-        self.rows += max(written, 0)
+        if statement.lstrip()[:6].upper() == "SELECT":
+            self.read += count
+        else:
+            self.rows += max(count, 0)
 
     def reset(self) -> None:
-        self.statements = self.rows = 0
+        self.statements = self.rows = self.read = 0
 
 
 # Where the time goes: (label, how to recognise the function in pstats: file suffix, function name).

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from .db import Case, Event, TaskRow, Timer, WorkItem
 
-LISTENERS: list = []  # callables (sql text, rows written or -1 for a query)
+LISTENERS: list = []  # callables (sql text, rows written, or rows returned by a query)
 
 CASE_COLUMNS = ("number", "version_id", "state_head", "updated_at", "revision", "status", "closed_at",
                 "event_count", "chain_head", "visits")
@@ -137,7 +137,7 @@ class HotSql:
         cur.execute(st.sql, st.params(values))
         rows = st.rows(cur.fetchall())
         for listener in LISTENERS:
-            listener(st.sql, -1)
+            listener(st.sql, len(rows))
         return rows
 
     def first(self, conn, name: str, values: dict):
