@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,7 +212,55 @@ def _read_model(path: Path, run: _Run):
     return None
 
 
+def _dmn_problems(tree, where: Locator) -> list[BpmnProblem]:
+    """Decision table cells the sandbox would refuse, checked as SpiffWorkflow's DMNEngine will run them: an
+    input expression; an input entry as `(input) == (entry)` when it is an expression by itself, else as the
+    input followed by the entry (`< 12`), with `?` standing for the input; an output entry as it is."""
+    out = []
+    root = tree.getroot()
+    for table in root.iter("{*}decisionTable"):
+        inputs = []
+        for el in table.iterfind("{*}input"):
+            text_el = el.find("{*}inputExpression/{*}text")
+            text = (text_el.text or "").strip() if text_el is not None else ""
+            inputs.append(text)
+            refusal = check_source(text) if text else None
+            if refusal:
+                out.append(where.problem(text_el.getparent(), refusal))
+        for rule in table.iterfind("{*}rule"):
+            for idx, entry in enumerate(rule.iterfind("{*}inputEntry")):
+                text = entry.findtext("{*}text")
+                if not text or text == "-" or idx >= len(inputs):
+                    continue
+                refusal = check_source(_dmn_input_test(inputs[idx], text))
+                if refusal:
+                    out.append(where.problem(entry, f"input entry: {refusal}"))
+            for entry in rule.iterfind("{*}outputEntry"):
+                text = (entry.findtext("{*}text") or "").strip()
+                refusal = check_source(text) if text else None
+                if refusal:
+                    out.append(where.problem(entry, f"output entry: {refusal}"))
+    return out
+
+
+def _dmn_input_test(input_expr: str, entry: str) -> str:
+    """The expression DMNEngine.evaluate builds for one input entry."""
+    entry = re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", entry)
+    if "dmninputexpr" in entry:
+        return entry
+    try:
+        compile(entry.strip(), "<entry>", "eval")
+    except SyntaxError:
+        return input_expr + entry
+    return f"({input_expr}) == ({entry})"
+
+
 def _add_dmn(parser, path: Path, data: bytes, tree, where: Locator, run: _Run) -> None:
+    problems = _dmn_problems(tree, where)
+    for problem in problems:
+        run.report(path, problem)
+    if problems:
+        return
     try:
         parser.add_dmn_xml(tree.getroot(), filename=path.name)
     except Exception as exc:  # noqa: BLE001 - any library error becomes a located problem

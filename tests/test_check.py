@@ -220,6 +220,40 @@ def test_malicious_condition_refused(tmp_path, condition):
     assert len(lines) == 1
 
 
+def dmn(input_entry: str = "&lt; 12", output_entry: str = '"reject"', input_expr: str = "months") -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">\n'
+            '<decision id="rules" name="rules">\n<decisionTable id="table" hitPolicy="FIRST">\n'
+            f'<input id="in1" label="m"><inputExpression id="ie1" typeRef="integer"><text>{input_expr}</text>'
+            '</inputExpression></input>\n'
+            '<output id="out1" name="decision" typeRef="string" />\n'
+            f'<rule id="r1">\n<inputEntry id="r1_in"><text>{input_entry}</text></inputEntry>\n'
+            f'<outputEntry id="r1_out"><text>{output_entry}</text></outputEntry>\n</rule>\n'
+            '<rule id="r2">\n<inputEntry id="r2_in"><text>-</text></inputEntry>\n'
+            '<outputEntry id="r2_out"><text>"manual"</text></outputEntry>\n</rule>\n'
+            '</decisionTable>\n</decision>\n</definitions>\n')
+
+
+@pytest.mark.parametrize("cell, element", [
+    ({"input_entry": "__import__('os').system('id')"}, "r1_in"),
+    ({"input_entry": "&gt; ().__class__.__base__.__subclasses__()"}, "r1_in"),
+    ({"input_entry": "? in ().__class__.__base__.__subclasses__()"}, "r1_in"),
+    ({"output_entry": "__import__('os').system('id')"}, "r1_out"),
+    ({"input_expr": "().__class__.__base__.__subclasses__()"}, "ie1"),
+])
+def test_malicious_decision_table_cell_refused(tmp_path, cell, element):
+    """A DMN cell runs in the same sandbox as any expression, so check refuses it too, naming the cell."""
+    assert_refused(tmp_path, dmn(**cell), element, "refused by the sandbox", name="rules.dmn")
+
+
+def test_good_decision_table_passes(tmp_path):
+    for cell in ({}, {"input_entry": 'in ("dismissed", "contract_ended")'}, {"input_entry": "? &gt;= 12 and ? &lt; 60"},
+                 {"input_entry": '"resigned"'}, {"output_entry": '"个人原因离职"'}):
+        path = tmp_path / "rules.dmn"
+        path.write_text(dmn(**cell), encoding="utf-8")
+        assert problems(path) == [], cell
+
+
 def test_good_condition_passes(tmp_path):
     path = tmp_path / "ok.bpmn"
     path.write_text(gateway("amount &gt; 1000 and 'tax' in depts"))
