@@ -7,11 +7,11 @@ from pathlib import Path
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine import store
 from engine.bpmn import build_specs
 from engine.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.deploy import deploy
+from engine.hotsql import hot
 from engine.sandbox import make_script_engine
 from engine.services import Actor, Services
 
@@ -99,7 +99,7 @@ class PersistedEnv:
         """A whole bundle case in ONE transaction (start, then each opened task in turn): the same events as
         bundle_case, several times faster to create (for the verify benchmark, which needs many)."""
         with self.services.new_case(ACTOR, "sample_bundle", APPLICANT) as tx:
-            while items := tx.s.connection().execute(store.SQL.select_case_items, {"k_case": tx.case.id}).all():
+            while items := hot(tx.s).query("select_case_items", {"k_case": tx.case.id}):
                 tx.complete(ACTOR, items[0].id, BUNDLE_DATA[items[0].element_id])
         assert tx.result["status"] == "completed", tx.result
 

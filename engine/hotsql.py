@@ -18,6 +18,9 @@ from .db import Case, Event, TaskRow, Timer, WorkItem
 
 LISTENERS: list = []  # callables (sql text, rows written, or rows returned by a query)
 
+# Run once per case through SQLAlchemy (RETURNING differs between dialects).
+INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+
 CASE_COLUMNS = ("number", "version_id", "state_head", "updated_at", "revision", "status", "closed_at",
                 "event_count", "chain_head", "visits")
 
@@ -38,6 +41,7 @@ def _statements() -> dict:
         "update_case": update(c).where(c.c.id == bindparam("k_case"))
         .values({name: bindparam(name) for name in CASE_COLUMNS}),
         "select_item": select(w).where(w.c.id == bindparam("k_id")),
+        "select_item_ids": select(w.c.id).where(w.c.case_id == bindparam("k_case")),
         "select_case_items": select(w).where(w.c.case_id == bindparam("k_case")).order_by(w.c.created_at, w.c.id),
         "delete_item": delete(w).where(w.c.id == bindparam("k_id")),
         "insert_item": insert_all(w),
@@ -90,56 +94,63 @@ class Prepared:
         return [make([p(v) if p else v for p, v in zip(procs, r)]) for r in raw]
 
 
-class HotSql:
-    """The prepared statements of one dialect; `for_connection` gives the one for a SQLAlchemy connection."""
+class _Dialect:
+    """The prepared statements of one dialect, built on first use."""
 
-    _by_dialect: dict[str, "HotSql"] = {}
-
-    def __init__(self, dialect):
-        self.stmts = {name: Prepared(name, stmt, dialect) for name, stmt in _statements().items()}
+    _cache: dict[str, dict[str, Prepared]] = {}
 
     @classmethod
-    def for_connection(cls, conn) -> "HotSql":
-        key = conn.dialect.name
-        hot = cls._by_dialect.get(key)
-        if hot is None:
-            hot = cls._by_dialect[key] = cls(conn.dialect)
-        return hot
+    def statements(cls, dialect) -> dict[str, Prepared]:
+        stmts = cls._cache.get(dialect.name)
+        if stmts is None:
+            stmts = cls._cache[dialect.name] = {name: Prepared(name, st, dialect) for name, st in _statements().items()}
+        return stmts
 
-    @staticmethod
-    def _cursor(conn):
-        return conn.connection.driver_connection.cursor()
 
-    def run(self, conn, name: str, values: dict) -> int:
+class Hot:
+    """The prepared statements, bound to one SQLAlchemy connection (and so to its transaction)."""
+
+    __slots__ = ("stmts", "driver")
+
+    def __init__(self, conn):
+        self.stmts = _Dialect.statements(conn.dialect)
+        self.driver = conn.connection.driver_connection
+
+    def run(self, name: str, values: dict) -> int:
         """Execute a write once; the number of rows it touched."""
         st = self.stmts[name]
-        cur = self._cursor(conn)
+        cur = self.driver.cursor()
         cur.execute(st.sql, st.params(values))
         count = cur.rowcount
         for listener in LISTENERS:
             listener(st.sql, count)
         return count
 
-    def many(self, conn, name: str, rows: list[dict]) -> None:
-        """Execute a write once per row of parameters."""
+    def many(self, name: str, rows: list[dict]) -> None:
+        """Execute a write once per row of parameters (nothing when there are none)."""
         if not rows:
             return
         st = self.stmts[name]
-        cur = self._cursor(conn)
+        cur = self.driver.cursor()
         cur.executemany(st.sql, [st.params(r) for r in rows])
         for listener in LISTENERS:
             listener(st.sql, cur.rowcount if cur.rowcount >= 0 else len(rows))
 
-    def query(self, conn, name: str, values: dict) -> list:
+    def query(self, name: str, values: dict) -> list:
         """The rows of a query, converted as SQLAlchemy would, with attribute access by column name."""
         st = self.stmts[name]
-        cur = self._cursor(conn)
+        cur = self.driver.cursor()
         cur.execute(st.sql, st.params(values))
         rows = st.rows(cur.fetchall())
         for listener in LISTENERS:
             listener(st.sql, len(rows))
         return rows
 
-    def first(self, conn, name: str, values: dict):
-        rows = self.query(conn, name, values)
+    def first(self, name: str, values: dict):
+        rows = self.query(name, values)
         return rows[0] if rows else None
+
+
+def hot(session) -> Hot:
+    """The prepared statements on a Session's connection (beginning its transaction if need be)."""
+    return Hot(session.connection())

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import store
-from .hotsql import CASE_COLUMNS, HotSql
+from . import livetasks, store
+from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from .audit import canonical_payload, event_hash
 from .bpmn import SpecBundle, build_specs, task_meta
 from .db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
@@ -169,7 +169,7 @@ class Services:
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
-            case_id = s.connection().execute(store.SQL.insert_case, values).scalar_one()
+            case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{now.astimezone(timezone.utc):%Y%m%d}{case_id:06d}",
                                    closed_at=None), written=False)
             self._step(wf)
@@ -235,8 +235,7 @@ class Services:
 
     def _item(self, s: Session, task_id: str):
         """The open work item of a task as a plain row (attribute access), or None."""
-        conn = s.connection()
-        return HotSql.for_connection(conn).first(conn, "select_item", {"k_id": task_id})
+        return hot(s).first("select_item", {"k_id": task_id})
 
     def get_case(self, case_id: int) -> dict:
         with self.uow() as s:
@@ -273,8 +272,7 @@ class Services:
     # ------------------------------------------------------------------ internals
     def _lock_case(self, s: Session, case_id: int) -> "CaseRecord":
         """Serialise actions on one case: a row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
-        conn = s.connection()
-        row = HotSql.for_connection(conn).first(conn, "lock_case", {"k_case": case_id})
+        row = hot(s).first("lock_case", {"k_case": case_id})
         if row is None:
             raise NotFound(f"no such case: {case_id}")
         return CaseRecord(row._asdict())
@@ -286,8 +284,7 @@ class Services:
 
     def _load(self, s: Session, case: Case, version: ProcessVersion):
         # A prepared statement on the session's connection: no ORM rows, no autoflush.
-        conn = s.connection()
-        rows = HotSql.for_connection(conn).query(conn, "select_rows", {"k_case": case.id})
+        rows = hot(s).query("select_rows", {"k_case": case.id})
         return store.restore(self.spec_bundle(s, version), case.state_head, rows, make_script_engine())
 
     def _run(self, task, wf) -> None:
@@ -302,35 +299,33 @@ class Services:
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
         """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row,
         the task index and timers."""
-        conn = s.connection()
-        hot = HotSql.for_connection(conn)
+        sql = hot(s)
         delta = store.diff(wf, snap)
-        hot.many(conn, "delete_row", [dict(k_case=case.id, k_task=i) for i in delta.deletes])
-        hot.many(conn, "insert_row", [dict(case_id=case.id, task_id=i, workflow=k, seq=q, body=b)
-                                      for i, k, q, b in delta.upserts if q >= 0])
-        hot.many(conn, "update_row", [dict(k_case=case.id, k_task=i, body=b) for i, k, q, b in delta.upserts if q < 0])
+        sql.many("delete_row", [dict(k_case=case.id, k_task=i) for i in delta.deletes])
+        sql.many("insert_row", [dict(case_id=case.id, task_id=i, workflow=k, seq=q, body=b)
+                                for i, k, q, b in delta.upserts if q >= 0])
+        sql.many("update_row", [dict(k_case=case.id, k_task=i, body=b) for i, k, q, b in delta.upserts if q < 0])
         case.state_head, case.updated_at, case.revision = delta.head, now, (case.revision or 0) + 1
         _guard_depth(wf, delta.live)
-        if store.is_completed(wf, delta.live) and case.status == "running":
+        if livetasks.is_completed(wf, delta.live) and case.status == "running":
             case.status, case.closed_at = "completed", now
             self._append(s, case, SYSTEM, "", "case_completed", None, None, {}, now)
-        case.write(conn)
+        case.write(s)
         self._index_tasks(s, case, wf, now, snap, delta.live)
 
     def _index_tasks(self, s: Session, case: Case, wf, now: datetime, snap: store.Snapshot | None = None,
                      live=None) -> None:
         """Bring the open-task index of this case in line with the workflow's ready user tasks."""
-        sql, conn = store.SQL, s.connection()
-        hot = HotSql.for_connection(conn)
-        ready = store.ready_user_tasks(wf, live)
+        sql = hot(s)
+        ready = livetasks.ready_user_tasks(wf, live)
         if snap is not None and snap.indexed is not None:  # what the index held when the case was loaded
             existing = snap.indexed
         else:
-            existing = set(conn.execute(sql.select_items, {"k_case": case.id}).scalars())
+            existing = {row.id for row in sql.query("select_item_ids", {"k_case": case.id})}
         if snap is not None:
             snap.indexed = set(ready)
         gone = existing - ready.keys()
-        hot.many(conn, "delete_item", [{"k_id": i} for i in sorted(gone)])
+        sql.many("delete_item", [{"k_id": i} for i in sorted(gone)])
         new = [tid for tid in ready if tid not in existing]
         if len(new) > 1:  # keep the library's order (diagram position) for items created together
             order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
@@ -344,26 +339,24 @@ class Services:
                              group_name=(meta.groups or [""])[0],
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
-        hot.many(conn, "insert_item", rows)
-        timers = store.timers(wf, live)
+        sql.many("insert_item", rows)
+        timers = livetasks.timers(wf, live)
         if timers or snap is None or snap.timers is None or snap.timers:  # skip only when none before and none now
-            hot.run(conn, "delete_timers", {"k_case": case.id})
-            hot.many(conn, "insert_timer", [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
+            sql.run("delete_timers", {"k_case": case.id})
+            sql.many("insert_timer", [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
 
     def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
                 payload: dict, at: datetime) -> None:
         text = canonical_payload(payload)
         seq = case.event_count + 1
         h = event_hash(case.chain_head, case.id, seq, at, type_, actor.username, group, task_id, element_id, text)
-        conn = s.connection()
-        HotSql.for_connection(conn).run(conn, "insert_event", dict(
+        hot(s).run("insert_event", dict(
             case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group, task_id=task_id,
             element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
         case.event_count, case.chain_head = seq, h
 
     def _case_view(self, s: Session, case: Case) -> dict:
-        conn = s.connection()
-        items = HotSql.for_connection(conn).query(conn, "select_case_items", {"k_case": case.id})
+        items = hot(s).query("select_case_items", {"k_case": case.id})
         return {
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
@@ -386,10 +379,10 @@ class CaseRecord:
             setattr(self, name, row[name])
         self._written = {name: getattr(self, name) for name in CASE_COLUMNS} if written else {}
 
-    def write(self, conn) -> None:
+    def write(self, s: Session) -> None:
         values = {name: getattr(self, name) for name in CASE_COLUMNS}
         if values != self._written:
-            HotSql.for_connection(conn).run(conn, "update_case", dict(values, k_case=self.id))
+            hot(s).run("update_case", dict(values, k_case=self.id))
             self._written = values
 
 
@@ -421,8 +414,7 @@ class CaseTx:
 
     def open_item(self, element_id: str):
         """The open work item of an element of this case, or None."""
-        conn = self.s.connection()
-        for item in HotSql.for_connection(conn).query(conn, "select_case_items", {"k_case": self.case.id}):
+        for item in hot(self.s).query("select_case_items", {"k_case": self.case.id}):
             if item.element_id == element_id:
                 return item
         return None
@@ -481,7 +473,7 @@ class CaseTx:
         if self._wf is not None and self._saved_revision != self.case.revision:
             self.save()
         self.s.flush()
-        self.case.write(self.s.connection())
+        self.case.write(self.s)
         self.result = self.sv._case_view(self.s, self.case)
 
 
@@ -499,14 +491,14 @@ def _engine_errors():
 def _guard_depth(wf, live=None) -> None:
     """Refuse a step that takes a live task near the library's walk depth, or that leaves the case
     reporting itself finished while a task is still open (read from the task maps, no tree walk)."""
-    live = store._live(wf, live)
-    depth, task = store.max_live_depth(wf, live)
+    live = livetasks.live_tasks(wf, live)
+    depth, task = livetasks.max_live_depth(wf, live)
     if depth >= MAX_TASK_DEPTH:
         raise WorkflowFailed(
             f"case has grown past {MAX_TASK_DEPTH} steps deep at {task.task_spec.bpmn_id}; the engine cannot "
             "walk it safely, so the step was refused (redesign the loop or split the case)",
             element=task.task_spec.bpmn_id)
-    if store.is_completed(wf, live):
+    if livetasks.is_completed(wf, live):
         for t in live:
             if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
                 raise WorkflowFailed("case reports itself finished while a task is still open "
@@ -554,7 +546,7 @@ def _event_view(e: Event) -> dict:
 def merged_results(wf) -> dict:
     """results[process][element] over every completed or open task of a case, in completion order."""
     live = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    tasks = [t for w in store.workflows(wf) for t in w.tasks.values() if t.state & live]
+    tasks = [t for w in livetasks.workflows(wf) for t in w.tasks.values() if t.state & live]
     merged: dict = {}
     for t in sorted(tasks, key=lambda t: t.last_state_change):
         for pid, elements in (t.data.get("results") or {}).items():

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from engine import hotsql
 from engine.db import Case, Event, WorkItem
-from engine.hotsql import HotSql
+from engine.hotsql import hot
 from engine.services import Actor
 from tests.conftest import APPLICANT
 
@@ -23,13 +23,12 @@ def test_rows_written_by_prepared_statements_read_back_through_sqlalchemy(servic
     cid = _case(services)
     at = datetime(2026, 5, 1, 9, 30, 15, 123456, tzinfo=timezone.utc)
     with services.uow() as s:
-        conn = s.connection()
-        hot = HotSql.for_connection(conn)
-        hot.run(conn, "insert_event", dict(case_id=cid, seq=99, at=at, type="probe", actor="a", group_name="g",
-                                           task_id=None, element_id=None, payload="{}", prev_hash="", hash="h"))
-        hot.many(conn, "insert_item", [dict(id="probe-item", case_id=cid, process_id="p", element_id="e", name="名",
-                                            form=None, group_name="g", candidate_users="", assignee=None,
-                                            status="ready", created_at=at, due_at=at + timedelta(days=3))])
+        sql = hot(s)
+        sql.run("insert_event", dict(case_id=cid, seq=99, at=at, type="probe", actor="a", group_name="g",
+                                     task_id=None, element_id=None, payload="{}", prev_hash="", hash="h"))
+        sql.many("insert_item", [dict(id="probe-item", case_id=cid, process_id="p", element_id="e", name="名",
+                                      form=None, group_name="g", candidate_users="", assignee=None,
+                                      status="ready", created_at=at, due_at=at + timedelta(days=3))])
     with services.uow() as s:
         ev = s.scalar(select(Event).where(Event.case_id == cid, Event.seq == 99))
         item = s.get(WorkItem, "probe-item")
@@ -45,15 +44,14 @@ def test_rows_written_by_sqlalchemy_read_back_through_prepared_statements(servic
         s.execute(insert(WorkItem).values(id="orm-item", case_id=cid, process_id="p", element_id="e", name="n",
                                           group_name="g", candidate_users="", status="ready", created_at=at))
     with services.uow() as s:
-        conn = s.connection()
-        hot = HotSql.for_connection(conn)
-        mine = hot.query(conn, "select_case_items", {"k_case": cid})
-        theirs = conn.execute(select(WorkItem.__table__).where(WorkItem.case_id == cid)
+        sql = hot(s)
+        mine = sql.query("select_case_items", {"k_case": cid})
+        theirs = s.connection().execute(select(WorkItem.__table__).where(WorkItem.case_id == cid)
                               .order_by(WorkItem.created_at, WorkItem.id)).all()
         assert [tuple(r) for r in mine] == [tuple(r) for r in theirs]
         assert next(r for r in mine if r.id == "orm-item").created_at == next(
             r for r in theirs if r.id == "orm-item").created_at
-        case = hot.first(conn, "lock_case", {"k_case": cid})
+        case = sql.first("lock_case", {"k_case": cid})
         assert case._asdict() == dict(s.execute(select(Case.__table__).where(Case.id == cid)).first()._mapping)
 
 
