@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import store
+from . import livetasks, store
 from .db import ProcessVersion, WorkItem
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -58,7 +58,7 @@ def open_tasks(wf) -> list:
     """READY and WAITING tasks of the workflow and its subprocesses, in a stable (path) order."""
     from .services import task_path
 
-    tasks = [t for w in store.workflows(wf) for t in w.tasks.values() if t.state & OPEN]
+    tasks = [t for w in livetasks.workflows(wf) for t in w.tasks.values() if t.state & OPEN]
     return sorted(tasks, key=lambda t: "/".join(task_path(t)))
 
 def correct_data(wf, changes: dict) -> dict:
@@ -79,7 +79,7 @@ def _diffs(wf, bundle) -> list[tuple]:
     diff_workflow builds them (kept here because the safety check needs the spec-level changes too)."""
     registry = store.SERIALIZER.registry
     out = []
-    for w in store.workflows(wf):
+    for w in livetasks.workflows(wf):
         new_spec = bundle.spec if w is wf else bundle.subprocess_specs.get(w.spec.name)
         spec_diff = SpecDiff(registry, w.spec, new_spec) if new_spec is not None else None
         out.append((w, new_spec, spec_diff, WorkflowDiff(w, spec_diff) if spec_diff else None))
@@ -118,15 +118,15 @@ def migrate(wf, bundle) -> None:
     problems = _problems(wf, diffs)
     if problems:
         raise Unsafe(problems)
-    kept = {t.id: t.data for w in store.workflows(wf) for t in w.tasks.values() if t.state & OPEN}
+    kept = {t.id: t.data for w in livetasks.workflows(wf) for t in w.tasks.values() if t.state & OPEN}
     wf.subprocess_specs = bundle.subprocess_specs
     for w, new_spec, _spec_diff, d in diffs:
         migrate_workflow(d, w, new_spec)
-    for w in store.workflows(wf):
+    for w in livetasks.workflows(wf):
         for t in w.tasks.values():
             if t.id in kept:
                 t.data = kept[t.id]
-    stray = sorted({t.task_spec.name for w in store.workflows(wf) for t in w.tasks.values()
+    stray = sorted({t.task_spec.name for w in livetasks.workflows(wf) for t in w.tasks.values()
                     if w.spec.task_specs.get(t.task_spec.name) is not t.task_spec})
     if stray:
         raise Unsafe([(name, "has no counterpart in the new version") for name in stray])

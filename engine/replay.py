@@ -15,7 +15,7 @@ from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import admin, store
+from . import admin, livetasks, store
 from .db import Blob, Case, Event, ProcessVersion, TaskRow
 from .sandbox import make_script_engine
 from .errors import WorkflowFailed
@@ -50,7 +50,7 @@ def case_data(wf) -> dict:
 
 
 def status_of(wf) -> str:
-    return "completed" if store.is_completed(wf) else "running"
+    return "completed" if livetasks.is_completed(wf) else "running"
 
 
 def open_tasks(wf) -> list[tuple[str, str]]:
@@ -134,7 +134,7 @@ class Saved:
 
 def find_timer(wf, element_id: str | None, path: list[str] | None = None):
     """The waiting timer task of that element (and path, when the event records one)."""
-    for w in store.workflows(wf):
+    for w in livetasks.workflows(wf):
         for t in w.tasks.values():
             ev = getattr(t.task_spec, "event_definition", None)
             if (t.state == TaskState.WAITING and type(ev).__name__.endswith("TimerEventDefinition")
@@ -212,7 +212,7 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
         _engine_steps(wf, ev.seq)
         saved.save(wf)
     elif ev.type == "case_completed":
-        if not store.is_completed(wf):
+        if not livetasks.is_completed(wf):
             raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")
     else:
         raise ReplayError(ev.seq, f"replay does not know event type '{ev.type}'")
@@ -234,7 +234,7 @@ def replay(bundle, events, on_step=None, bundles=None) -> Replay:
             on_step(ev, payload, wf, saved.before)
     if wf is None:
         raise ReplayError(None, "no case_started event")
-    if store.is_completed(wf) and not any(ev.type == "case_completed" for ev in events):
+    if livetasks.is_completed(wf) and not any(ev.type == "case_completed" for ev in events):
         raise ReplayError(events[-1].seq, "the replayed workflow completed but no case_completed event follows")
     rp.wf, rp.status = saved.load(), saved.status
     return rp

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import gc
 import json
-
-import orjson
 from copy import copy, deepcopy
-from operator import itemgetter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from uuid import UUID, SafeUUID
 
+import orjson
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -35,6 +34,8 @@ from SpiffWorkflow.specs import StartTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from . import livetasks
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
 _LIVE = TaskState.NOT_FINISHED_MASK
@@ -225,11 +226,10 @@ def diff(wf: BpmnWorkflow, snap: Snapshot) -> Delta:
             unpack.add(attrs["_ow_chunk"])
         elif attrs["_ow_sid"] not in dirty_ids:
             dirty_ids.add(attrs["_ow_sid"])
-            dirty.append(("", attrs["_ow_sid"], task))
+            dirty.append((_key_of(wf, task), attrs["_ow_sid"], task))
     for chunk in sorted(unpack):
         _unpack(wf, snap, chunk, dirty, dirty_ids, live, forced_seq)
         deletes.append(chunk)
-    dirty = [(key if key or task.workflow is wf else _key_of(wf, task), sid, task) for key, sid, task in dirty]
     upserts = []
     for key, sid, task in dirty:
         body = _task_body(task)
@@ -268,7 +268,7 @@ def _find(wf: BpmnWorkflow, sid: str):
         tid = UUID(sid)
     except ValueError:
         return None
-    for w in workflows(wf):
+    for w in livetasks.workflows(wf):
         task = w.tasks.get(tid)
         if task is not None:
             return task
@@ -291,9 +291,9 @@ def _unpack(wf, snap: Snapshot, chunk: str, dirty: list, dirty_ids: set, live: l
         forced_seq[sid] = e[_E_SEQ]
         if sid not in dirty_ids:
             dirty_ids.add(sid)
-            dirty.append(("", sid, task))
+            dirty.append((_key_of(wf, task), sid, task))
         if not task._state & _FINISHED:
-            live.append(("", task))
+            live.append((_key_of(wf, task), task))
 
 
 def _settled(task) -> bool:
@@ -317,7 +317,7 @@ def _pack(snap: Snapshot, loose: list, upserts: list, deletes: list) -> None:
         body = orjson.loads(stored)
         full = not body.get("delta")
         entries.append([sid, seq, key, body["parent"], body["children"], body["state"], body["task_spec"],
-                        body["triggered"], body["last_state_change"], _depth(task), body["internal_data"],
+                        body["triggered"], body["last_state_change"], livetasks.depth(task), body["internal_data"],
                         _ENCODE(body["data"] if full else body["delta"]), full, stored.count('"typename"') > 1])
     chunk_seq = snap.next_seq
     snap.next_seq += 1
@@ -396,8 +396,8 @@ def _restore(spec_bundle, head: str, rows, script_engine) -> tuple[BpmnWorkflow,
     events = h.get("bpmn_events", [])
     wf.bpmn_events = _REGISTRY.restore(events) if events else []
     live = [task for task, _ in live_src.values()]
-    snap.timers = timers(wf, live)
-    snap.indexed = set(ready_user_tasks(wf, live))
+    snap.timers = livetasks.timers(wf, live)
+    snap.indexed = set(livetasks.ready_user_tasks(wf, live))
     for task, src in live_src.values():
         if src is not None:
             snap.stored[task.__dict__["_ow_sid"]] = (_signature(task), *src)
@@ -577,15 +577,6 @@ def _parsed_again(text: str, data, internal) -> tuple:
     return again["data"], again["internal_data"]
 
 
-def _typed(value) -> bool:
-    """Whether a parsed value holds anything the registry must restore (a dict with a `typename`)."""
-    if isinstance(value, dict):
-        return "typename" in value or any(_typed(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_typed(v) for v in value)
-    return False
-
-
 def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
     """WorkflowConverter.set_default_attributes."""
     workflow.success = dct["success"]
@@ -593,8 +584,7 @@ def _set_default_attributes(workflow, dct: dict, uuids: dict) -> None:
     workflow.correlations = dct.get("correlations", {})
     if isinstance(dct["last_task"], str):
         workflow.last_task = workflow.tasks.get(_uuid(uuids, dct["last_task"]))
-    data = dct.get("data", {})
-    workflow.data = _REGISTRY.restore(data) if data and _typed(data) else data
+    workflow.data = _REGISTRY.restore(dct.get("data", {}))
 
 
 def _restore_subprocesses(subs: dict, workflow, top, by_wf: dict, uuids: dict, live_src: dict) -> None:
@@ -654,90 +644,8 @@ def library_task_dict(entry: list) -> dict:
 def dispose(wf: BpmnWorkflow) -> None:
     """Drop the workflow's task maps so reference counting frees it at once: tasks and workflows point
     at each other, and leaving those cycles to the cyclic collector cost about 15% of every request."""
-    for w in workflows(wf):
+    for w in livetasks.workflows(wf):
         w.tasks = {}
         w.task_tree = None
         w.last_task = None
     wf.subprocesses = {}
-
-
-def workflows(wf: BpmnWorkflow) -> list:
-    return [wf, *wf.subprocesses.values()]
-
-
-def _live(wf: BpmnWorkflow, live):
-    if live is not None:
-        return live
-    mask = TaskState.NOT_FINISHED_MASK
-    return [t for w in workflows(wf) for t in w.tasks.values() if t._state & mask]
-
-
-def ready_user_tasks(wf: BpmnWorkflow, live=None) -> dict[str, object]:
-    """{task id: task} of READY manual tasks, as wf.get_tasks(state=READY, manual=True) finds them, but read
-    from the task maps (no tree walk, no depth limit); the order is the maps', not the tree's."""
-    ready = TaskState.READY
-    return {str(t.id): t for t in _live(wf, live) if t._state == ready and t.task_spec.manual}
-
-
-def is_completed(wf: BpmnWorkflow, live=None) -> bool:
-    """wf.is_completed() (including setting `completed`), read from the task map instead of a tree walk."""
-    if not wf.completed:
-        if live is not None:
-            done = not any(t.workflow is wf for t in live)
-        else:
-            mask = TaskState.NOT_FINISHED_MASK
-            done = not any(t._state & mask for t in wf.tasks.values())
-        if done:
-            wf.completed = True
-    return wf.completed
-
-
-def max_live_depth(wf: BpmnWorkflow, live=None) -> tuple[int, object]:
-    """The deepest unfinished task of the workflow and its subprocesses (task.depth, each in its own tree).
-
-    Restored tasks carry their depth (`_ow_depth`, set from the parent as rows are read), so only tasks
-    created since the load walk up, to the nearest ancestor that knows its depth."""
-    best, best_task = -1, None
-    for t in _live(wf, live):
-        d = _depth(t)
-        if d > best:
-            best, best_task = d, t
-    return best, best_task
-
-
-def _depth(task) -> int:
-    tasks = task.workflow.tasks
-    chain, node = [], task
-    while node is not None and "_ow_depth" not in node.__dict__:
-        chain.append(node)
-        node = tasks.get(node._parent) if node._parent is not None else None
-    d = node.__dict__["_ow_depth"] if node is not None else -1
-    for n in reversed(chain):
-        d += 1
-        n.__dict__["_ow_depth"] = d
-    return d
-
-
-def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
-    """(task id, due time) of the waiting timers, from the live tasks when the caller has them."""
-    from .timers import pending_timers
-
-    return pending_timers(_live(wf, live))
-
-
-class Sql:
-    """Statements of the service layer that run through SQLAlchemy (the per-action ones are in engine.hotsql),
-    built once: building a statement costs more than running it on SQLite."""
-
-    def __init__(self):
-        from sqlalchemy import bindparam, insert, select
-
-        from .db import Case, WorkItem
-
-        c, w = Case.__table__, WorkItem.__table__
-        self.insert_case = insert(c).returning(c.c.id)
-        self.select_items = select(w.c.id).where(w.c.case_id == bindparam("k_case"))
-        self.select_case_items = select(w).where(w.c.case_id == bindparam("k_case")).order_by(w.c.created_at, w.c.id)
-
-
-SQL = Sql()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine import store
+from engine import livetasks, store
 from engine.bpmn import build_specs
 from engine.sandbox import make_script_engine
 from engine.services import apply_form
@@ -81,7 +81,7 @@ def _check(spec, table: Table, wf) -> tuple:
     # the restored objects behave the same: same ready tasks, same parent links, same data objects per task
     ids = lambda w: sorted(str(t.id) for t in w.get_tasks(state=TaskState.READY, manual=True))  # noqa: E731
     assert ids(fast) == ids(wf)
-    for w_mem, w_new in zip(store.workflows(wf), store.workflows(fast)):
+    for w_mem, w_new in zip(livetasks.workflows(wf), livetasks.workflows(fast)):
         for tid, t in w_mem.tasks.items():
             r = w_new.tasks[tid]
             assert (r.parent.id if r.parent else None) == (t.parent.id if t.parent else None)
