@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from lxml import etree
 
 from engine.bpmn import NS, id_lines, parse_xml
 from engine.catalogue import FORMS_DIR, PROCESSES_DIR

@@ -6,7 +6,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.certificates import Certificate, Certificates, public_pem, verify_document
+from engine.certificates import Certificate, public_pem, verify_document
 from engine.errors import Conflict, NotFound
 from tests.test_rules import COMPANY, FIELDS, actor, hall  # noqa: F401 - fixture
 
