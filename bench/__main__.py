@@ -91,9 +91,9 @@ def step_figures(env, loop) -> dict:
 
 
 def verify_throughput(cases: int = VERIFY_CASES) -> dict:
-    """`onewindow audit verify --all` (engine.verify: hash chain + replay) over finished bundle cases, in a
+    """`onewindow audit verify --all` (engine.audit.verify: hash chain + replay) over finished bundle cases, in a
     database of their own; only the verify is timed."""
-    from engine.verify import case_ids, verify_ids
+    from engine.audit.verify import case_ids, verify_ids
 
     env = flows.PersistedEnv()
     try:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import build_specs
-from engine.catalogue import check
+from engine.model.bpmn import build_specs
+from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
-from engine.deploy import deploy
-from engine.hotsql import hot
-from engine.sandbox import make_script_engine
-from engine.services import Actor, Services
+from engine.model.deploy import deploy
+from engine.runtime.hotsql import hot
+from engine.model.sandbox import make_script_engine
+from engine.runtime.services import Actor, Services
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_FILE = ROOT / "bench" / "loop.bpmn"

@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import event
 
-from engine import hotsql
+from engine.runtime import hotsql
 
 
 def per_item(fn, count: int) -> float:
@@ -26,7 +26,7 @@ def median(values) -> float:
 
 class SqlCounter:
     """Counts statements and rows written (INSERT/UPDATE/DELETE rowcount) on an engine: SQLAlchemy's own
-    statements through its cursor events, the service layer's prepared ones (engine.hotsql) through its
+    statements through its cursor events, the service layer's prepared ones (engine.runtime.hotsql) through its
     listeners."""
 
     def __init__(self, engine):

@@ -76,7 +76,7 @@ def write(figures: dict, prof, cases: int, spread: dict | None = None, repeats: 
     lines += [
         "",
         "The bundle flow is `processes/sample_bundle.bpmn`: intake → 5 parallel call activities (review_*) → join →",
-        "pickup, specs built with `engine.bpmn.build_specs` over all `processes/*.bpmn`. The loop is `bench/loop.bpmn`",
+        "pickup, specs built with `engine.model.bpmn.build_specs` over all `processes/*.bpmn`. The loop is `bench/loop.bpmn`",
         "(user task → exclusive gateway → back while `n < limit`; two completed tasks per pass). Every persisted",
         "action loads the case from the database (no cache of live workflows; only the per-version spec cache).",
         "Finished tasks whose children are finished too are packed 32 to a row (engine/store.py), so a load reads",

@@ -6,11 +6,11 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from .catalogue import check
+from .model.catalogue import check
 from .db import User, database_url, make_engine, make_session_factory
-from .deploy import deploy
+from .model.deploy import deploy
 from .errors import Invalid
-from .services import Services
+from .runtime.services import Services
 
 DEMO_PASSWORD = "demo123"
 # username, display name, groups

@@ -88,7 +88,7 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    state_head: Mapped[str] = mapped_column(Text, default="{}")  # workflow-level state, see engine.store
+    state_head: Mapped[str] = mapped_column(Text, default="{}")  # workflow-level state, see engine.runtime.store
     revision: Mapped[int] = mapped_column(Integer, default=0)
     chain_head: Mapped[str] = mapped_column(String(64), default="")
     event_count: Mapped[int] = mapped_column(Integer, default=0)

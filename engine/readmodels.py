@@ -9,7 +9,7 @@ import json
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine.bpmn import task_meta
+from engine.model.bpmn import task_meta
 from engine.db import Blob, ProcessVersion
 from engine.errors import NotFound
 
@@ -34,7 +34,7 @@ def _user_tasks(services, s, version) -> list[tuple[str, object]]:
 
 
 def guide_of(s, version) -> dict:
-    """The version's service guide, pinned at deploy (engine.deploy); one the engine derived from the diagram
+    """The version's service guide, pinned at deploy (engine.model.deploy); one the engine derived from the diagram
     alone is marked `derived`."""
     return json.loads(version.meta or "{}").get("guide") or {}
 
@@ -105,8 +105,8 @@ _MATTERS: dict[int, object] = {}
 
 
 def window_rules(services):
-    """engine.matters.Matters for these services (one per Services, it caches guides)."""
-    from engine.matters import Matters
+    """engine.window.matters.Matters for these services (one per Services, it caches guides)."""
+    from engine.window.matters import Matters
 
     key = id(services)
     if key not in _MATTERS:
@@ -115,7 +115,7 @@ def window_rules(services):
 
 
 def uses_rules(services, process_id: str) -> bool:
-    """Whether a matter's cases follow the window rules (engine.matters): it declares a guide with material ids."""
+    """Whether a matter's cases follow the window rules (engine.window.matters): it declares a guide with material ids."""
     with services.uow() as s:
         guide = guide_of(s, services.latest_version(s, process_id))
     return bool(guide) and not guide.get("derived") and all(
@@ -124,7 +124,7 @@ def uses_rules(services, process_id: str) -> bool:
 
 def complete_task(services, actor, task: dict, data: dict) -> dict:
     """Complete a task; for matters under the window rules, through them (补正 once, pickup counts the visit
-    and issues e-certificates) — the rules live in engine.matters, not here."""
+    and issues e-certificates) — the rules live in engine.window.matters, not here."""
     case = services.get_case(task["case_id"])
     if not uses_rules(services, case["process_id"]):
         return services.complete(actor, task["id"], data)
@@ -238,7 +238,7 @@ def case_detail(services, case_id: int) -> dict:
 def diagram(services, case: dict, events: list[dict]) -> str:
     """SVG of the case's top process: completed and active elements highlighted (called processes shown
     through their call activities)."""
-    from engine import diagram as dg  # lazily: written in parallel by another engineer
+    from engine.model import diagram as dg
 
     with services.uow() as s:
         version = s.get(ProcessVersion, case["version_id"])

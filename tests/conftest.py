@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-import engine.certificates  # noqa: F401 - registers the certificates table on Base.metadata
-from engine.catalogue import check
+import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
+from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
-from engine.deploy import deploy
-from engine.services import Services
+from engine.model.deploy import deploy
+from engine.runtime.services import Services
 
 PG_ADMIN = os.environ.get("ONEWINDOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("ONEWINDOW_TEST_BACKEND", "sqlite")

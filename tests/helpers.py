@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.catalogue import FORMS_DIR, check
-from engine.deploy import deploy
+from engine.model.catalogue import FORMS_DIR, check
+from engine.model.deploy import deploy
 
 
 def deploy_files(services, directory: Path, forms_dir: Path = FORMS_DIR):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from engine.admin import Admin
+from engine.runtime.admin import Admin
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.verify import verify_ids
+from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tools.bpmngen import Process
@@ -143,7 +143,7 @@ def test_corrected_data_reaches_every_open_task_and_verifies(services, admin):
     (event,) = _events(services, case["id"], "data_corrected")
     assert event["payload"]["changes"] == {"applicant.name": {"before": APPLICANT["name"], "after": "示例科技股份有限公司"}}
     with services.case_view_tx(case["id"]) as tx:
-        from engine.admin import open_tasks
+        from engine.runtime.admin import open_tasks
 
         names = {t.data["applicant"]["name"] for t in open_tasks(tx.wf)}
         assert names == {"示例科技股份有限公司"} and len(open_tasks(tx.wf)) >= 5

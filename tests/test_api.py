@@ -226,7 +226,7 @@ def test_a_bundle_walked_through_by_different_users(client):
 
 
 def test_diagram_svg(client):
-    pytest.importorskip("engine.diagram")
+    pytest.importorskip("engine.model.diagram")
     h = auth(client, "front")
     case = start(client, h, applicant=dict(APPLICANT, name="<script>alert(1)</script>"))
     r = client.get(f"/api/v1/cases/{case['id']}/diagram.svg", headers=h)
@@ -257,7 +257,7 @@ def test_openapi_documents_exactly_the_routes(app, client):
 
 
 def test_catalogue_matter_goes_through_the_window_rules(client):
-    pytest.importorskip("engine.matters")
+    pytest.importorskip("engine.window.matters")
     h = auth(client, "front")
     if client.get("/api/v1/matters/m_food_permit", headers=h).status_code == 404:
         pytest.skip("m_food_permit is not in the catalogue")

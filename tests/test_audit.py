@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from engine.audit import event_hash
+from engine.audit.chain import event_hash
 from engine.db import Case, Event, TaskRow
-from engine.verify import verify_ids
+from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 
 DEPT_USER = {"market": "market1", "tax": "tax1", "social": "social1", "fund": "fund1", "police": "police1"}

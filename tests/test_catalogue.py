@@ -1,13 +1,13 @@
-"""The catalogue: guides valid (engine.guide.check_guide), breadth, composed bundle forms, bare BPMN defaults."""
+"""The catalogue: guides valid (engine.model.guide.check_guide), breadth, composed bundle forms, bare BPMN defaults."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from engine.bpmn import NS, id_lines, parse_xml
-from engine.catalogue import FORMS_DIR, PROCESSES_DIR
-from engine.guide import check_guide, guide_of
+from engine.model.bpmn import NS, id_lines, parse_xml
+from engine.model.catalogue import FORMS_DIR, PROCESSES_DIR
+from engine.model.guide import check_guide, guide_of
 from tools.bpmngen import Process
 from tools.catalogue import MATTERS, compose_form
 
@@ -90,8 +90,8 @@ def test_bare_bpmn_gets_a_warning_and_defaults_from_the_diagram():
 
 def test_bare_sample_process_still_runs_through_the_window_rules(services):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from engine.certificates import Certificates
-    from engine.matters import Matters
+    from engine.window.certificates import Certificates
+    from engine.window.matters import Matters
     from tests.conftest import APPLICANT
 
     hall = Matters(services, Certificates(services, Ed25519PrivateKey.generate()))

@@ -6,7 +6,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.certificates import Certificate, public_pem, verify_document
+from engine.window.certificates import Certificate, public_pem, verify_document
 from engine.errors import Conflict, NotFound
 from tests.test_rules import COMPANY, FIELDS, actor, hall  # noqa: F401 - fixture
 
@@ -63,7 +63,7 @@ def test_revoke(issued):
 
 
 def test_seal_key_persists(tmp_path):
-    from engine.certificates import load_seal_key
+    from engine.window.certificates import load_seal_key
     k1 = load_seal_key(tmp_path / "k.pem")
     k2 = load_seal_key(tmp_path / "k.pem")
     assert public_pem(k1) == public_pem(k2)
@@ -75,7 +75,7 @@ def test_processes_starting_together_share_one_seal_key(tmp_path):
 
     from cryptography.hazmat.primitives import serialization
 
-    from engine.certificates import load_seal_key
+    from engine.window.certificates import load_seal_key
 
     path = tmp_path / "seal.pem"
     ctx = multiprocessing.get_context("fork")
@@ -89,7 +89,7 @@ def test_processes_starting_together_share_one_seal_key(tmp_path):
 def _public_pem_of(path: str) -> str:
     from cryptography.hazmat.primitives import serialization
 
-    from engine.certificates import load_seal_key
+    from engine.window.certificates import load_seal_key
 
     return load_seal_key(path).public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.bpmn import TaskMeta, build_specs, parse_xml, task_meta
-from engine.catalogue import check
+from engine.model.bpmn import TaskMeta, build_specs, parse_xml, task_meta
+from engine.model.catalogue import check
 from engine.errors import BpmnProblem
 from web.cli import cli
 

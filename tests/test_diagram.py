@@ -1,4 +1,4 @@
-"""Behaviour tests for engine.diagram.render_svg (BPMNDI -> SVG)."""
+"""Behaviour tests for engine.model.diagram.render_svg (BPMNDI -> SVG)."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr
 import pytest
 from lxml import etree
 
-from engine.diagram import PLACEHOLDER, render_svg
+from engine.model.diagram import PLACEHOLDER, render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 MIWG = Path(os.environ.get("ONEWINDOW_MIWG", Path(__file__).resolve().parents[2] / "shared" / "conformance" / "miwg"))
@@ -297,6 +297,6 @@ def test_miwg_reference_files_render():
 
 
 def test_renderer_depends_only_on_lxml_and_stdlib():
-    source = Path(__file__).parents[1].joinpath("engine", "diagram.py").read_text("utf-8")
+    source = Path(__file__).parents[1].joinpath("engine", "model", "diagram.py").read_text("utf-8")
     imports = set(re.findall(r"^(?:from|import) (\w+)", source, re.M))
     assert imports <= {"__future__", "math", "re", "unicodedata", "collections", "lxml"}

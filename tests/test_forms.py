@@ -6,7 +6,7 @@ import json
 import pytest
 
 from engine.errors import Invalid
-from engine.forms import FormError, load_form, validate
+from engine.model.forms import FormError, load_form, validate
 
 SCHEMA = {
     "type": "object",

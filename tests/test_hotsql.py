@@ -1,4 +1,4 @@
-"""engine.hotsql: the prepared statements write and read exactly what SQLAlchemy itself writes and reads
+"""engine.runtime.hotsql: the prepared statements write and read exactly what SQLAlchemy itself writes and reads
 (same SQL, same type conversions), on whichever database this run uses."""
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from engine import hotsql
+from engine.runtime import hotsql
 from engine.db import Case, Event, WorkItem
-from engine.hotsql import hot
-from engine.services import Actor
+from engine.runtime.hotsql import hot
+from engine.runtime.services import Actor
 from tests.conftest import APPLICANT
 
 FRONT = Actor("front", frozenset({"front_desk"}))

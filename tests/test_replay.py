@@ -4,8 +4,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from engine.db import Case, ProcessVersion
-from engine.replay import completed_tasks, history, load_events, load_stored, open_tasks, replay
-from engine.verify import verify_ids
+from engine.audit.replay import completed_tasks, history, load_events, load_stored, open_tasks, replay
+from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 from tests.test_audit import bundle_case
 
@@ -89,7 +89,7 @@ def test_cli_replay_prints_each_step(services, db_url):
 def test_fired_timer_replays(services, tmp_path):
     import time
 
-    from engine.timers import fire_due
+    from engine.runtime.timers import fire_due
     from tests.helpers import deploy_files, task_named
     from tests.test_timers import _timer_process
 

@@ -1,12 +1,12 @@
-"""Window and back-office rules (engine.matters) and every bundle of the catalogue, through the service layer."""
+"""Window and back-office rules (engine.window.matters) and every bundle of the catalogue, through the service layer."""
 from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.certificates import Certificates
+from engine.window.certificates import Certificates
 from engine.errors import Conflict, Invalid
-from engine.matters import Matters
+from engine.window.matters import Matters
 
 COMPANY = {"type": "company", "name": "梅山味道餐饮有限公司", "credit_code": "91330206MA2H000001"}
 FIELDS = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
@@ -26,7 +26,7 @@ def hall(services):
 def fit(form: str, data: dict) -> dict:
     """Keep only the fields the start form asks for (a test's data is a superset)."""
     import json
-    from engine.catalogue import FORMS_DIR
+    from engine.model.catalogue import FORMS_DIR
     props = json.loads((FORMS_DIR / f"{form}.json").read_text(encoding="utf-8"))["properties"]
     return {k: v for k, v in data.items() if k in props}
 

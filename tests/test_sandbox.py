@@ -7,10 +7,10 @@ import pytest
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import build_specs
-from engine.catalogue import check
+from engine.model.bpmn import build_specs
+from engine.model.catalogue import check
 from engine.errors import ExpressionRefused
-from engine.sandbox import SandboxEnvironment, check_source, make_script_engine
+from engine.model.sandbox import SandboxEnvironment, check_source, make_script_engine
 from test_check import gateway, line_of, script_task
 
 

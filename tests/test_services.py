@@ -117,8 +117,8 @@ def test_unknown_things_are_not_found(services):
 
 
 def test_case_stays_on_its_version_after_a_new_deploy(services, tmp_path, catalogue):
-    from engine.catalogue import PROCESSES_DIR, check
-    from engine.deploy import deploy
+    from engine.model.catalogue import PROCESSES_DIR, check
+    from engine.model.deploy import deploy
 
     front = services.actor("front")
     old_case = services.start_case(front, "sample_matter", APPLICANT, {})
@@ -141,14 +141,14 @@ def test_case_stays_on_its_version_after_a_new_deploy(services, tmp_path, catalo
 
 
 def test_redeploying_the_same_catalogue_is_a_noop(services, catalogue):
-    from engine.deploy import deploy
+    from engine.model.deploy import deploy
 
     with services.uow() as s:
         assert all(not new for _, _, new in deploy(s, catalogue))
 
 
 def test_events_form_an_unbroken_hash_chain(services):
-    from engine.audit import event_hash
+    from engine.audit.chain import event_hash
 
     case = start_bundle(services)
     events = services.events(case["id"])
@@ -162,9 +162,9 @@ def test_events_form_an_unbroken_hash_chain(services):
 
 def test_deploying_named_files_deploys_only_their_processes(db_url, tmp_path):
     from engine.bootstrap import deploy_catalogue
-    from engine.catalogue import PROCESSES_DIR
+    from engine.model.catalogue import PROCESSES_DIR
     from engine.db import make_engine, make_session_factory
-    from engine.services import Services
+    from engine.runtime.services import Services
 
     sv = Services(make_session_factory(make_engine(db_url)))
     rows = deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])

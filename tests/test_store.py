@@ -1,4 +1,4 @@
-"""engine.store: after every step of random walks through the sample processes and the benchmark loop, the
+"""engine.runtime.store: after every step of random walks through the sample processes and the benchmark loop, the
 workflow restored from the stored rows (by our fast restore AND by the library's own converters) serializes
 exactly like the in-memory one; and a store that sorts keys loses data, ours does not."""
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
-from engine import livetasks, store
-from engine.bpmn import build_specs
-from engine.sandbox import make_script_engine
-from engine.services import apply_form
+from engine.runtime import livetasks
+from engine.runtime import store
+from engine.model.bpmn import build_specs
+from engine.model.sandbox import make_script_engine
+from engine.runtime.services import apply_form
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "phone": "13800000000"}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from engine.db import Timer
-from engine.timers import fire_due
+from engine.runtime.timers import fire_due
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tools.bpmngen import Process

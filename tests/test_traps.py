@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import WorkflowFailed
-from engine.services import MAX_TASK_DEPTH
+from engine.runtime.services import MAX_TASK_DEPTH
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tools.bpmngen import Process

@@ -9,7 +9,7 @@ import pytest
 from web import create_app
 
 try:  # the window rules and their tables (certificates) must be known before the fixtures create the schema
-    import engine.matters  # noqa: F401
+    import engine.window.matters  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
 
@@ -297,7 +297,7 @@ def test_times_show_in_the_halls_time_zone(app):
 
 
 def test_catalogue_matter_through_the_window_rules(app):
-    pytest.importorskip("engine.matters")
+    pytest.importorskip("engine.window.matters")
     client = login(app, "front")
     page = client.get("/frontdesk/matters/m_food_permit")
     if page.status_code == 404:

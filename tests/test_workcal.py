@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from engine.workcal import CST, add_workdays, due_from, is_workday
+from engine.runtime.workcal import CST, add_workdays, due_from, is_workday
 
 
 def test_holidays_and_adjusted_weekends():

@@ -7,7 +7,7 @@ from datetime import datetime
 from click.testing import CliRunner
 from lxml import etree
 
-from engine.xes import COLUMNS, XES_NS, write_xes
+from engine.audit.xes import COLUMNS, XES_NS, write_xes
 from tests.conftest import APPLICANT
 from tests.test_audit import bundle_case
 

@@ -36,7 +36,7 @@ SHARED = {
     "project_name": {"type": "string", "title": "项目名称", "minLength": 1, "maxLength": 200},
     "baby_name": {"type": "string", "title": "新生儿姓名", "minLength": 1, "maxLength": 50},
 }
-# Set by the window (engine.matters), never typed by the applicant.
+# Set by the window (engine.window.matters), never typed by the applicant.
 SYSTEM = {
     "materials": {"type": "object", "title": "材料情况", "x-system": True,
                   "additionalProperties": {"enum": ["provided", "deferred", "commitment", "shared"]}},

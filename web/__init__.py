@@ -1,4 +1,4 @@
-"""Flask front end: app factory. Views stay thin; every action calls engine.services."""
+"""Flask front end: app factory. Views stay thin; every action calls engine.runtime.services."""
 from __future__ import annotations
 
 import os

@@ -9,8 +9,8 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from engine.db import Case, ProcessVersion
-from engine.replay import ReplayError, bundles_of, history, load_events, main_bpmn
-from engine.verify import verify_case
+from engine.audit.replay import ReplayError, bundles_of, history, load_events, main_bpmn
+from engine.audit.verify import verify_case
 
 from .auth import login_required, services
 
@@ -45,7 +45,7 @@ def _diagram(xml: bytes | None, process_id: str, step) -> Markup | None:
     if xml is None or step is None:
         return None
     try:
-        from engine.diagram import render_svg  # written by another engineer; optional
+        from engine.model.diagram import render_svg  # written by another engineer; optional
     except ImportError:
         return None
     try:

@@ -6,7 +6,7 @@ import hmac
 from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 
-from engine import documents
+from engine.window import documents
 
 from engine import readmodels as catalog
 from .auth import login_required, services

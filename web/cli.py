@@ -40,7 +40,7 @@ def check_cmd(paths):
     """Validate the catalogue (or the given files); one line per problem, exit 1 on any error.
 
     Needs no app or database, so it runs in CI and pre-commit hooks as is."""
-    from engine.catalogue import check
+    from engine.model.catalogue import check
 
     result = check(list(paths) or None)
     for problem in result.problems + result.warnings:
@@ -138,7 +138,7 @@ def seed_cmd(demo):
 @click.option("--once", is_flag=True, help="fire what is due now and exit")
 def worker_cmd(interval, once):
     """Fire due timers; run one or more next to the web nodes (they share the database)."""
-    from engine.timers import run_worker
+    from engine.runtime.timers import run_worker
 
     run_worker(_services(), interval=interval, once=once, log=click.echo)
 

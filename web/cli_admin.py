@@ -18,7 +18,7 @@ def _services():
 
 def _run(act):
     """Run act(admin, actor, case_ref) with the --as user; print the case's status or the error (exit 1)."""
-    from engine.admin import Admin, case_ref
+    from engine.runtime.admin import Admin, case_ref
 
     ctx = click.get_current_context()
     services = _services()

@@ -15,7 +15,7 @@ def _services():
 
 
 def _case_id(services, ref) -> int:
-    from engine.verify import find_case
+    from engine.audit.verify import find_case
 
     with services.uow() as s:
         case = find_case(s, ref)
@@ -38,7 +38,7 @@ def verify_cmd(cases, all_, chain_only):
     """Verify cases (id or number): hash chain, then a replay compared with the stored state.
 
     One line per failing case naming the first bad event and why; exit 1 on any failure."""
-    from engine.verify import case_ids, verify_ids
+    from engine.audit.verify import case_ids, verify_ids
 
     services = _services()
     if not cases and not all_:
@@ -67,7 +67,7 @@ def verify_cmd(cases, all_, chain_only):
 def replay_cmd(case):
     """Print a case's history step by step, replayed from its events, with what each step changed."""
     from engine.db import Case, ProcessVersion
-    from engine.replay import ReplayError, bundles_of, history, load_events
+    from engine.audit.replay import ReplayError, bundles_of, history, load_events
 
     services = _services()
     cid = _case_id(services, case)
@@ -113,7 +113,7 @@ def _date(value):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="output file ('-' for stdout)")
 def export_cmd(fmt, matter, since, out):
     """Export event logs: XES (IEEE 1849-2016) or CSV with the same columns."""
-    from engine.xes import write_csv, write_xes
+    from engine.audit.xes import write_csv, write_xes
 
     writer = write_xes if fmt == "xes" else write_csv
     traces, events = writer(_services(), out, matter=matter, since=_date(since))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 
-from engine import documents
+from engine.window import documents
 from engine.errors import Forbidden, Invalid
-from engine.forms import validate
+from engine.model.forms import validate
 
 from engine import readmodels as catalog
 from . import formkit
@@ -56,7 +56,7 @@ def matter(code):
 @login_required
 def submit(code):
     """Accept or refuse at the window. Matters with a service guide go through the window rules
-    (engine.matters: 一次性告知 when something required is missing, 容缺, 告知承诺, 数据共享); others start the
+    (engine.window.matters: 一次性告知 when something required is missing, 容缺, 告知承诺, 数据共享); others start the
     case and complete its intake task directly."""
     _desk_only()
     sv, form = services(), request.form

@@ -15,7 +15,7 @@ from typing import Iterator
 from lxml import etree
 from sqlalchemy import select
 
-from .db import Case, Event, WorkItem
+from ..db import Case, Event, WorkItem
 
 XES_NS = "http://www.xes-standard.org/"
 EXTENSIONS = [  # name, prefix, uri

@@ -1,7 +1,7 @@
-"""Rules at the window and in the back office, on top of `engine.services.Services`.
+"""Rules at the window and in the back office, on top of `engine.runtime.services.Services`.
 
 Why a layer and not BPMN alone: 一次性告知, 容缺, 告知承诺 and 数据共享 are judged against the matter's service
-guide (engine.guide) and the holder's earlier cases and certificates, which the diagram cannot see. The diagram
+guide (engine.model.guide) and the holder's earlier cases and certificates, which the diagram cannot see. The diagram
 still enforces what it can: a case with deferred materials cannot reach pickup until the 补齐 task is done, a
 department may return a case for 补正 only once, and each member's decision is kept under its own key.
 
@@ -15,10 +15,10 @@ import json
 from sqlalchemy import select
 
 from .certificates import Certificates, holder_key
-from .db import Blob, Case, Event, ProcessVersion
-from .errors import Conflict, Invalid, NotFound
-from .guide import guide_from_bpmn
-from .services import SYSTEM, Actor, merged_results
+from ..db import Blob, Case, Event, ProcessVersion
+from ..errors import Conflict, Invalid, NotFound
+from ..model.guide import guide_from_bpmn
+from ..runtime.services import SYSTEM, Actor, merged_results
 
 # Shared government records (数据共享) a material may be replaced by: name -> test on (applicant, form data).
 RECORDS = {

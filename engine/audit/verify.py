@@ -10,8 +10,9 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from .audit import event_hash
-from .db import Case, Event, ProcessVersion
+from .chain import event_hash
+from ..db import Case, Event, ProcessVersion
+from ..runtime.services import find_case  # noqa: F401 - re-exported for the CLI
 from .replay import ReplayError, bundles_of, compare, load_events, load_stored, replay
 
 
@@ -102,15 +103,6 @@ def verify_case(services, s, case: Case, replay_too: bool = True) -> Finding:
     if diff:
         f.kind, f.seq, f.detail = "replay", diff[0], f"replay differs: {diff[1]}"
     return f
-
-
-def find_case(s, ref) -> Case | None:
-    """A case by id or by number."""
-    ref = str(ref).strip()
-    case = s.scalar(select(Case).where(Case.number == ref))
-    if case is None and ref.isdigit():
-        case = s.get(Case, int(ref))
-    return case
 
 
 def case_ids(services) -> list[int]:

@@ -18,13 +18,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import livetasks, store
+from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
-from .audit import canonical_payload, event_hash
-from .bpmn import SpecBundle, build_specs, task_meta
-from .db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
-from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
-from .forms import load_form, validate
-from .sandbox import make_script_engine
+from ..audit.chain import canonical_payload, event_hash
+from ..model.bpmn import SpecBundle, build_specs, task_meta
+from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
+from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
+from ..model.forms import load_form, validate
+from ..model.sandbox import make_script_engine
 from .users import check_password, hash_password
 from .workcal import due_from
 
@@ -505,17 +506,13 @@ def _guard_depth(wf, live=None) -> None:
                                      f"({t.task_spec.bpmn_id}); refusing to save", element=t.task_spec.bpmn_id)
 
 
-def task_path(task) -> list[str]:
-    """Where a task sits, free of random ids: the bpmn ids of the call activities above it, then its own
-    (with the multi-instance index where there is one), so a replay can find the same task again."""
-    path = []
-    while task is not None:
-        ident = task.task_spec.bpmn_id or task.task_spec.name
-        idx = task.internal_data.get("item_index") if hasattr(task, "internal_data") else None
-        path.append(f"{ident}#{idx}" if idx is not None else ident)
-        wf = task.workflow
-        task = wf.top_workflow.get_task_from_id(wf.parent_task_id) if wf is not wf.top_workflow else None
-    return list(reversed(path))
+def find_case(s, ref) -> Case | None:
+    """A case by id or by number."""
+    ref = str(ref).strip()
+    case = s.scalar(select(Case).where(Case.number == ref))
+    if case is None and ref.isdigit():
+        case = s.get(Case, int(ref))
+    return case
 
 
 def _check_applicant(applicant) -> None:
@@ -555,14 +552,14 @@ def merged_results(wf) -> dict:
 
 
 def seed_start(wf, applicant: dict, data: dict, channel: str) -> None:
-    """Put the application on a new workflow (shared with engine.replay, which must do exactly the same)."""
+    """Put the application on a new workflow (shared with engine.audit.replay, which must do exactly the same)."""
     wf.data.update({"applicant": applicant, "channel": channel})
     for t in wf.get_tasks(state=TaskState.READY):
         t.data.update(data, applicant=applicant, channel=channel)
 
 
 def apply_form(task, data: dict) -> None:
-    """Put submitted form data on a ready task, also under results[process][element] (shared with engine.replay)."""
+    """Put submitted form data on a ready task, also under results[process][element] (shared with engine.audit.replay)."""
     task.data.update(data)
     # Rebuild, never mutate: the nested dicts may be shared with a finished parent task's data, and an in-place
     # change would be lost at the next load (the stored delta is relative to that parent).

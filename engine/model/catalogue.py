@@ -18,12 +18,12 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
 from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
                    read_task_meta, task_meta, xsd_errors)
-from .errors import BpmnProblem
+from ..errors import BpmnProblem
 from .guide import check_guide
 from .forms import FormError, load_form
 from .sandbox import check_source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROCESSES_DIR = Path(os.environ.get("ONEWINDOW_PROCESSES", ROOT / "processes"))
 FORMS_DIR = Path(os.environ.get("ONEWINDOW_FORMS", ROOT / "forms"))
 

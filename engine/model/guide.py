@@ -11,7 +11,7 @@ import json
 import re
 
 from .bpmn import CAMUNDA_NS, NS, parse_xml
-from .errors import BpmnProblem
+from ..errors import BpmnProblem
 
 GUIDE_NS = "https://onewindow.example/bpmn/guide"
 TYPES = {"行政许可", "行政确认", "行政给付", "行政备案", "行政征收", "行政裁决", "行政奖励", "其他行政权力", "公共服务", "一件事"}

@@ -9,8 +9,8 @@ import json
 from sqlalchemy import select
 
 from .catalogue import CheckResult, sha256
-from .db import Blob, ProcessVersion
-from .errors import Invalid
+from ..db import Blob, ProcessVersion
+from ..errors import Invalid
 from .guide import guide_from_bpmn
 
 

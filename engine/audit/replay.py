@@ -2,7 +2,7 @@
 
 A replay starts the workflow as `Services.start_case` does and applies every `task_completed` event to the
 READY task at the same path (never by task id: ids are random), in the recorded order, exactly as
-`Services.complete` does; administrative acts (engine.admin) are applied with the functions the acts used.
+`Services.complete` does; administrative acts (engine.runtime.admin) are applied with the functions the acts used.
 The result is compared with the stored state on an id-free projection.
 """
 from __future__ import annotations
@@ -15,11 +15,11 @@ from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import admin, livetasks, store
-from .db import Blob, Case, Event, ProcessVersion, TaskRow
-from .sandbox import make_script_engine
-from .errors import WorkflowFailed
-from .services import _guard_depth, apply_form, seed_start, task_path
+from ..runtime import admin, livetasks, store
+from ..db import Blob, Case, Event, ProcessVersion, TaskRow
+from ..model.sandbox import make_script_engine
+from ..errors import WorkflowFailed
+from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
@@ -66,7 +66,7 @@ def completed_tasks(wf) -> list[tuple[float, str, str, str, str]]:
 
 
 def head_view(wf) -> dict[str, str]:
-    """The workflow-level state (engine.store's head) without ids: data, flags, last task, subprocesses."""
+    """The workflow-level state (engine.runtime.store's head) without ids: data, flags, last task, subprocesses."""
     def attrs(w) -> str:
         return canon({"data": w.data, "correlations": w.correlations, "success": w.success, "completed": w.completed})
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import ROOT, Base, Case, utcnow
-from .errors import Conflict, Invalid, NotFound
+from ..db import ROOT, Base, Case, utcnow
+from ..errors import Conflict, Invalid, NotFound
 
 
 class Certificate(Base):

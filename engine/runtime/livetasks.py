@@ -6,6 +6,9 @@ or just the unfinished tasks a save has already collected.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -72,6 +75,42 @@ def depth(task) -> int:
 
 def timers(wf: BpmnWorkflow, live=None) -> list[tuple[str, object]]:
     """(task id, due time) of the waiting timers, from the live tasks when the caller has them."""
-    from .timers import pending_timers
-
     return pending_timers(live_tasks(wf, live))
+
+
+def pending_timers(tasks) -> list[tuple[str, datetime]]:
+    """(task id, due time) of every waiting timer among `tasks` (the unfinished tasks of a case)."""
+    out = []
+    for task in tasks:
+        ev = getattr(task.task_spec, "event_definition", None)
+        if task._state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
+            continue
+        due = _due(task._get_internal_data("event_value"))
+        if due is not None:
+            out.append((str(task.id), due))
+    return out
+
+
+def _due(value) -> datetime | None:
+    try:
+        if isinstance(value, dict):
+            value = value.get("next")
+        if not value:
+            return None
+        due = datetime.fromisoformat(str(value))
+        return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def task_path(task) -> list[str]:
+    """Where a task sits, free of random ids: the bpmn ids of the call activities above it, then its own
+    (with the multi-instance index where there is one), so a replay can find the same task again."""
+    path = []
+    while task is not None:
+        ident = task.task_spec.bpmn_id or task.task_spec.name
+        idx = task.internal_data.get("item_index") if hasattr(task, "internal_data") else None
+        path.append(f"{ident}#{idx}" if idx is not None else ident)
+        wf = task.workflow
+        task = wf.top_workflow.get_task_from_id(wf.parent_task_id) if wf is not wf.top_workflow else None
+    return list(reversed(path))

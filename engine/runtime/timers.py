@@ -10,36 +10,9 @@ import time
 from datetime import datetime, timezone
 
 from sqlalchemy import select
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.util.task import TaskState
 
-from .db import Case, Timer
+from ..db import Case, Timer
 from .services import SYSTEM, task_path
-
-
-def pending_timers(tasks) -> list[tuple[str, datetime]]:
-    """(task id, due time) of every waiting timer among `tasks` (the unfinished tasks of a case)."""
-    out = []
-    for task in tasks:
-        ev = getattr(task.task_spec, "event_definition", None)
-        if task._state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
-            continue
-        due = _due(task._get_internal_data("event_value"))
-        if due is not None:
-            out.append((str(task.id), due))
-    return out
-
-
-def _due(value) -> datetime | None:
-    try:
-        if isinstance(value, dict):
-            value = value.get("next")
-        if not value:
-            return None
-        due = datetime.fromisoformat(str(value))
-        return due if due.tzinfo else due.replace(tzinfo=timezone.utc)
-    except (TypeError, ValueError):
-        return None
 
 
 def fire_due(services, now: datetime | None = None, limit: int = 100) -> int:

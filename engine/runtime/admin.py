@@ -1,7 +1,7 @@
 """Administrative acts on a case: reassign a task, suspend and resume, correct data, migrate to a newer version.
 
 Each act is one transaction through `Services.case_action` and writes one audit event. The functions that change
-the workflow (`next_status`, `correct_data`, `migrate`) are shared with engine.replay, which applies the events
+the workflow (`next_status`, `correct_data`, `migrate`) are shared with engine.audit.replay, which applies the events
 exactly as the acts did, so `onewindow audit verify` still passes on cases that had them.
 """
 from __future__ import annotations
@@ -13,8 +13,10 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.util.task import TaskState
 
 from . import livetasks, store
-from .db import ProcessVersion, WorkItem
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .livetasks import task_path
+from .services import find_case
+from ..db import ProcessVersion, WorkItem
+from ..errors import Conflict, Forbidden, Invalid, NotFound
 
 ADMIN_GROUPS = ("admin", "supervisor")
 OPEN = TaskState.READY | TaskState.WAITING
@@ -32,7 +34,7 @@ class Unsafe(Exception):
         super().__init__("; ".join(f"{e}: {why}" for e, why in problems))
         self.problems = problems
 
-# ---------------------------------------------------------------- shared with engine.replay
+# ---------------------------------------------------------------- shared with engine.audit.replay
 def next_status(status: str, type_: str) -> str | None:
     """The case status after a suspend/resume event, or None when the event does not apply to that status."""
     return TRANSITIONS.get((status, type_))
@@ -56,8 +58,6 @@ def _rebuilt(node, path: list[str], value) -> dict:
 
 def open_tasks(wf) -> list:
     """READY and WAITING tasks of the workflow and its subprocesses, in a stable (path) order."""
-    from .services import task_path
-
     tasks = [t for w in livetasks.workflows(wf) for t in w.tasks.values() if t.state & OPEN]
     return sorted(tasks, key=lambda t: "/".join(task_path(t)))
 
@@ -174,8 +174,6 @@ class Admin:
                 item.assignee, item.status = to_user, "claimed"
                 if f",{to_user}," not in (item.candidate_users or ""):
                     item.candidate_users = (item.candidate_users or ",") + f"{to_user},"
-            from .services import task_path
-
             tx.append(actor, "task_reassigned", {
                 "name": item.name, "process_id": item.process_id, "path": task_path(task), "reason": reason,
                 "from": before, "to": {"user": item.assignee, "group": item.group_name}},
@@ -241,8 +239,6 @@ class Admin:
 
 def case_ref(services, ref) -> int:
     """A case id from an id or a case number."""
-    from .verify import find_case
-
     with services.uow() as s:
         case = find_case(s, ref)
         if case is None:

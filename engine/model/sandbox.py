@@ -20,7 +20,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from .errors import ExpressionRefused
+from ..errors import ExpressionRefused
 
 _EXTRA_BUILTINS = {
     name: obj

@@ -14,7 +14,7 @@ from collections import namedtuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from .db import Case, Event, TaskRow, Timer, WorkItem
+from ..db import Case, Event, TaskRow, Timer, WorkItem
 
 LISTENERS: list = []  # callables (sql text, rows written, or rows returned by a query)
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from .errors import Invalid
+from ..errors import Invalid
 
 
 class FormError(ValueError):
