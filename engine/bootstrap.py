@@ -11,6 +11,7 @@ from .db import User, database_url, make_engine, make_session_factory
 from .model.deploy import deploy
 from .errors import Invalid
 from .runtime.services import Services
+from .window.rules import install
 
 DEMO_PASSWORD = "demo123"
 # username, display name, groups
@@ -33,7 +34,9 @@ DEMO_USERS = [
 @lru_cache(maxsize=8)
 def services_for(url: str | None = None) -> Services:
     engine = make_engine(url or database_url())
-    return Services(make_session_factory(engine))
+    services = Services(make_session_factory(engine))
+    install(services)
+    return services
 
 
 def deploy_catalogue(services: Services, paths: list[str] | None = None):

@@ -66,18 +66,17 @@ def verify_cmd(cases, all_, chain_only):
 @click.argument("case")
 def replay_cmd(case):
     """Print a case's history step by step, replayed from its events, with what each step changed."""
-    from engine.db import Case, ProcessVersion
-    from engine.audit.replay import ReplayError, bundles_of, history, load_events
+    from engine.db import Case
+    from engine.audit.replay import ReplayError, case_history, load_events
 
     services = _services()
     cid = _case_id(services, case)
     with services.uow() as s:
         c = s.get(Case, cid)
         events = load_events(s, cid)
-        bundle = services.spec_bundle(s, s.get(ProcessVersion, c.version_id))
         click.echo(f"case {c.number} ({c.process_id}, version {c.version_id}), {len(events)} event(s)")
         try:
-            steps = history(bundle, events, bundles_of(services, s))
+            steps = case_history(services, s, c, events)
         except ReplayError as exc:
             click.echo(f"replay failed at {exc}", err=True)
             sys.exit(1)

@@ -73,7 +73,7 @@ def complete(task_id):
         return render_template("inbox/gone.html"), 409
     schema = catalog.task_form(sv, sv.get_case(task["case_id"])["version_id"], task["form"])
     try:
-        case = catalog.complete_task(sv, g.actor, task, formkit.parse(schema, form))
+        case = sv.complete(g.actor, task_id, formkit.parse(schema, form))
     except Invalid as exc:
         return _task_page(task_id, errors={"f_" + k: v for k, v in exc.fields.items()},
                           values=formkit.values(form), status=422)

@@ -90,14 +90,27 @@ def spec() -> dict:
             "materials": {"description": "material ids received, or {id: provided|deferred|commitment}",
                           "oneOf": [{"type": "array", "items": {"type": "string"}},
                                     {"type": "object", "additionalProperties": {"type": "string"}}]},
-            "channel": {"enum": ["window", "online", "kiosk", "nearby"]}}},
+            "channel": {"enum": ["window", "online", "kiosk"]},
+            "intake": {"type": "object", "description": "the front desk's verdict at a window (default accepted)",
+                       "properties": {"accepted": {"type": "boolean"}, "reason": {"type": "string"},
+                                      "remark": {"type": "string"}}}}},
         "Case": {"type": "object", "properties": {
             "id": {"type": "integer"}, "number": {"type": "string"}, "matter": {"type": "string"},
             "status": {"type": "string"}, "applicant": _ref("Applicant"), "visits": {"type": "integer"},
             "members": {"type": "array", "items": {"type": "object", "properties": {
                 "matter": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"}, "outcome": {"type": ["string", "null"]}}}},
+            "outcomes": {"type": "array", "items": {"type": "object", "properties": {
+                "matter": {"type": "string"}, "name": {"type": "string"}, "department": {"type": ["string", "null"]},
+                "status": {"enum": ["approved", "rejected", "not_handled", "pending", "refused_at_intake"]},
+                "opinion": {"type": ["string", "null"]}, "notice": {"type": "string"}}}},
+            "owed": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}}},
+            "notice": {"type": ["object", "null"]},
+            "certificates": {"type": "array", "items": {"type": "object", "properties": {
+                k: {"type": "string"} for k in ("number", "type", "name", "matter", "status", "verify_code")}}},
             "tasks": {"type": "array", "items": {"type": "object", "properties": {
-                k: {"type": ["string", "null"]} for k in ("id", "name", "element_id", "group", "assignee", "status")}}}}},
+                k: {"type": ["string", "null"]} for k in ("id", "name", "element_id", "rule", "group", "assignee",
+                                                           "status")}}}}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
             "name": {"type": "string"}, "element_id": {"type": "string"}, "group": {"type": "string"},

@@ -19,7 +19,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
                    read_task_meta, task_meta, xsd_errors)
 from ..errors import BpmnProblem
-from .guide import check_guide
+from . import rulecheck
+from .guide import check_guide, guide_of
 from .forms import FormError, load_form
 from .sandbox import check_source
 
@@ -355,12 +356,24 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
             continue
         info = _process_info(parser, proc.get("id"), spec, subs, path.name)
         ok &= _check_tasks(spec, subs, path, where, run, info)
+        ok &= _check_rules(proc, spec, subs, path, where, run)
         for problem in check_guide(proc, str(path), {k: el.sourceline for k, el in where.by_id.items()}):
             run.report(path, problem)
             ok &= problem.severity == "warning"
         run.result.processes[info.process_id] = info
     if ok:
         run.result.files[path.name] = data
+
+
+def _check_rules(proc, spec, subs, path: Path, where: Locator, run: _Run) -> bool:
+    """The one-window rules the tasks declare, and the tasks a matter under those rules must have."""
+    problems = [where.problem(where.by_id.get(element), msg)
+                for element, msg in rulecheck.task_problems(_own_task_specs(spec, subs, path.name))]
+    problems += [where.problem(proc, f"window rules: {msg}")
+                 for msg in rulecheck.matter_problems(proc.get("id"), spec, subs, guide_of(proc))]
+    for problem in problems:
+        run.report(path, problem)
+    return not problems
 
 
 def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: ProcessInfo) -> bool:

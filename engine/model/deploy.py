@@ -14,6 +14,17 @@ from ..errors import Invalid
 from .guide import guide_from_bpmn
 
 
+def kind_of(guide: dict, calls=()) -> str:
+    """bundle for a 一件事, internal for a review or dispatcher called by others, else matter (a matter that
+    calls its department's review is still one matter). A diagram without a guide that calls other processes
+    is taken for a bundle."""
+    if guide.get("kind") == "internal":
+        return "internal"
+    if guide.get("derived"):
+        return "bundle" if calls else "matter"
+    return "bundle" if guide.get("type") == "一件事" or guide.get("members") else "matter"
+
+
 def _closure(result: CheckResult, pid: str) -> set[str]:
     """Every process id a process needs, itself included."""
     seen, todo = set(), [pid]
@@ -70,8 +81,9 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None) -> 
                 session.flush()
             pinned[name] = h
         info = entry["info"]
-        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": "bundle" if info.calls else "matter",
-                "guide": guide_from_bpmn(result.files[info.file], pid)}
+        guide = guide_from_bpmn(result.files[info.file], pid)
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind_of(guide, info.calls),
+                "guide": guide}
         version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],
                                  files=json.dumps(pinned, sort_keys=True), meta=json.dumps(meta, ensure_ascii=False))
         session.add(version)

@@ -146,7 +146,8 @@ class Certificates:
                     "certificate": _view(row)}
 
     def revoke(self, actor, number: str, reason: str) -> dict:
-        if not reason.strip():
+        """Revoke by hand (e.g. a court ruling): one audited act on the certificate's case."""
+        if not str(reason or "").strip():
             raise Invalid("a revocation needs a reason", {"reason": "必填 (required)"})
         with self.sv.uow() as s:
             case_id = self._find(s, number).case_id
@@ -159,7 +160,9 @@ class Certificates:
         with self.sv.case_action(case_id) as tx:  # the revocation and its audit event commit together
             row = self._find(tx.s, number)
             self._check_revocable(row, number)
-            self.revoke_in(tx, actor, row, reason)
+            row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
+            tx.append(actor, "certificate_revoked", {"number": row.number, "matter": row.matter, "reason": reason,
+                                                     "manual": True})
             return _view(row)
 
     @staticmethod
@@ -167,10 +170,20 @@ class Certificates:
         if row.status == "revoked":
             raise Conflict(f"certificate {number} is already revoked")
 
-    def revoke_in(self, tx, actor, row: Certificate, reason: str) -> None:
-        """Revoke inside a case's own transaction (e.g. a failed post-approval check)."""
-        row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
-        tx.append(actor, "certificate_revoked", {"number": row.number, "reason": reason})
+    def revoke_number(self, s: Session, number: str, reason: str, now) -> None:
+        """Revoke inside a case's own transaction (the rules found a false commitment)."""
+        row = self._find(s, number)
+        row.status, row.revoked_at, row.revoke_reason = "revoked", now, reason
+
+    def issued_for(self, s: Session, case_id: int) -> dict[str, dict]:
+        """member -> {number, status} of the certificates issued on a case (what the rules compare against)."""
+        rows = s.execute(select(Certificate.matter, Certificate.number, Certificate.status)
+                         .where(Certificate.case_id == case_id).order_by(Certificate.id)).all()
+        return {m: {"number": n, "status": st} for m, n, st in rows}
+
+    def for_case_in(self, s: Session, case_id: int) -> list[dict]:
+        return [_view(r) for r in s.scalars(select(Certificate).where(Certificate.case_id == case_id)
+                                            .order_by(Certificate.id)).all()]
 
     def valid_for(self, s: Session, holder: str) -> list[Certificate]:
         now = self.sv.clock()
@@ -179,8 +192,7 @@ class Certificates:
 
     def for_case(self, case_id: int) -> list[dict]:
         with self.sv.uow() as s:
-            return [_view(r) for r in s.scalars(select(Certificate).where(Certificate.case_id == case_id)
-                                                .order_by(Certificate.id)).all()]
+            return self.for_case_in(s, case_id)
 
     def _find(self, s: Session, number_or_code: str) -> Certificate:
         row = s.scalar(select(Certificate).where((Certificate.number == number_or_code)
