@@ -46,7 +46,7 @@ def _case_json(case_id: int) -> dict:
             "owed": c.get("owed") or [], "notice": c.get("notice"),
             "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
                              for x in c.get("certificates") or []],
-            "tasks": [{k: t[k] for k in ("id", "name", "element_id", "rule", "group", "assignee", "status")}
+            "tasks": [{k: t[k] for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status")}
                       for t in c["tasks"]]}
 
 

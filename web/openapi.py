@@ -109,7 +109,7 @@ def spec() -> dict:
             "certificates": {"type": "array", "items": {"type": "object", "properties": {
                 k: {"type": "string"} for k in ("number", "type", "name", "matter", "status", "verify_code")}}},
             "tasks": {"type": "array", "items": {"type": "object", "properties": {
-                k: {"type": ["string", "null"]} for k in ("id", "name", "element_id", "rule", "group", "assignee",
+                k: {"type": ["string", "null"]} for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee",
                                                            "status")}}}}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
