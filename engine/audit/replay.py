@@ -20,6 +20,7 @@ from ..runtime import acts, livetasks, store
 from ..db import Blob, Case, Event, ProcessVersion, TaskRow
 from ..model.sandbox import make_script_engine
 from ..errors import OneWindowError, WorkflowFailed
+from ..model.bpmn import task_meta
 from ..model.rulespec import rule_name
 from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
 
@@ -144,6 +145,8 @@ class Saved:
         self.before: dict | None = None  # data of the task the last event completed, before it was applied
         self.pending: list = []  # effects the last action implied that no event has matched yet
         self.issued: dict = {}
+        self.tx_at = None  # time of the transaction the last event belongs to
+        self.groups: dict[str, str] = {}  # task path -> group an administrator reassigned it to
 
     @property
     def rules(self):
@@ -165,6 +168,12 @@ class Saved:
     def load(self):
         wf, self.snap = store.restore(self.bundle, self.head, list(self.rows.values()), make_script_engine())
         return wf
+
+    def current(self, wf, ev):
+        """The workflow an action works on: the service layer loads it from the stored rows at the start of each
+        transaction and keeps it in memory within one (e.g. a window's start and intake) — and every event of a
+        transaction carries the transaction's time — so a replay reloads exactly when the time changes."""
+        return wf if wf is not None and ev.at == self.tx_at else self.load()
 
     def harvest(self, wf) -> None:
         """As the service layer after every action: apply the rules of automatic tasks that have completed."""
@@ -225,12 +234,13 @@ def _start(saved: Saved, ev, payload: dict):
     return wf
 
 
-def _complete(saved: Saved, ev, payload: dict):
+def _complete(saved: Saved, wf, ev, payload: dict):
     """task_completed: the same rule on the same submission (and recorded lookup), then the same step."""
-    wf = saved.load()
+    wf = saved.current(wf, ev)
     task = find_ready(wf, payload.get("path") or [])
     if task is None:
         raise ReplayError(ev.seq, f"no ready task at {'/'.join(payload.get('path') or [])}")
+    _same_task(saved, ev, task, payload)
     saved.before = json.loads(canon(task.data))
     data, applied, effects = payload.get("data") or {}, None, []
     if saved.rules is not None:
@@ -254,6 +264,19 @@ def _complete(saved: Saved, ev, payload: dict):
     _engine_steps(wf, ev.seq)
     saved.pending = list(effects)
     return wf
+
+
+def _same_task(saved: Saved, ev, task, payload: dict) -> None:
+    """The task at the recorded path is the one the event's own columns name: its element, and the group that
+    held it (the diagram's, or the one an administrator reassigned it to)."""
+    path = "/".join(payload.get("path") or [])
+    if ev.element_id and task.task_spec.bpmn_id != ev.element_id:
+        raise ReplayError(ev.seq, f"the event names element {ev.element_id}, the task at {path} is "
+                                  f"{task.task_spec.bpmn_id}")
+    groups = task_meta(task.task_spec).groups
+    held = saved.groups.get(path, groups[0] if groups else "")
+    if ev.group_name and held and ev.group_name != held:
+        raise ReplayError(ev.seq, f"the event was done for group {ev.group_name}, the task at {path} belongs to {held}")
 
 
 def _automatic(saved: Saved, task) -> bool:
@@ -300,9 +323,9 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     elif wf is None:
         raise ReplayError(ev.seq, f"{ev.type} before case_started")
     elif ev.type == "task_completed":
-        wf = _complete(saved, ev, payload)
+        wf = _complete(saved, wf, ev, payload)
     elif ev.type == "timer_fired":
-        wf = saved.load()
+        wf = saved.current(wf, ev)
         timer = find_timer(wf, ev.element_id, payload.get("path"))
         if timer is None:
             raise ReplayError(ev.seq, f"no waiting timer at {ev.element_id}")
@@ -317,19 +340,20 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     elif ev.type == "task_reassigned":
         if find_ready(wf, payload.get("path") or []) is None:
             raise ReplayError(ev.seq, f"reassigned task {'/'.join(payload.get('path') or [])} is not ready")
+        saved.groups["/".join(payload.get("path") or [])] = (payload.get("to") or {}).get("group") or ""
     elif ev.type in ("case_suspended", "case_resumed"):
         status = acts.next_status(saved.status, ev.type)
         if status is None:
             raise ReplayError(ev.seq, f"{ev.type} while the case is {saved.status}")
         saved.status = status
     elif ev.type == "data_corrected":
-        wf = saved.load()
+        wf = saved.current(wf, ev)
         changes = payload.get("changes") or {}
         done = acts.correct_data(wf, {k: v.get("after") for k, v in changes.items()})
         if canon(done) != canon(changes):
             raise ReplayError(ev.seq, "corrected values differ from the recorded ones (before/after)")
     elif ev.type == "version_migrated":
-        wf = saved.load()
+        wf = saved.current(wf, ev)
         version_id = int(payload.get("to_version_id"))
         bundle = saved.source.bundle(version_id)
         try:
@@ -346,6 +370,7 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     if ev.type in ACTIONS:
         saved.harvest(wf)
         saved.save(wf)
+    saved.tx_at = ev.at
     return wf
 
 
@@ -373,15 +398,20 @@ def replay(source: Source, version_id: int, events, on_step=None) -> Replay:
 def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[int, str] | None:
     """The first difference between a replay and the stored state, as (event seq, reason), or None."""
     mine, theirs = completed_tasks(rp.wf), completed_tasks(stored_wf)
-    for i, (a, b) in enumerate(zip(mine, theirs)):
-        if a[1:] != b[1:]:
-            what = "data" if a[1:4] == b[1:4] else "task"
-            return (rp.event_of(a[0]) or last_seq,
-                    f"completed task {i + 1} {what} differs: replayed {a[1]} {_short(a[4]) if what == 'data' else ''}"
-                    f"stored {b[1]} {_short(b[4]) if what == 'data' else ''}".strip())
-    if len(mine) != len(theirs):
-        extra = mine[len(theirs)] if len(mine) > len(theirs) else theirs[len(mine)]
-        return (last_seq, f"{len(mine)} completed tasks replayed, {len(theirs)} stored (first extra: {extra[1]})")
+    # Tasks completed within one transaction are microseconds apart and a replay runs at another pace, and the
+    # instances of a parallel multi-instance share a path: what is compared is, per path, the completions made
+    # there (the replay follows the recorded order of the events, so it cannot reorder a loop's passes).
+    by_path_mine, by_path_theirs = _by_path(mine), _by_path(theirs)
+    for path in sorted(by_path_mine.keys() | by_path_theirs.keys(), key=lambda p: _first(by_path_mine, by_path_theirs, p)):
+        ours, stored = by_path_mine.get(path, []), by_path_theirs.get(path, [])
+        for a, b in zip(ours, stored):
+            if a[1:] != b[1:]:
+                what = "data" if a[1:4] == b[1:4] else "task"
+                return (rp.event_of(a[0]) or last_seq,
+                        f"completed task {path} {what} differs: replayed {_short(a[4]) if what == 'data' else a[2]} "
+                        f"stored {_short(b[4]) if what == 'data' else b[2]}")
+        if len(ours) != len(stored):
+            return last_seq, f"{path}: completed {len(ours)} time(s) in the replay, {len(stored)} stored"
     a_open, b_open = open_tasks(rp.wf), open_tasks(stored_wf)
     if a_open != b_open:
         return last_seq, f"open tasks differ: replayed {_fmt_open(a_open)}, stored {_fmt_open(b_open)}"
@@ -397,6 +427,17 @@ def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[i
     if replayed != stored_status:
         return last_seq, f"status differs: replayed {replayed}, stored {stored_status}"
     return None
+
+
+def _by_path(rows) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for row in rows:
+        out.setdefault(row[1], []).append(row)
+    return {path: sorted(group, key=lambda r: r[2:]) for path, group in out.items()}
+
+
+def _first(a: dict, b: dict, path: str) -> float:
+    return min(r[0] for r in (a.get(path) or b.get(path)))
 
 
 def _short(text: str, n: int = 120) -> str:

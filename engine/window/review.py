@@ -52,7 +52,7 @@ class ReviewRule(Rule):
             if other != str(level) and entry.get("by") == call.actor:
                 raise Forbidden(f"职责分离：同一人不得办理同一事项的两个审批层级（您已办理第 {other} 级）"
                                 f" (separation of duties: {call.actor} already acted at level {other} of {mid})")
-        out = {"decision": decision, "opinion": opinion, "level": level, "member": mid}
+        out = {"decision": decision, "opinion": opinion}
         if decision == "correct":
             if level != 1:
                 raise Invalid("补正只能由承办环节退回 (only the first level returns an application for 补正)",
@@ -90,7 +90,7 @@ class CorrectionRule(Rule):
         if not supplied:
             raise Invalid("请列出补正的材料", {"supplied": "请列出补正的材料"})
         L.set_member(call.wf, mid, corrections=asks[:-1] + [dict(asks[-1], answered=supplied, by_front=call.actor)])
-        return {"supplied": supplied, "remark": str(call.data.get("remark") or ""), "member": mid}
+        return {"supplied": supplied, "remark": str(call.data.get("remark") or "")}
 
 
 class InspectionRule(Rule):
@@ -135,8 +135,7 @@ class OnSpotRule(Rule):
         decision, opinion = call.data.get("decision"), str(call.data.get("opinion") or "").strip()
         if decision not in DECISIONS:
             raise Invalid(f"unknown decision {decision!r}", {"decision": "结论应为准予或不予"})
-        return dict({"decision": decision, "opinion": opinion, "member": mid},
-                    **_decide(call, mid, decision, opinion, "on_spot"))
+        return dict({"decision": decision, "opinion": opinion}, **_decide(call, mid, decision, opinion, "on_spot"))
 
 
 class AutoDecisionRule(Rule):
