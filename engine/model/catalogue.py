@@ -118,8 +118,10 @@ def _python_problem(head: str, source: str, kind: str) -> str | None:
     try:
         compile(source.strip() if kind != "script" else source, "<expression>", "exec" if kind == "script" else "eval")
     except SyntaxError as exc:
-        where = f"at column {exc.offset or 1}" if (exc.lineno or 1) == 1 else \
-            f"at line {exc.lineno}, column {exc.offset or 1}"
+        lines = (source.strip() if kind != "script" else source).split("\n")
+        line = min(max(exc.lineno or 1, 1), len(lines))
+        column = exc.offset if exc.offset else len(lines[line - 1]) + 1  # 0: the text ended too early
+        where = f"at column {column}" if line == 1 else f"at line {line}, column {column}"
         return f"{head}: {exc.msg} {where}"
     except (ValueError, RecursionError, MemoryError) as exc:
         return f"{head}: {exc}"

@@ -15,16 +15,18 @@ from .syntax import ExpressionSyntaxError
 PYTHON, JUEL, FEEL = "python", "juel", "feel"
 LABELS = {PYTHON: "Python", JUEL: "JUEL", FEEL: "FEEL"}
 TESTS = "feel-tests"   # a FEEL decision table input entry (unary tests)
+TIMER = "-timer"       # suffix: a timer expression, whose date or duration value becomes ISO 8601 text
 _PREFIX = "@"
 
 
 def label(language: str) -> str:
+    language = FEEL if language == TESTS else language.removesuffix(TIMER)
     return LABELS.get(language, language)
 
 
-def tag(language: str, text: str, tests: bool = False) -> str:
+def tag(language: str, text: str, tests: bool = False, timer: bool = False) -> str:
     """The string the parser stores for a non-Python expression."""
-    return f"{_PREFIX}{TESTS if tests else language}:{text}"
+    return f"{_PREFIX}{TESTS if tests else language}{TIMER if timer else ''}:{text}"
 
 
 def untag(expression) -> tuple[str, str] | None:
@@ -39,6 +41,8 @@ def untag(expression) -> tuple[str, str] | None:
 
 def translate(language: str, text: str) -> str:
     """Python source for a tagged expression; ExpressionSyntaxError when it is outside the subset."""
+    if language in (FEEL + TIMER, JUEL + TIMER):
+        return f"iso({translate(language.removesuffix(TIMER), text)})"
     if language == FEEL:
         return feel.translate(text)
     if language == TESTS:
@@ -62,7 +66,7 @@ _STATIC = {name: getattr(runtime, name) for name in (
     "pow_", "neg", "path", "index", "member", "int_range", "interval", "op_test", "result_test", "tests",
     "list_", "context", "jbool", "jstr", "jeq", "jne", "jlt", "jle", "jgt", "jge", "jadd", "jsub", "jmul", "jdiv",
     "jmod", "jneg", "jempty", "jprop", "jindex", "jmethod", "template")}
-_STATIC.update(call=functions.call, temporal=functions.parse_temporal, now=functions.now)
+_STATIC.update(call=functions.call, temporal=functions.parse_temporal, now=functions.now, iso=functions.iso)
 
 
 def scope(data: dict, extra: dict | None = None) -> dict:

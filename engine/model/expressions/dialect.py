@@ -70,7 +70,7 @@ class Written:
             return self.text
         if not self.supported:  # kept so that running it says why it cannot run
             return tag(re.sub(r"[^A-Za-z0-9_-]+", "-", self.language).strip("-") or "unsupported", self.text)
-        return tag(self.language, self.text, tests=self.kind == "tests")
+        return tag(self.language, self.text, tests=self.kind == "tests", timer=self.kind == "timer")
 
 
 def language_named(name: str | None) -> str | None:

@@ -137,6 +137,15 @@ def string(x):
     return _text(str(x))
 
 
+def iso(value):
+    """A timer expression's value as the ISO 8601 text SpiffWorkflow's timers read."""
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return string(value)
+    if isinstance(value, YearsMonths):
+        return str(value)
+    return value
+
+
 def number(s):
     if is_number(s):
         return s

@@ -70,10 +70,7 @@ def parse_error(parser: Lark, exc: UnexpectedInput, text: str, hints) -> Express
         token = getattr(exc, "token", None)
         if token is None or token.type == "$END":
             message = "unexpected end of expression"
-            if token is not None and getattr(token, "end_column", None) is None:
-                line, column = _end(text)
-            elif token is None:
-                line, column = _end(text)
+            line, column = _end(text)
         else:
             message = f"unexpected {str(token)!r}"
         expected = getattr(exc, "expected", None)
