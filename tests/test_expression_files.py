@@ -60,6 +60,8 @@ LANGUAGES = [  # (text, definitions attributes, expression attributes, language)
     ("Condition", "", 'xsi:type="bpmn:tExpression"', "informal"),
     ("${approved}", "", 'xsi:type="bpmn:tExpression" language="python"', "juel"),  # informal: no language attribute
     ("Service Level == 'Premium'", "", "", "python"),                 # neither Python nor FEEL: reported as Python
+    ('note == "${x}"', "", "", "python"),                              # a Python string that happens to hold ${
+    ("PT${minutes}M", "", "", "juel"),                                 # composite JUEL
 ]
 
 

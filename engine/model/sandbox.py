@@ -119,7 +119,7 @@ def describe(expression: str) -> str:
     if tagged is None:
         return f"'{expression}'"
     language, text = tagged
-    return f"{expressions.label('feel' if language == expressions.TESTS else language)} '{text}'"
+    return f"{expressions.label(language)} '{text}'"
 
 
 def evaluate_tagged(language: str, text: str, context: dict, external_context: dict | None = None):

@@ -133,7 +133,7 @@ def bpmn_language(el, root, kind: str) -> Written:
     own = None if _informal(el) else language_named(el.get("language"))
     if own in (PYTHON, JUEL, FEEL) or (own is not None and own != XPATH):
         return Written(own, text, kind, why=f"language '{el.get('language')}'")
-    if juel.is_juel(text):
+    if juel.is_juel(text) and (text.startswith(("${", "#{")) or not _python_syntax_ok(text, kind)):
         return Written(JUEL, text, kind, why="${...}")
     if text.startswith("="):
         return Written(FEEL, text, kind, why="leading '='")

@@ -293,18 +293,14 @@ class _Translator:
         _, cond, _, then, _, other = node.children
         return f"({self.expr(then)} if truth({self.expr(cond)}) else {self.expr(other)})"
 
-    def _iterations(self, node, last_keyword: str):
-        parts = [c for c in node.children if isinstance(c, Tree) and c.data == "iteration"]
-        body = node.children[-1]
-        return parts, body
-
     def _source(self, iteration) -> tuple[str, str]:
         name, _, first, *rest = [c for c in iteration.children if c is not None]
         source = self.expr(first) if not rest else f"int_range({self.expr(first)}, {self.expr(rest[0])})"
         return _name_of(name), source
 
     def _nested(self, node, helper: str, splice: bool) -> str:
-        parts, body = self._iterations(node, "")
+        parts = [c for c in node.children if isinstance(c, Tree) and c.data == "iteration"]
+        body = node.children[-1]
         pushed = 0
         sources, names = [], []
         try:
