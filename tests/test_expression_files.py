@@ -280,3 +280,22 @@ def test_miwg_juel_and_feel_expressions_are_read_in_their_own_language():
     print(f"MIWG expressions: JUEL accepted/refused {counts['juel']}, FEEL accepted/refused {counts['feel']}")
     assert sum(counts["juel"]) >= 100 and sum(counts["feel"]) >= 100, counts
     assert as_python == []
+
+
+def test_script_in_another_language_never_runs():
+    """Built without check, a groovy script task stops with the reason instead of running as Python."""
+    text = bpmn('<bpmn:startEvent id="start" />\n<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="map" />\n'
+                '<bpmn:scriptTask id="map" scriptFormat="groovy">\n<bpmn:script>x = 1</bpmn:script>\n</bpmn:scriptTask>\n'
+                '<bpmn:sequenceFlow id="f2" sourceRef="map" targetRef="end" />\n<bpmn:endEvent id="end" />\n')
+    wf = build_specs({"g.bpmn": text.encode()}, "p").new_workflow(make_script_engine())
+    with pytest.raises(Exception, match="groovy scripts are not supported"):  # noqa: PT011 - wrapped by the library
+        wf.do_engine_steps()
+    assert "x" not in wf.data
+
+
+def test_unsupported_condition_never_runs():
+    """Built without check, an XPath condition stops with the reason at run time."""
+    wf = build_specs({"x.bpmn": gateway("bpmn:getDataObject('approved')").encode()}, "p").new_workflow(
+        make_script_engine())
+    with pytest.raises(Exception, match="xpath expressions are not supported"):  # noqa: PT011
+        wf.do_engine_steps()

@@ -154,6 +154,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
 
     def execute(self, script, context, external_context=None):
+        tagged = expressions.untag(script)
+        if tagged is not None:  # a script the parser marked as written in another language
+            raise ExpressionRefused(f"{expressions.label(tagged[0])} scripts are not supported; scripts are Python")
         code = compile_script(script)
         scope = dict(_BASE_GLOBALS)
         scope.update(self.globals)
@@ -186,9 +189,8 @@ class SandboxScriptEngine(PythonScriptEngine):
             exc.add_note(f"Error evaluating expression {describe(expression)}")
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised with its reason in the message
-            reason = exc.message if isinstance(exc, ExpressionRefused) else str(exc)
             name = "" if isinstance(exc, ExpressionFailed) else f"{type(exc).__name__}: "
-            raise WorkflowTaskException(f"Error evaluating expression {describe(expression)}: {name}{reason}",
+            raise WorkflowTaskException(f"Error evaluating expression {describe(expression)}: {name}{exc}",
                                         task=task, exception=exc) from exc
 
 
