@@ -216,7 +216,7 @@ def script_task(script: str) -> str:
 @pytest.mark.parametrize("condition", ["__import__('os').system('id')", "().__class__.__base__.__subclasses__()"])
 def test_malicious_condition_refused(tmp_path, condition):
     text = gateway(condition)
-    lines = assert_refused(tmp_path, text, "f_cond", "expression refused by the sandbox")
+    lines = assert_refused(tmp_path, text, "f_cond", "Python expression: refused by the sandbox")
     assert len(lines) == 1
 
 

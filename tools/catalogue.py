@@ -559,7 +559,7 @@ def instant_process() -> Proc:
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_unemp_rules" name="失业保险金秒批规则" namespace="http://camunda.org/schema/1.0/dmn">
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_unemp_rules" name="失业保险金秒批规则" namespace="http://camunda.org/schema/1.0/dmn" expressionLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/" typeLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/">
   <decision id="unemp_rules" name="失业保险金秒批规则">
     <decisionTable id="unemp_rules_table" hitPolicy="FIRST">
       <input id="in_months" label="累计缴费月数"><inputExpression id="ie_months" typeRef="integer"><text>insured_months</text></inputExpression></input>
@@ -571,7 +571,7 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
         <outputEntry id="r1o"><text>"reject"</text></outputEntry><outputEntry id="r1p"><text>"个人原因离职，不符合《失业保险条例》第十四条"</text></outputEntry></rule>
       <rule id="r_short"><inputEntry id="r2a"><text>&lt; 12</text></inputEntry><inputEntry id="r2b"><text>-</text></inputEntry><inputEntry id="r2c"><text>-</text></inputEntry>
         <outputEntry id="r2o"><text>"reject"</text></outputEntry><outputEntry id="r2p"><text>"缴费不满一年"</text></outputEntry></rule>
-      <rule id="r_clear"><inputEntry id="r3a"><text>&gt;= 12</text></inputEntry><inputEntry id="r3b"><text> in ("dismissed", "contract_ended")</text></inputEntry><inputEntry id="r3c"><text>True</text></inputEntry>
+      <rule id="r_clear"><inputEntry id="r3a"><text>&gt;= 12</text></inputEntry><inputEntry id="r3b"><text>"dismissed","contract_ended"</text></inputEntry><inputEntry id="r3c"><text>true</text></inputEntry>
         <outputEntry id="r3o"><text>"approve"</text></outputEntry><outputEntry id="r3p"><text>"符合条件"</text></outputEntry></rule>
       <rule id="r_other"><inputEntry id="r4a"><text>-</text></inputEntry><inputEntry id="r4b"><text>-</text></inputEntry><inputEntry id="r4c"><text>-</text></inputEntry>
         <outputEntry id="r4o"><text>"manual"</text></outputEntry><outputEntry id="r4p"><text>"规则未覆盖，转人工审核"</text></outputEntry></rule>
