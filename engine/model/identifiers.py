@@ -109,6 +109,16 @@ FORMATS = {
     "cn-phone": phone_problem,
 }
 
+# The shape of each format as an ECMAScript-compatible regular expression (no check digits), so a browser can hint
+# before the server checks (web/formkit.py puts it in the input's `pattern`).
+SHAPES = {
+    "cn-id-number": "[0-9]{17}[0-9Xx]",
+    "cn-credit-code": "[0-9A-HJ-NP-RTUW-Y]{18}",
+    "cn-mobile": _MOBILE.pattern,
+    "cn-landline": _LANDLINE.pattern,
+    "cn-phone": f"{_MOBILE.pattern}|{_LANDLINE.pattern}",
+}
+
 _APPLICANT_FIELDS = (("id_number", id_number_problem, Message("身份证号", "ID number")),
                      ("credit_code", credit_code_problem, Message("统一社会信用代码", "Unified social credit code")),
                      ("phone", phone_problem, Message("联系电话", "Phone")))
