@@ -207,9 +207,15 @@ def test_load_form_returns_a_copy():
     ('{\n "type": "object",\n "properties": {\n  "a": {"type": "strin"}\n }\n}', 4,
      "invalid JSON Schema at properties.a.type"),
     ('{\n "type": "object",\n "required": "a"\n}', 3, "invalid JSON Schema at required"),
+    ('{\n "type": "object",\n "properties": {\n  "id": {"type": "string", "format": "cn-idnumber"}\n }\n}', 4,
+     "format 'cn-idnumber' at properties.id.format is not checked here; use one of cn-credit-code, cn-id-number"),
 ])
 def test_broken_forms(text, line, fragment):
     with pytest.raises(FormError) as exc:
         load_form(text, "f")
     assert fragment in str(exc.value) and exc.value.line == line
     assert isinstance(exc.value, ValueError)
+
+
+def test_a_property_called_format_is_not_a_format():
+    load_form('{"type": "object", "properties": {"format": {"type": "string", "format": "cn-mobile"}}}', "f")

@@ -56,7 +56,25 @@ def _load_form(text: str | bytes, name: str) -> dict:
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         raise FormError(f"form {name}: invalid JSON Schema at {where}: {exc.message}",
                         _line_of_path(text, exc.path))
+    for path, fmt in _formats(schema, []):
+        if fmt not in FORMAT_CHECKER.checkers:  # formats are asserted: one this server cannot check is a defect
+            text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            raise FormError(f"form {name}: format {fmt!r} at {'.'.join(map(str, path))} is not checked here; "
+                            f"use one of {', '.join(sorted(FORMAT_CHECKER.checkers))}", _line_of_path(text, path))
     return schema
+
+
+def _formats(node, path: list):
+    """(path, format) of every `format` keyword in a schema."""
+    if isinstance(node, dict):
+        if isinstance(node.get("format"), str):
+            yield path + ["format"], node["format"]
+        for key, value in node.items():
+            if key not in ("const", "enum", "default", "examples"):
+                yield from _formats(value, path + [key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _formats(value, path + [i])
 
 
 class FormatProblem(ValueError):
