@@ -128,3 +128,13 @@ def test_a_certificate_carries_the_local_date(hall, zone):  # noqa: F811 - fixtu
     cert = case["certificates"][0]
     assert cert["content"]["issued"] == "2026-12-01"
     assert "-20261201-" in cert["number"] and case["number"].startswith("OW20261201")
+
+
+def test_working_day_limits_end_at_midnight_in_the_halls_zone(zone):
+    from engine.runtime.workcal import add_workdays
+
+    sunday_evening_utc = datetime(2026, 11, 22, 17, 30, tzinfo=UTC)  # Monday 01:30 in Beijing
+    due = add_workdays(sunday_evening_utc, 1)
+    assert clock.for_people(due, seconds=True) == "2026-11-24 23:59:59"  # Tuesday, the first working day after Monday
+    zone("Europe/Berlin")  # Sunday 18:30 there: the next working day is Monday
+    assert clock.for_people(add_workdays(sunday_evening_utc, 1), seconds=True) == "2026-11-23 23:59:59"
