@@ -118,10 +118,11 @@ def html_pattern(pattern: str) -> str | None:
             out.append(c + x if keep else x)
             i, at_start = i + 2, False
             continue
+        opened = False
         if not in_class:
             out.append(c)
             if c == "[":
-                in_class, at_start = True, True
+                in_class, opened = True, True
                 if pattern[i + 1:i + 2] == "^":
                     out.append("^")
                     i += 1
@@ -134,8 +135,7 @@ def html_pattern(pattern: str) -> str | None:
             out.append("\\" + c)
         else:
             out.append(c)
-        if in_class and c != "[":
-            at_start = False
+        at_start = opened  # only the first member of a class follows its '[' (or '[^')
         i += 1
     if in_class:
         return None
