@@ -138,3 +138,11 @@ def test_working_day_limits_end_at_midnight_in_the_halls_zone(zone):
     assert clock.for_people(due, seconds=True) == "2026-11-24 23:59:59"  # Tuesday, the first working day after Monday
     zone("Europe/Berlin")  # Sunday 18:30 there: the next working day is Monday
     assert clock.for_people(add_workdays(sunday_evening_utc, 1), seconds=True) == "2026-11-23 23:59:59"
+
+
+def test_a_certificate_view_gives_times_in_utc_with_the_offset(hall, zone):  # noqa: F811 - fixture
+    hall.sv.clock = lambda: LATE
+    seal = {k: FIELDS[k] for k in ("company_name", "address", "contact_name", "contact_phone")}
+    case = hall.on_spot(actor(hall, "front"), "m_seal", COMPANY, seal, provided=["licence", "id_card"])
+    cert = hall.certs.get(case["certificates"][0]["number"])  # read back (naive on SQLite)
+    assert cert["issued_at"] == "2026-11-30T17:30:00+00:00"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..clock import local_date
+from ..clock import iso_utc, local_date
 from ..db import ROOT, Base, Case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 
@@ -199,5 +199,5 @@ def _aware(dt: datetime) -> datetime:
 def _view(r: Certificate) -> dict:
     return {"number": r.number, "type": r.cert_type, "name": r.name, "holder": r.holder_name, "holder_key": r.holder_key,
             "matter": r.matter, "case_id": r.case_id, "status": r.status, "verify_code": r.verify_code,
-            "issued_at": r.issued_at.isoformat(), "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+            "issued_at": iso_utc(r.issued_at), "valid_until": iso_utc(r.valid_until),
             "revoke_reason": r.revoke_reason, "content": json.loads(r.content), "signature": r.signature}
