@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine import clock
-from tests.test_rules import COMPANY, FIELDS, actor, hall  # noqa: F401 - fixture
+from engine.window.certificates import Certificates  # its table must exist before the fixtures create the schema
+from tests.conftest import APPLICANT
 from tests.test_web import accept, login, pdf_text
 from web import create_app
 
@@ -121,15 +122,6 @@ def test_the_audit_replay_command_prints_local_times(late_app, services, db_url,
 
 
 
-def test_a_certificate_carries_the_local_date(hall, zone):  # noqa: F811 - fixture
-    hall.sv.clock = lambda: LATE
-    seal = {k: FIELDS[k] for k in ("company_name", "address", "contact_name", "contact_phone")}
-    case = hall.on_spot(actor(hall, "front"), "m_seal", COMPANY, seal, provided=["licence", "id_card"])
-    cert = case["certificates"][0]
-    assert cert["content"]["issued"] == "2026-12-01"
-    assert "-20261201-" in cert["number"] and case["number"].startswith("OW20261201")
-
-
 def test_working_day_limits_end_at_midnight_in_the_halls_zone(zone):
     from engine.runtime.workcal import add_workdays
 
@@ -140,9 +132,28 @@ def test_working_day_limits_end_at_midnight_in_the_halls_zone(zone):
     assert clock.for_people(add_workdays(sunday_evening_utc, 1), seconds=True) == "2026-11-23 23:59:59"
 
 
-def test_a_certificate_view_gives_times_in_utc_with_the_offset(hall, zone):  # noqa: F811 - fixture
-    hall.sv.clock = lambda: LATE
-    seal = {k: FIELDS[k] for k in ("company_name", "address", "contact_name", "contact_phone")}
-    case = hall.on_spot(actor(hall, "front"), "m_seal", COMPANY, seal, provided=["licence", "id_card"])
-    cert = hall.certs.get(case["certificates"][0]["number"])  # read back (naive on SQLite)
-    assert cert["issued_at"] == "2026-11-30T17:30:00+00:00"
+
+@pytest.fixture
+def late_certificate(services, zone):
+    """A certificate issued on a case started at LATE, through the certificate store itself."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from engine.db import Case
+
+    services.clock = lambda: LATE
+    case = services.start_case(services.actor("front"), "sample_bundle", APPLICANT, {})
+    certs = Certificates(services, Ed25519PrivateKey.generate())
+    with services.uow() as s:
+        cert = certs.issue(s, s.get(Case, case["id"]), "seal", {"type": "seal", "name": "印章备案回执"}, APPLICANT)
+    return case, cert, certs
+
+
+def test_a_certificate_carries_the_local_date(late_certificate):
+    case, cert, _ = late_certificate
+    assert case["number"].startswith("OW20261201")
+    assert cert["content"]["issued"] == "2026-12-01" and "-20261201-" in cert["number"]
+
+
+def test_a_certificate_view_gives_times_in_utc_with_the_offset(late_certificate):
+    _, cert, certs = late_certificate
+    assert certs.get(cert["number"])["issued_at"] == "2026-11-30T17:30:00+00:00"  # read back (naive on SQLite)
