@@ -61,30 +61,38 @@ def test_the_front_desk_in_english(app):
     assert errors_on(r.text) == {"f_registered_capital": "注册资本（万元） must not be less than 0"}
 
 
-def test_the_api_gives_the_same_messages_in_either_language(client_app):
-    client = client_app.test_client()
-    h = auth(client, "front")
+def review_task(client, h: dict) -> dict:
+    """A market review task of a new sample_bundle case (the intake, where the kernel leaves one, accepted)."""
     case = client.post("/api/v1/cases", headers=h, json={"matter": "sample_bundle", "applicant": APPLICANT,
                                                          "data": {}, "materials": ["营业执照"]}).json
-    task = next(t for t in client.get("/api/v1/tasks", headers=h).json if t["case_id"] == case["id"])
-    bad = {"data": {"remark": LONG}}
+    for t in client.get("/api/v1/tasks", headers=h).json:
+        if t["case_id"] == case["id"]:
+            client.post(f"/api/v1/tasks/{t['id']}/complete", headers=h, json={"data": {"accepted": True}})
+    m = auth(client, "market1")
+    return m, next(t for t in client.get("/api/v1/tasks", headers=m).json if t["case_id"] == case["id"])
+
+
+def test_the_api_gives_the_same_messages_in_either_language(client_app):
+    client = client_app.test_client()
+    h, task = review_task(client, auth(client, "front"))
+    bad = {"data": {"opinion": "测" * 2100}}
     r = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=h, json=bad)
     assert r.status_code == 422
     err = error_of(r)
     assert err["code"] == "invalid"
-    assert set(err["fields"]) == {"accepted", "remark"}
-    assert err["fields"]["remark"].endswith("不能超过 500 个字符") and "测测" not in str(err)
-    assert err["fields"]["accepted"].endswith("为必填项")
+    assert set(err["fields"]) == {"decision", "opinion"}
+    assert err["fields"]["opinion"].endswith("不能超过 2000 个字符") and "测测" not in str(err)
+    assert err["fields"]["decision"].endswith("为必填项")
     assert err["message"].startswith("有 2 处需要更正：")
     for english in ({"headers": dict(h, **{"Accept-Language": "en-US,en;q=0.9"})},
                     {"headers": h, "query_string": {"lang": "en"}}):
         r = client.post(f"/api/v1/tasks/{task['id']}/complete", json=bad, **english)
         err = error_of(r)
-        assert err["fields"]["remark"].endswith("must have at most 500 characters"), err
-        assert err["fields"]["accepted"].endswith(" is required") and err["message"].startswith("2 field(s)")
+        assert err["fields"]["opinion"].endswith("must have at most 2000 characters"), err
+        assert err["fields"]["decision"].endswith(" is required") and err["message"].startswith("2 field(s)")
     r = client_app.test_client().post(f"/api/v1/tasks/{task['id']}/complete", json=bad,  # no lang cookie yet
                                       headers=dict(h, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}))
-    assert error_of(r)["fields"]["remark"].endswith("不能超过 500 个字符")
+    assert error_of(r)["fields"]["opinion"].endswith("不能超过 2000 个字符")
 
 
 @pytest.fixture
