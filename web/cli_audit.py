@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 import click
 
+from engine import clock
+
 
 def _services():
     from engine.bootstrap import services_for
@@ -81,7 +83,7 @@ def replay_cmd(case):
             click.echo(f"replay failed at {exc}", err=True)
             sys.exit(1)
     for st in steps:
-        at = st.at.isoformat(timespec="seconds") if st.at else ""
+        at = clock.for_people(st.at, seconds=True)  # the hall's time, as on the audit pages
         what = f" {st.name}" if st.name else ""
         where = f" [{st.path}]" if st.path else ""
         click.echo(f"#{st.seq} {at} {st.type}{what}{where} by {st.actor}{'/' + st.group if st.group else ''}")

@@ -73,7 +73,9 @@ def spec() -> dict:
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                           "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+                           "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                                      "description": "field path (e.g. contact.phone, items.0.qty) -> message "
+                                                     "naming the field by its form title"}}}}},
         "Matter": {"type": "object", "properties": {
             "code": {"type": "string"}, "name": {"type": "string"}, "kind": {"enum": ["matter", "bundle"]},
             "departments": {"type": "array", "items": {"type": "string"}}, "handling": {"type": ["string", "null"]},
@@ -127,7 +129,9 @@ def spec() -> dict:
                   ("Invalid", "Per-field validation errors in error.fields")]}
     return {"openapi": "3.1.0",
             "info": {"title": "onewindow API", "version": "1",
-                     "description": "一窗受理 · JSON API over the service layer. Errors: {\"error\": {code, message, fields?}}"},
+                     "description": "一窗受理 · JSON API over the service layer. Errors: {\"error\": {code, message, "
+                                    "fields?}}; messages are in Chinese, in English with ?lang=en or "
+                                    "Accept-Language: en"},
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}],
             "paths": paths,

@@ -22,6 +22,7 @@ from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from ..audit.chain import canonical_payload, event_hash
+from ..clock import local_date
 from ..model.bpmn import SpecBundle, build_specs, task_meta
 from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
@@ -209,7 +210,7 @@ class Services:
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
-            case = CaseRecord(dict(values, id=case_id, number=f"OW{now.astimezone(timezone.utc):%Y%m%d}{case_id:06d}",
+            case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
                                    closed_at=None), written=False)
             self._step(wf)
             tx = CaseTx(self, s, case, version, wf, store.Snapshot(indexed=set()), now)

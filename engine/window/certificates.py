@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..clock import iso_utc, local_date
 from ..db import ROOT, Base, Case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 
@@ -117,11 +118,11 @@ class Certificates:
                           verify_code=os.urandom(6).hex())
         s.add(row)
         s.flush()  # the row id numbers the certificate: unique under concurrency, no counter to race on
-        number = f"{cert['type'].upper()[:12]}-{now:%Y%m%d}-{row.id:06d}"
+        number = f"{cert['type'].upper()[:12]}-{local_date(now):%Y%m%d}-{row.id:06d}"
         content = {"number": number, "type": cert["type"], "name": cert["name"], "matter": matter,
                    "holder": {"key": holder_key(applicant), "name": applicant.get("name", "")},
-                   "case": case.number, "issued": now.date().isoformat(),
-                   "valid_until": until.date().isoformat() if until else None, "data": extra or {},
+                   "case": case.number, "issued": local_date(now).isoformat(),
+                   "valid_until": local_date(until).isoformat() if until else None, "data": extra or {},
                    "issuer": "政务服务中心"}
         signature = base64.b64encode(self.key.sign(canonical(content).encode("utf-8"))).decode()
         code = base64.b32encode(hashlib.sha256(signature.encode()).digest()).decode()[:12]
@@ -210,5 +211,5 @@ def _aware(dt: datetime) -> datetime:
 def _view(r: Certificate) -> dict:
     return {"number": r.number, "type": r.cert_type, "name": r.name, "holder": r.holder_name, "holder_key": r.holder_key,
             "matter": r.matter, "case_id": r.case_id, "status": r.status, "verify_code": r.verify_code,
-            "issued_at": r.issued_at.isoformat(), "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+            "issued_at": iso_utc(r.issued_at), "valid_until": iso_utc(r.valid_until),
             "revoke_reason": r.revoke_reason, "content": json.loads(r.content), "signature": r.signature}
