@@ -122,3 +122,14 @@ def pg_services(pg_url, catalogue) -> Services:
 
 
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX04", "phone": "13800000000"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_app_services():
+    """Each test's app gets a service layer of its own: on PostgreSQL every test reuses one database (truncated),
+    so version ids repeat and a cached service layer would remember the previous test's versions."""
+    from engine.bootstrap import services_for
+
+    services_for.cache_clear()
+    yield
+    services_for.cache_clear()
