@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from engine.errors import Invalid, NotFound, Unauthorized
 
 from engine import readmodels as catalog
-from .auth import make_token, services, token_user
+from .auth import make_token, services, token_actor
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,11 +24,7 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("missing bearer token (POST /api/v1/auth/token)")
-    username = token_user(header[7:].strip())
-    try:
-        g.api_actor = services().actor(username)
-    except NotFound:
-        raise Unauthorized("the token's user no longer exists") from None
+    g.api_actor = token_actor(header[7:].strip())
 
 
 def _body() -> dict:
@@ -60,8 +56,9 @@ def openapi():
 @bp.post("/auth/token")
 def token():
     body = _body()
-    actor = services().authenticate(str(body.get("username", "")), str(body.get("password", "")))
-    return jsonify({"token": make_token(actor.username), "token_type": "Bearer",
+    actor, epoch = services().authenticate(str(body.get("username", "")), str(body.get("password", "")),
+                                           request.remote_addr)
+    return jsonify({"token": make_token(actor.username, epoch), "token_type": "Bearer",
                     "expires_in": current_app.config["API_TOKEN_MAX_AGE"]})
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, store, worklist
+from . import access, livetasks, signin, store, worklist
 from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
@@ -31,7 +31,7 @@ from ..model.forms import load_form, validate
 from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
-from .users import check_password, hash_password
+from .users import hash_password
 from .workcal import due_from
 
 # SpiffWorkflow walks the task tree only to depth 1,000; past that a case would report itself
@@ -119,12 +119,38 @@ class Services:
         groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
         return Actor(username, frozenset(groups))
 
-    def authenticate(self, username: str, password: str) -> Actor:
+    def authenticate(self, username: str, password: str, address: str | None = None) -> tuple[Actor, int]:
+        """The user and their sign-in epoch (what a token or session must carry), or Unauthorized; throttled per
+        user name and per address (TooManyAttempts)."""
         with self.uow() as s:
+            user = signin.verify(s, username, password, address, self.clock())
+            signed = (self._actor(s, username), user.auth_epoch or 0) if user is not None else None
+        if signed is None:
+            raise Unauthorized("用户名或密码错误 (wrong username or password)")
+        return signed
+
+    def signed_in(self, username: str, epoch) -> Actor:
+        """The actor a token or session names, if it is still valid (the user active, the epoch current)."""
+        with self.read() as s:
             user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
-            if user is None or not check_password(user.password_hash, password):
-                raise Unauthorized("wrong username or password")
+            if user is None or (user.auth_epoch or 0) != epoch:
+                raise Unauthorized("会话已失效，请重新登录 (the token or session was revoked; sign in again)")
             return self._actor(s, username)
+
+    def revoke(self, username: str) -> None:
+        """Every token and session of the user stops working (logout, `onewindow users revoke`)."""
+        with self.uow() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no such user: {username}")
+            user.auth_epoch = (user.auth_epoch or 0) + 1
+
+    def epoch(self, username: str) -> int:
+        with self.read() as s:
+            value = s.scalar(select(User.auth_epoch).where(User.username == username, User.active.is_(True)))
+            if value is None:
+                raise NotFound(f"no such user: {username}")
+            return value
 
     # ------------------------------------------------------------------ versions
     def latest_version(self, s: Session, process_id: str) -> ProcessVersion:
