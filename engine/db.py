@@ -156,6 +156,19 @@ class Event(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class IdempotencyKey(Base):
+    """A request that started a case, by the caller's key: the same request again gets the same case."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("actor", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Timer(Base):
     """Pending timer events, so a worker finds due cases without loading workflows."""
 

@@ -1,5 +1,5 @@
 """the applicant account a case belongs to (cases applied for online); an index for paged inboxes; revocable
-sign-ins (a user's sign-in epoch) and sign-in throttling (login_failures)
+sign-ins (a user's sign-in epoch) and sign-in throttling (login_failures); idempotent case starts
 
 Revision ID: 0004
 Revises: 0003
@@ -28,9 +28,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_login_failures_key', 'login_failures', ['key'])
+    op.create_table(
+        'idempotency_keys',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('actor', sa.String(length=64), nullable=False),
+        sa.Column('key', sa.String(length=200), nullable=False),
+        sa.Column('request_hash', sa.String(length=64), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('actor', 'key'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('idempotency_keys')
     op.drop_table('login_failures')
     with op.batch_alter_table('users') as batch:
         batch.drop_column('auth_epoch')
