@@ -169,6 +169,18 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class TimerFailure(Base):
+    """A due timer whose case could not be stepped: kept apart from the timer index (rewritten at every save),
+    so the worker backs off from it, goes on with the others, and supervisors see it."""
+
+    __tablename__ = "timer_failures"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retry_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Timer(Base):
     """Pending timer events, so a worker finds due cases without loading workflows."""
 

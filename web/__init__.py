@@ -75,6 +75,14 @@ def _error(status: int, code: str, message: str, fields: dict | None = None):
     return render_template("error.html", status=status, code=code, message=message, fields=fields), status
 
 
+def _database_down(exc: Exception) -> bool:
+    """The database cannot be reached (restart, network, a locked SQLite file): 503, not 500."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError)) or (isinstance(exc, DBAPIError)
+                                                                    and exc.connection_invalidated)
+
+
 def _register_errors(app: Flask) -> None:
     """JSON errors under /api/, a plain page elsewhere; never a traceback."""
 
@@ -97,5 +105,10 @@ def _register_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
+        if _database_down(exc):
+            app.logger.warning("database unreachable on %s: %s", request.path, exc)
+            body, status = _error(503, "unavailable", "系统暂时无法访问数据库，请稍后重试 (the database cannot be reached; "
+                                               "try again shortly)")
+            return body, status, {"Retry-After": "5"}
         app.logger.exception("unhandled error on %s", request.path)
         return _error(500, "internal_error", "内部错误 (internal error)")

@@ -14,6 +14,7 @@ from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CHANNELS = ("window", "online", "kiosk")
+MEMBER_FIELDS = ("matter", "name", "department", "status", "opinion", "notice")
 TASK_FIELDS = ("id", "case_id", "case_number", "case_title", "name", "process_id", "element_id", "rule", "group",
                "assignee", "status", "created_at", "due", "applicant")
 MATERIAL_STATUSES = ("provided", "deferred", "commitment")
@@ -37,13 +38,13 @@ def _body() -> dict:
     return data
 
 
-def _case_json(case_id: int) -> dict:
-    c = catalog.case_detail(services(), case_id, g.api_actor)
-    return {"id": c["id"], "number": c["number"], "matter": c["matter"], "title": c["title"], "status": c["status"],
+def _case_json(c: dict) -> dict:
+    """A case as the API returns it, from a case view — the one an action's own transaction returned, so a
+    committed action is never reported as failed by a later read."""
+    return {"id": c["id"], "number": c["number"], "matter": c["process_id"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
-            "created_at": c["created_at"], "updated_at": c["updated_at"], "members": c["members"],
-            "outcomes": [{k: o[k] for k in ("matter", "name", "department", "status", "opinion", "notice")}
-                         for o in c.get("outcomes") or []],
+            "created_at": c["created_at"], "updated_at": c["updated_at"],
+            "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
             "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
                              for x in c.get("certificates") or []],
@@ -103,7 +104,7 @@ def create_case():
         raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
     case = services().start_case(g.api_actor, code, body.get("applicant"), data, channel=channel, intake=verdict,
                                  idempotency_key=key, request_hash=_request_hash(body) if key else None)
-    return jsonify(_case_json(case["id"])), (200 if case.get("replayed") else 201)
+    return jsonify(_case_json(case)), (200 if case.get("replayed") else 201)
 
 
 def _request_hash(body: dict) -> str:
@@ -124,7 +125,7 @@ def _materials(value) -> dict:
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id):
-    return jsonify(_case_json(case_id))
+    return jsonify(_case_json(services().case_view(case_id, g.api_actor)))
 
 
 @bp.get("/cases/<int:case_id>/events")
@@ -168,5 +169,4 @@ def complete(task_id):
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise Invalid("data must be an object", {"data": "必须是对象 (must be an object)"})
-    case = services().complete(g.api_actor, task_id, data)
-    return jsonify(_case_json(case["id"]))
+    return jsonify(_case_json(services().complete(g.api_actor, task_id, data)))

@@ -1,5 +1,5 @@
 """the applicant account a case belongs to (cases applied for online); an index for paged inboxes; revocable
-sign-ins (a user's sign-in epoch) and sign-in throttling (login_failures); idempotent case starts
+sign-ins (a user's sign-in epoch) and sign-in throttling (login_failures); idempotent case starts; timers that failed (the worker backs off)
 
 Revision ID: 0004
 Revises: 0003
@@ -40,9 +40,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('actor', 'key'),
     )
+    op.create_table(
+        'timer_failures',
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('failures', sa.Integer(), nullable=False),
+        sa.Column('last_error', sa.Text(), nullable=False),
+        sa.Column('failed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('retry_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('case_id'),
+    )
+    op.create_index('ix_timer_failures_retry_at', 'timer_failures', ['retry_at'])
 
 
 def downgrade() -> None:
+    op.drop_table('timer_failures')
     op.drop_table('idempotency_keys')
     op.drop_table('login_failures')
     with op.batch_alter_table('users') as batch:
