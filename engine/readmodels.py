@@ -97,6 +97,7 @@ def matter(services, code: str) -> dict:
             "groups": sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups}),
             "guide": guide,
             "rules": uses_window_rules(guide),
+            "startable": services.startable(version),
         })
         return out
 

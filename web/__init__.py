@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    app.config.setdefault("VALIDATE_RESPONSES", bool(app.config.get("TESTING")))  # every answer to its model
     if not app.config["SECRET_KEY"]:
         raise RuntimeError(weak(None))  # never a built-in key: it would let anyone forge tokens and cookies
     clock.zone()  # a wrong ONEWINDOW_TIMEZONE stops the start, not the first page that shows a time
@@ -47,7 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
