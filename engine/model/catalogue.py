@@ -16,8 +16,8 @@ from pathlib import Path
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
-from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
-                   read_task_meta, task_meta, xsd_errors)
+from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, dialect_problems, one_line, parse_xml,
+                   problem_from_exception, read_task_meta, task_meta, xsd_errors)
 from ..errors import BpmnProblem
 from .guide import check_guide
 from .forms import FormError, load_form
@@ -107,7 +107,7 @@ def _static_problems(tree, where: Locator) -> list[BpmnProblem]:
             refusal = check_source(text, kind) if text else None
             if refusal:
                 out.append(where.problem(el, refusal))
-    return out + _dangling_flows(tree, where)
+    return out + _dangling_flows(tree, where) + dialect_problems(tree, where)
 
 
 def _dangling_flows(tree, where: Locator) -> list[BpmnProblem]:
