@@ -36,13 +36,15 @@ def _fail(exc: OneWindowError):
 
 @cli.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, type=click.Path())
-def check_cmd(paths):
+@click.option("--strict", is_flag=True, help="treat warnings (lint, guide) as errors")
+def check_cmd(paths, strict):
     """Validate the catalogue (or the given files); one line per problem, exit 1 on any error.
 
-    Needs no app or database, so it runs in CI and pre-commit hooks as is."""
+    Lint findings are warnings (exit 0) unless --strict. Needs no app or database, so it runs in CI and
+    pre-commit hooks as is."""
     from engine.model.catalogue import check
 
-    result = check(list(paths) or None)
+    result = check(list(paths) or None, strict=strict)
     for problem in result.problems + result.warnings:
         click.echo(str(problem))
     if not result.ok:

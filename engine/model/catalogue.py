@@ -21,6 +21,7 @@ from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, dialect_problems,
 from ..errors import BpmnProblem
 from .guide import check_guide
 from .forms import FormError, load_form
+from .lint import lint
 from .sandbox import check_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,11 +180,13 @@ def _unique(paths) -> list[Path]:
     return list(seen.values())
 
 
-def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None) -> CheckResult:
+def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None,
+          strict: bool = False) -> CheckResult:
     """Check the catalogue, or just `paths` (resolving calls and forms against the catalogue).
 
     Only the checked files' problems are reported. Given files take precedence over catalogue
-    files defining the same process ids or form names.
+    files defining the same process ids or form names. `strict` turns every warning (lint, guide)
+    into an error, so the result is not ok while any remains.
     """
     processes_dir = Path(processes_dir or PROCESSES_DIR)
     forms_dir = Path(forms_dir or FORMS_DIR)
@@ -197,6 +200,12 @@ def check(paths: list[str] | None = None, processes_dir: Path | None = None, for
     _check_forms(_unique(form_files + [p for p in targets if p.suffix == ".json"]), run)
     _check_models(_unique([p for p in targets if p.suffix in MODEL_SUFFIXES] + catalogue), run)
     run.result.checked_files = len(targets)
+    if strict:
+        for warning in run.result.warnings:
+            warning.severity = "error"
+        run.result.problems += run.result.warnings
+        run.result.problems.sort(key=lambda p: (str(p.file), p.line or 0))
+        run.result.warnings = []
     return run.result
 
 
@@ -295,6 +304,9 @@ def _check_models(paths: list[Path], run: _Run) -> None:
             run.report(path, e)
         if errors:
             continue
+        if run.wants(path):
+            for warning in lint(tree, where):
+                run.report(path, warning)
         try:
             parser.add_bpmn_xml(tree, filename=path.name)
         except Exception as exc:  # noqa: BLE001
@@ -364,7 +376,7 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
 
 
 def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: ProcessInfo) -> bool:
-    """Forms the user tasks (and the start event) name must exist; tasks without a group are a warning."""
+    """Forms the user tasks (and the start event) name must exist (tasks without a group: engine.model.lint)."""
     ok = True
     for ts in _own_task_specs(spec, subs, path.name):
         if not getattr(ts, "manual", False):
@@ -373,8 +385,6 @@ def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: Proces
         if meta.form and meta.form not in run.result.forms:
             run.report(path, where.problem(el, f"form '{meta.form}' not found in forms/"))
             ok = False
-        if not meta.groups and not meta.users:
-            run.report(path, where.problem(el, "user task has no candidate group and no lane", "warning"))
     if info.start_form and info.start_form not in run.result.forms:
         start = _start_element(where, info.process_id)
         run.report(path, where.problem(start, f"start form '{info.start_form}' not found in forms/"))
