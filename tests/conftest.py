@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
+import engine.runtime.migration  # noqa: F401 - registers the migration_runs/migration_items tables
 from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
@@ -110,3 +111,14 @@ def pg_services(pg_url, catalogue) -> Services:
 
 
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}
+
+
+@pytest.fixture
+def cli_env(services, db_url, monkeypatch) -> dict:
+    """Environment for `onewindow` commands run in-process, on this test's services: the command otherwise caches
+    a service per database URL, and on PostgreSQL (one database, ids restarting per test) a cached one would hold
+    another test's process versions under the same ids."""
+    import engine.bootstrap
+
+    monkeypatch.setattr(engine.bootstrap, "services_for", lambda url=None: services)
+    return {"ONEWINDOW_DATABASE_URL": db_url}
