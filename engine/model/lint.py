@@ -38,7 +38,7 @@ RULES = {
 }
 
 
-def _local(el) -> str:
+def local_name(el) -> str:
     """The local name of a BPMN element ('' for extensions such as `zeebe:userTask`, comments, DI)."""
     tag = el.tag if isinstance(el.tag, str) else ""
     return tag[len(BPMN):] if tag.startswith(BPMN) else ""
@@ -49,8 +49,8 @@ class _Graph:
 
     def __init__(self, container):
         self.container = container
-        self.nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")}
-        self.flows = [el for el in container if _local(el) == "sequenceFlow"]
+        self.nodes = {el.get("id"): el for el in container if local_name(el) in FLOW_NODES and el.get("id")}
+        self.flows = [el for el in container if local_name(el) == "sequenceFlow"]
         self.outgoing: dict[str, list] = defaultdict(list)
         self.incoming: dict[str, list] = defaultdict(list)
         for f in self.flows:
@@ -63,7 +63,7 @@ class _Graph:
 
 def _containers(process) -> list:
     """The process and every subprocess in it (each has its own flows)."""
-    return [process] + [el for el in process.iter() if _local(el) in CONTAINERS and el is not process]
+    return [process] + [el for el in process.iter() if local_name(el) in CONTAINERS and el is not process]
 
 
 def lint(tree, where: Locator) -> list[BpmnProblem]:
@@ -85,7 +85,7 @@ def lint(tree, where: Locator) -> list[BpmnProblem]:
 # ---------------------------------------------------------------- structure
 def _gateways_and_flows(g: _Graph, warn) -> None:
     for node_id, el in g.nodes.items():
-        kind = _local(el)
+        kind = local_name(el)
         outs, ins = g.outgoing.get(node_id, []), g.incoming.get(node_id, [])
         if kind not in GATEWAYS:
             if len(outs) > 1:
@@ -122,7 +122,7 @@ def _reach(g: _Graph, start: str) -> set[str]:
 def _joined(g: _Graph, split_id: str) -> bool:
     """True when at least two branches of the split reach one joining gateway (parallel, inclusive or complex)."""
     reached = [_reach(g, f.get("targetRef")) for f in g.outgoing.get(split_id, [])]
-    joins = {n for n, el in g.nodes.items() if _local(el) in ("parallelGateway", "inclusiveGateway", "complexGateway")
+    joins = {n for n, el in g.nodes.items() if local_name(el) in ("parallelGateway", "inclusiveGateway", "complexGateway")
              and len(g.incoming.get(n, [])) > 1}
     return any(sum(j in r for r in reached) >= 2 for j in joins)
 
@@ -148,16 +148,16 @@ def _unreachable(process, graphs: list[_Graph], warn) -> None:
     boundary: dict[str, list[str]] = defaultdict(list)  # activity id -> its boundary events
     for n, el in nodes.items():
         link = el.find("bpmn:linkEventDefinition", NS)
-        if _local(el) == "intermediateCatchEvent" and link is not None:
+        if local_name(el) == "intermediateCatchEvent" and link is not None:
             links[link.get("name") or ""].append(n)
-        if _local(el) == "boundaryEvent":
+        if local_name(el) == "boundaryEvent":
             boundary[el.get("attachedToRef")].append(n)
 
     def starts(container) -> list[str]:
         g = by_container.get(id(container))
-        out = [n for n, el in g.nodes.items() if _local(el) == "startEvent"] if g else []
+        out = [n for n, el in g.nodes.items() if local_name(el) == "startEvent"] if g else []
         # event subprocesses are started by their events, not by a flow
-        out += [n for n, el in (g.nodes.items() if g else []) if _local(el) in CONTAINERS
+        out += [n for n, el in (g.nodes.items() if g else []) if local_name(el) in CONTAINERS
                 and el.get("triggeredByEvent") == "true"]
         # compensation handlers are reached by association, not by a flow
         out += [n for n, el in (g.nodes.items() if g else []) if el.get("isForCompensation") == "true"]
@@ -174,10 +174,10 @@ def _unreachable(process, graphs: list[_Graph], warn) -> None:
         g = by_container[id(el.getparent())]
         todo.extend(g.successors(n))
         todo.extend(boundary.get(n, []))
-        if _local(el) in CONTAINERS:
+        if local_name(el) in CONTAINERS:
             todo.extend(starts(el))
         link = el.find("bpmn:linkEventDefinition", NS)
-        if _local(el) == "intermediateThrowEvent" and link is not None:
+        if local_name(el) == "intermediateThrowEvent" and link is not None:
             todo.extend(links.get(link.get("name") or "", []))
     for n, el in nodes.items():
         if n not in seen and not _inside_unreached(el, seen, process):
@@ -188,7 +188,7 @@ def _inside_unreached(el, seen: set[str], process) -> bool:
     """True inside a subprocess that is itself unreached (reported once, at the subprocess)."""
     parent = el.getparent()
     while parent is not None and parent is not process:
-        if _local(parent) in CONTAINERS and parent.get("id") not in seen:
+        if local_name(parent) in CONTAINERS and parent.get("id") not in seen:
             return True
         parent = parent.getparent()
     return False
@@ -213,7 +213,7 @@ def _diagram(root, processes, where: Locator, warn) -> None:
             warn(process, "no-diagram", "the process has no diagram (no BPMNDI plane): nobody sees a picture of it")
             continue
         for el in process.iter():
-            kind = _local(el)
+            kind = local_name(el)
             if (kind in FLOW_NODES or kind == "sequenceFlow") and el.get("id") not in drawn:
                 what = "edge" if kind == "sequenceFlow" else "shape"
                 warn(el, "no-diagram", f"this {kind} has no {what} in the diagram")
@@ -226,7 +226,7 @@ def _overlaps(plane, where: Locator, warn) -> None:
     for shape in plane.iter(BPMNDI + "BPMNShape"):
         el = where.by_id.get(shape.get("bpmnElement"))
         box = _bounds(shape)
-        if el is not None and box is not None and _local(el) in SHAPED:
+        if el is not None and box is not None and local_name(el) in SHAPED:
             shapes.append((el, box))
     for i, (el, (x, y, w, h)) in enumerate(shapes):
         for other, (ox, oy, ow, oh) in shapes[:i]:
@@ -240,8 +240,8 @@ def _overlaps(plane, where: Locator, warn) -> None:
 def _may_overlap(a, b) -> bool:
     """A boundary event sits on its activity's border; an expanded subprocess contains its own elements."""
     for x, y in ((a, b), (b, a)):
-        if _local(x) == "boundaryEvent" and x.get("attachedToRef") == y.get("id"):
+        if local_name(x) == "boundaryEvent" and x.get("attachedToRef") == y.get("id"):
             return True
-        if _local(y) in CONTAINERS and any(p is y for p in x.iterancestors()):
+        if local_name(y) in CONTAINERS and any(p is y for p in x.iterancestors()):
             return True
     return False
