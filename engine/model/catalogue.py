@@ -125,18 +125,21 @@ def _dangling_flows(tree, where: Locator) -> list[BpmnProblem]:
 def _process_info(parser: OneWindowParser, pid: str, spec, subs: dict, file: str) -> ProcessInfo:
     """What deploy needs to know about one process: calls, decisions and forms (its embedded subprocesses' too)."""
     info = ProcessInfo(pid, spec.description or pid, file)
-    start = parser.get_process_parser(pid).node.find("bpmn:startEvent", NS)
+    node = parser.get_process_parser(pid).node
+    start = node.find("bpmn:startEvent", NS)
     if start is not None:
         info.start_form = read_task_meta(start, None, {}).form
+    for rule in node.iterfind(".//bpmn:businessRuleTask", NS):  # the decision id, as the DMN file declares it
+        ref = rule.get(f"{{{NS['camunda']}}}decisionRef") or rule.findtext(
+            "bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)
+        if ref and ref.strip():
+            info.decisions.add(ref.strip())
     for ts in _own_task_specs(spec, subs, file):
         if isinstance(ts, SubWorkflowTask):
             info.calls.add(ts.spec)
         meta = task_meta(ts)
         if meta.form:
             info.forms.add(meta.form)
-        dec = getattr(getattr(ts, "engine", None), "decision_table", None)
-        if dec is not None:
-            info.decisions.add(getattr(dec, "id", None) or "")
     if info.start_form:
         info.forms.add(info.start_form)
     return info
@@ -280,6 +283,11 @@ def _add_dmn(parser, path: Path, data: bytes, tree, where: Locator, run: _Run) -
     run.result.files[path.name] = data
 
 
+def _dmn_shadowed(run: _Run, tree) -> bool:
+    """True when a decision of this (catalogue) DMN file is already defined by a checked file."""
+    return any(d.get("id") in run.result.decision_files for d in tree.getroot().iter("{*}decision"))
+
+
 def _shadowed(parser, tree) -> bool:
     """True when a process of this (catalogue) file is already defined by a checked file."""
     return any(p.get("id") in parser.process_parsers for p in tree.getroot().iterfind("bpmn:process", NS))
@@ -295,6 +303,8 @@ def _check_models(paths: list[Path], run: _Run) -> None:
         data, tree = read
         where = Locator(tree, str(path))
         if path.suffix == ".dmn":
+            if not run.wants(path) and _dmn_shadowed(run, tree):
+                continue
             _add_dmn(parser, path, data, tree, where, run)
             continue
         if not run.wants(path) and _shadowed(parser, tree):
