@@ -169,3 +169,16 @@ def test_names_in_an_upload_are_escaped(app, services, tmp_path):
     files = dict(v2_files(), **{"mig_kinds.bpmn": evil})
     r = upload(login(app, "designer1"), files)
     assert r.status_code == 200 and "<script>alert(1)" not in r.text and "&lt;script&gt;alert(1)" in r.text
+
+
+def test_uploading_a_decision_table_previews_the_processes_that_use_it(app, services):
+    from pathlib import Path
+
+    dmn = (Path(__file__).resolve().parent.parent / "processes" / "unemp_rules.dmn").read_bytes()
+    changed = dmn.replace("缴费不满一年".encode(), "缴费不满十二个月".encode())
+    assert changed != dmn
+    client = login(app, "designer1")
+    r = upload(client, {"unemp_rules.dmn": changed})
+    assert r.status_code == 200, r.text
+    assert 'data-process="m_unemp_benefit"' in r.text and "<code>unemp_rules.dmn</code>" in r.text
+    assert re.findall(r'<div class="card" data-process="([^"]+)"', r.text) == ["m_unemp_benefit"]

@@ -208,10 +208,12 @@ def _renamed(problems: list[BpmnProblem]) -> list[BpmnProblem]:
 
 
 def _affected(result: CheckResult, names: list[str]) -> set[str]:
-    """The files of the processes an upload defines, or whose forms it changes."""
+    """The files of the processes an upload defines, or whose forms or decision tables it changes."""
     files = {n for n in names if not n.endswith(".json")}
     forms = {n[: -len(".json")] for n in names if n.endswith(".json")}
-    return {info.file for info in result.processes.values() if info.file in files or info.forms & forms}
+    decisions = {d for d, f in result.decision_files.items() if f in files}
+    return {info.file for info in result.processes.values()
+            if info.file in files or info.forms & forms or info.decisions & decisions}
 
 
 def _valid_upload(files: dict[str, bytes]) -> list[str]:
