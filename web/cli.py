@@ -98,7 +98,8 @@ def _print_previews(previews) -> None:
             click.echo("  running cases: none")
         for v in item.versions:
             suspended = f", {v.suspended} suspended" if v.suspended else ""
-            click.echo(f"  running cases on version {v.version_id}: {v.running}{suspended}; waiting at {v.where() or '-'}")
+            click.echo(f"  running cases on version {v.version_id}: {v.running}{suspended}; "
+                       f"waiting at {v.where() or '-'}")
     click.echo(f"dry run: {counts['new process']} new process(es), {counts['new version']} new version(s), "
                f"{counts['unchanged']} unchanged; nothing was deployed")
 

@@ -180,7 +180,8 @@ def read_task_meta(node, lane: str | None, spiff_ext: dict) -> TaskMeta:
                      or props.get("formJsonSchemaFilename") or props.get("form"))
     groups = (_split(camunda("candidateGroups")) or _split(assignment("candidateGroups"))
               or _split(props.get("candidateGroups")) or ([lane] if lane else []))
-    users = _split(camunda("candidateUsers")) or _split(assignment("candidateUsers")) or _split(props.get("candidateUsers"))
+    users = (_split(camunda("candidateUsers")) or _split(assignment("candidateUsers"))
+             or _split(props.get("candidateUsers")))
     assignee = (camunda("assignee") or assignment("assignee") or "").strip()
     if assignee and assignee not in users:
         users = [assignee, *users]

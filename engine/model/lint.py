@@ -122,8 +122,8 @@ def _reach(g: _Graph, start: str) -> set[str]:
 def _joined(g: _Graph, split_id: str) -> bool:
     """True when at least two branches of the split reach one joining gateway (parallel, inclusive or complex)."""
     reached = [_reach(g, f.get("targetRef")) for f in g.outgoing.get(split_id, [])]
-    joins = {n for n, el in g.nodes.items() if local_name(el) in ("parallelGateway", "inclusiveGateway", "complexGateway")
-             and len(g.incoming.get(n, [])) > 1}
+    kinds = ("parallelGateway", "inclusiveGateway", "complexGateway")
+    joins = {n for n, el in g.nodes.items() if local_name(el) in kinds and len(g.incoming.get(n, [])) > 1}
     return any(sum(j in r for r in reached) >= 2 for j in joins)
 
 

@@ -22,7 +22,6 @@ from ..db import Base, Case, ProcessVersion, utcnow
 from ..errors import Conflict, Invalid, NotFound, OneWindowError
 
 DEFAULT_BATCH = 50
-STATES = ("pending", "moved", "unsafe", "skipped")
 
 
 class MigrationRun(Base):
