@@ -293,6 +293,10 @@ def test_cli_migrate_dry_run_run_show_and_back(services, versions, cli_env):
     assert f"{cases['parallel branch']['number']}  version" in res.output and "UNSAFE  a: changed" in res.output
     assert "waits at: call/sub_task" in res.output and "dry run: 4 safe, 1 unsafe; nothing was changed" in res.output
     assert not any(migrated_events(services, c["id"]) for c in cases.values())
+    res = run(cli, ["admin", "migrate", cases["user task"]["number"], "--to", str(v3), "--dry-run", "--as", "admin"],
+              env=env)
+    assert res.exit_code == 0 and res.output.endswith("safe    waits at: intake\ndry run: safe; nothing was changed\n")
+    assert not migrated_events(services, cases["user task"]["id"])
     res = run(cli, ["admin", "migrate", "--process", "mig_kinds", "--to", str(v3), "--batch-size", "2",
                     "--reason", REASON, "--as", "admin"], env=env)
     assert res.exit_code == 0, res.output

@@ -206,7 +206,7 @@ def migrate_cmd(case, process_id, to, dry_run, batch_size, resume_run, back_run,
 
 def _migrate_one_dry(case, to_version: int, allow_older: bool, as_user: str) -> None:
     from engine.runtime.admin import case_ref, require_admin
-    from engine.runtime.migration import Migrations, Report
+    from engine.runtime.migration import Migrations
 
     services = _services()
     try:
@@ -214,4 +214,5 @@ def _migrate_one_dry(case, to_version: int, allow_older: bool, as_user: str) -> 
         verdict = Migrations(services).assess(case_ref(services, case), to_version, allow_older)
     except OneWindowError as exc:
         _fail(exc)
-    _print_report(Report("-", to_version, [verdict]), True)
+    click.echo(_verdict_line(verdict).strip())
+    click.echo(f"dry run: {'safe' if verdict.safe else 'unsafe'}; nothing was changed")
