@@ -91,14 +91,16 @@ def step_figures(env, loop) -> dict:
 
 
 def verify_throughput(cases: int = VERIFY_CASES) -> dict:
-    """`onewindow audit verify --all` (engine.audit.verify: hash chain + replay) over finished bundle cases, in a
-    database of their own; only the verify is timed."""
+    """`onewindow audit verify --all` (engine.audit.verify: hash chain + replay) over finished cases of the real
+    catalogue — every matter and bundle in turn, bundles also with their first member refused — in a database
+    of their own; only the verify is timed."""
     from engine.audit.verify import case_ids, verify_ids
 
     env = flows.PersistedEnv()
+    recipes = flows.catalogue_recipes()
     try:
-        for _ in range(cases):
-            env.finished_bundle_case()
+        for i in range(cases):
+            env.catalogue_case(recipes[i % len(recipes)])
         t0 = time.perf_counter()
         findings = list(verify_ids(env.services, case_ids(env.services)))
         elapsed = time.perf_counter() - t0

@@ -14,6 +14,8 @@ from engine.model.deploy import deploy
 from engine.runtime.hotsql import hot
 from engine.model.sandbox import make_script_engine
 from engine.runtime.services import Actor, Services
+from engine.window.rules import install
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_FILE = ROOT / "bench" / "loop.bpmn"
@@ -73,13 +75,15 @@ def loop_data(n: int) -> dict:
 
 # ------------------------------------------------------------------ persisted (service layer, SQLite)
 class PersistedEnv:
-    """A temp-file SQLite database with the catalogue and the loop deployed."""
+    """A temp-file SQLite database with the catalogue and the loop deployed, and the window's rules installed
+    (the sample bundle's tasks declare them, as the real catalogue's do)."""
 
     def __init__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="ow-bench-")
         self.engine = make_engine(f"sqlite:///{self.tmp.name}/bench.db")
         Base.metadata.create_all(self.engine)
         self.services = Services(make_session_factory(self.engine))
+        install(self.services, Ed25519PrivateKey.generate())
         with self.services.uow() as s:
             deploy(s, check([str(LOOP_FILE)]))
 
@@ -103,8 +107,82 @@ class PersistedEnv:
                 tx.complete(ACTOR, items[0].id, BUNDLE_DATA[items[0].element_id])
         assert tx.result["status"] == "completed", tx.result
 
+    def catalogue_case(self, recipe: dict) -> None:
+        """A whole case of the real catalogue, as a hall works it: the window accepts (start and verdict in one
+        transaction), then every task is worked by its rule in a transaction of its own (each review level by a
+        different person), the decisions following the recipe."""
+        sv = self.services
+        view = sv.start_case(ACTOR, recipe["process_id"], recipe["applicant"], recipe["data"],
+                             intake={"accepted": True, "materials": recipe["materials"]})
+        for _ in range(80):
+            if not view["tasks"]:
+                break
+            item = view["tasks"][0]
+            actor = Actor(f"bench_{item['group']}", frozenset({"admin", item["group"]}))
+            view = sv.complete(actor, item["id"], step_data(item, recipe))
+        assert view["status"] == "completed", (recipe["process_id"], view["tasks"])
+
     def loop_case(self) -> dict:
         return self.services.start_case(ACTOR, "bench_loop", APPLICANT, {"limit": LOOP_LIMIT, "n": 0})
 
     def loop_step(self, view: dict, n: int) -> dict:
         return self.services.complete(ACTOR, view["tasks"][0]["id"], loop_data(n))
+
+
+# ------------------------------------------------------------------ the real catalogue (for verify throughput)
+PERSON = {"type": "person", "name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}
+KNOWN = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
+         "contact_phone": "13800000000", "id_number": "330206199001010011", "property_address": "梅山花园3幢101室",
+         "project_code": "2026-330206-47-01-000001", "project_name": "梅山综合楼", "baby_name": "赵小宝"}
+
+
+def _value(name: str, prop: dict):
+    if name in KNOWN:
+        return KNOWN[name]
+    if prop.get("type") == "array":
+        items = prop.get("items") or {}
+        return list(items["enum"]) if items.get("enum") else ["示例"]
+    if "enum" in prop:
+        return prop["enum"][0]
+    return {"integer": 24, "number": 50.0, "boolean": True}.get(prop.get("type"), "示例")
+
+
+def catalogue_recipes() -> list[dict]:
+    """One recipe per matter and bundle of the catalogue applied for at a window (everything handed in, every
+    member approved), plus a refused variant of each bundle (its first member rejected)."""
+    import json
+
+    result = check()
+    recipes = []
+    for pid, info in sorted(result.processes.items()):
+        if not pid.startswith(("m_", "b_")) or pid == "m_unemp_benefit":
+            continue
+        form = json.loads(result.forms[info.start_form]) if info.start_form else {}
+        data = {k: _value(k, p) for k, p in (form.get("properties") or {}).items()}
+        from engine.model.guide import guide_from_bpmn
+
+        guide = guide_from_bpmn(result.files[info.file], pid)
+        person = "id_number" in data and "company_name" not in data
+        recipe = {"process_id": pid, "applicant": PERSON if person else APPLICANT, "data": data,
+                  "materials": {m["id"]: "provided" for m in guide.get("materials") or []}, "reject": set()}
+        recipes.append(recipe)
+        if pid.startswith("b_"):
+            recipes.append(dict(recipe, reject={(guide.get("members") or [""])[0]}))
+    return recipes
+
+
+def step_data(item: dict, recipe: dict) -> dict:
+    """What a clerk submits on a task, by the rule it follows."""
+    rule = item["rule"]
+    member = item["process_id"].removeprefix("rv_").removeprefix("m_")
+    if rule == "review":
+        return {"decision": "reject" if member in recipe["reject"] else "approve", "opinion": "审查意见"}
+    if rule == "inspection":
+        return {"passed": True, "findings": "现场符合要求"}
+    if rule == "on_spot":
+        return {"decision": "approve", "opinion": "当场办结"}
+    if rule == "pickup":
+        return {"method": "window"}
+    if rule == "supply":
+        return {"supplied": list(recipe["materials"])}
+    raise AssertionError(f"no data for rule {rule}")

@@ -12,6 +12,7 @@ from .model.deploy import deploy
 from .errors import Invalid
 from .runtime.designer import dry_run
 from .runtime.services import Services
+from .window.rules import install
 
 DEMO_PASSWORD = "demo123"
 # username, display name, groups
@@ -25,6 +26,25 @@ DEMO_USERS = [
     ("social1", "人社局 刘洋", ["social"]),
     ("fund1", "公积金中心 周杰", ["fund"]),
     ("police1", "公安局 吴刚", ["police"]),
+    ("medins1", "医保局 冯丽", ["medins"]),
+    ("health1", "卫健委 何平", ["health"]),
+    ("estate1", "不动产登记中心 许诺", ["estate"]),
+    ("housing1", "住建局 曹阳", ["housing"]),
+    ("dev1", "发改局 彭程", ["dev"]),
+    ("urban1", "城管局 蒋涛", ["urban"]),
+    ("water1", "自来水公司 沈洁", ["water"]),
+    ("power1", "供电公司 韩冰", ["power"]),
+    ("gas1", "燃气公司 杨帆", ["gas"]),
+    # the upper review levels: 审核 (科室负责人) and 审批 (分管领导), each its own group
+    ("market_lead1", "市场监管局 审核 林峰", ["market_lead"]),
+    ("market_head1", "市场监管局 审批 黄海", ["market_head"]),
+    ("health_lead1", "卫健委 审核 罗琳", ["health_lead"]),
+    ("health_head1", "卫健委 审批 梁晨", ["health_head"]),
+    ("urban_lead1", "城管局 审核 宋雨", ["urban_lead"]),
+    ("urban_head1", "城管局 审批 唐明", ["urban_head"]),
+    ("housing_lead1", "住建局 审核 董伟", ["housing_lead"]),
+    ("housing_head1", "住建局 审批 袁方", ["housing_head"]),
+    ("estate_lead1", "不动产登记中心 审核 邓辉", ["estate_lead"]),
     ("pickup1", "出件窗口 孙丽", ["pickup"]),
     ("super1", "电子监察 郑华", ["supervisor"]),
     ("audit1", "审计员 钱进", ["auditor"]),
@@ -35,7 +55,9 @@ DEMO_USERS = [
 @lru_cache(maxsize=8)
 def services_for(url: str | None = None) -> Services:
     engine = make_engine(url or database_url())
-    return Services(make_session_factory(engine))
+    services = Services(make_session_factory(engine))
+    install(services)
+    return services
 
 
 def deploy_catalogue(services: Services, paths: list[str] | None = None):

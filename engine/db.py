@@ -116,6 +116,7 @@ class WorkItem(Base):
     element_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300), default="")
     form: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rule: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the one-window rule it follows
     group_name: Mapped[str] = mapped_column(String(64), default="")
     candidate_users: Mapped[str] = mapped_column(String(500), default="")
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)

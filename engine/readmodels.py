@@ -10,7 +10,9 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from engine.model.bpmn import task_meta
-from engine.db import Blob, ProcessVersion
+from engine.model.deploy import kind_of
+from engine.model.rulecheck import uses_window_rules
+from engine.db import Blob, Case, ProcessVersion
 from engine.errors import NotFound
 
 FRONT_GROUPS = {"front_desk", "pickup"}
@@ -40,11 +42,11 @@ def guide_of(s, version) -> dict:
 
 
 def _summary(services, s, version) -> dict:
-    meta = json.loads(version.meta or "{}")
-    guide = guide_of(s, version)
+    meta, guide = json.loads(version.meta or "{}"), guide_of(s, version)
     real = {} if guide.get("derived") else guide
     groups = sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups})
-    return {"code": version.process_id, "name": real.get("name") or version.name, "kind": meta.get("kind", "matter"),
+    return {"code": version.process_id, "name": real.get("name") or version.name,
+            "kind": kind_of(guide, meta.get("calls") or ()),
             "departments": [g for g in groups if g not in FRONT_GROUPS],
             "handling": real.get("handling"), "promised_days": real.get("promised_days"),
             "statutory_days": real.get("statutory_days"), "members": list(meta.get("calls") or [])}
@@ -94,47 +96,9 @@ def matter(services, code: str) -> dict:
             "intake_form": services.form_schema(s, version, intake_form_name(services, s, version)),
             "groups": sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups}),
             "guide": guide,
-            # the window rules judge materials by id; a guide without ids is handled directly
-            "rules": bool(guide) and not guide.get("derived")
-            and all(isinstance(x, dict) and x.get("id") for x in guide.get("materials") or []),
+            "rules": uses_window_rules(guide),
         })
         return out
-
-
-_MATTERS: dict[int, object] = {}
-
-
-def window_rules(services):
-    """engine.window.matters.Matters for these services (one per Services, it caches guides)."""
-    from engine.window.matters import Matters
-
-    key = id(services)
-    if key not in _MATTERS:
-        _MATTERS[key] = Matters(services)
-    return _MATTERS[key]
-
-
-def uses_rules(services, process_id: str) -> bool:
-    """Whether a matter's cases follow the window rules (engine.window.matters): it declares a guide with material ids."""
-    with services.uow() as s:
-        guide = guide_of(s, services.latest_version(s, process_id))
-    return bool(guide) and not guide.get("derived") and all(
-        isinstance(x, dict) and x.get("id") for x in guide.get("materials") or [])
-
-
-def complete_task(services, actor, task: dict, data: dict) -> dict:
-    """Complete a task; for matters under the window rules, through them (补正 once, pickup counts the visit
-    and issues e-certificates) — the rules live in engine.window.matters, not here."""
-    case = services.get_case(task["case_id"])
-    if not uses_rules(services, case["process_id"]):
-        return services.complete(actor, task["id"], data)
-    rules = window_rules(services)
-    if task["element_id"] == "pickup" and data.get("method"):
-        return rules.pickup(actor, task["case_id"], data["method"], data.get("tracking_no"))
-    if task.get("form") == "dept_review" and data.get("decision") and data.get("opinion"):
-        return rules.review(actor, task["id"], data["decision"], data["opinion"], data.get("corrections"))
-    services.complete(actor, task["id"], data)
-    return rules.settle(task["case_id"])
 
 
 def material_id(m) -> str:
@@ -146,34 +110,48 @@ def material_name(m) -> str:
 
 
 def intake_record(events: list[dict]) -> dict:
-    """What the window decided: accepted?, materials (name -> status), missing names, reason/remark."""
-    out = {"accepted": None, "materials": {}, "missing": [], "reason": ""}
+    """What the window decided, from the case's events: accepted?, materials (id -> status), their sources,
+    what is owed, missing names, the reason of a refusal, the remark."""
+    out = {"accepted": None, "kind": None, "materials": {}, "sources": {}, "owed": [], "missing": [], "reason": "",
+           "remark": ""}
     for e in events:
         p = e["payload"] or {}
-        if e["type"] == "task_completed" and e["group"] == "front_desk" and "accepted" in (p.get("data") or {}):
-            d = p["data"]
-            out["accepted"] = d["accepted"]
-            out["missing"] = list(d.get("missing") or out["missing"])
-            out["reason"] = d.get("reason") or d.get("remark") or ""
-        elif e["type"] == "intake_accepted":
-            out["materials"] = dict(p.get("materials") or {})
+        if e["type"] == "intake_accepted":
+            out.update(accepted=True, kind=p.get("kind"), materials=dict(p.get("materials") or {}),
+                       sources=dict(p.get("sources") or {}), owed=list(p.get("owed") or []))
         elif e["type"] == "intake_refused":
-            out["missing"] = list(p.get("missing") or out["missing"])
-            out["reason"] = p.get("reason") or out["reason"]
-        elif e["type"] == "case_started":
-            got = (p.get("data") or {}).get("materials_received")
-            if got:
-                out["materials"] = {name: "provided" for name in got}
+            out.update(accepted=False, kind=p.get("kind"), missing=list(p.get("missing") or []),
+                       reason=p.get("reason") or "")
+        elif e["type"] == "task_completed" and p.get("rule") == "intake":
+            out["remark"] = (p.get("data") or {}).get("remark") or out["remark"]
     return out
 
 
-def with_materials(schema: dict | None, data: dict, received: list[str]) -> dict:
-    """Record the materials received with the start data, unless the start form forbids extra fields
-    (then the list only appears on the receipt; see the report: the engine should take it as an argument)."""
-    props = (schema or {}).get("properties") or {}
-    if received and ("materials_received" in props or (schema or {}).get("additionalProperties", True) is not False):
-        return dict(data, materials_received=list(received))
-    return data
+def intake_preview(services, process_id: str, applicant: dict, data: dict | None = None) -> dict:
+    """What the front desk sees before 受理: each material of the guide as `shared` (免提交, with where it is
+    held) or `needed`, and the form fields the holder filled in before (一次填报)."""
+    from engine.window.intake import active_materials, shared_materials
+
+    data = data or {}
+    with services.uow() as s:
+        version = services.latest_version(s, process_id)
+        guide = services.guide(version)
+        certs = services.rules.certs if services.rules is not None else None
+        shared = shared_materials(s, certs, guide, process_id, applicant, data)
+        schema = services.form_schema(s, version, json.loads(version.meta or "{}").get("start_form")) or {}
+        prefill = services.rules.prefill(s, guide, applicant, set(schema.get("properties") or {})) \
+            if services.rules is not None else {}
+    return {"materials": [dict(m, status="shared" if m["id"] in shared else "needed", source=shared.get(m["id"]))
+                          for m in active_materials(guide, process_id, dict(prefill, **data))],
+            "prefill": prefill}
+
+
+def visit_stats(services) -> dict:
+    """最多跑一次: the share of finished cases that took at most one visit."""
+    with services.uow() as s:
+        visits = s.scalars(select(Case.visits).where(Case.status == "completed")).all()
+    one = sum(1 for v in visits if v <= 1)
+    return {"cases": len(visits), "at_most_one_visit": one, "share": round(one / len(visits), 4) if visits else None}
 
 
 def task_form(services, process_version_id: int, form: str | None) -> dict | None:
@@ -192,7 +170,8 @@ def completed_reviews(events: list[dict]) -> list[dict]:
 
 
 def members(services, case: dict, events: list[dict], results: dict | None = None) -> list[dict]:
-    """One entry per called process of a bundle (or the matter itself): status and outcome."""
+    """One entry per called process of a bundle (or the matter itself): status and the decision it came to
+    (for the diagram: which call activities are running or done)."""
     with services.uow() as s:
         meta = json.loads(s.get(ProcessVersion, case["version_id"]).meta or "{}")
     procs = list(meta.get("calls") or []) or [case["process_id"]]
@@ -200,39 +179,25 @@ def members(services, case: dict, events: list[dict], results: dict | None = Non
         names = dict(s.execute(select(ProcessVersion.process_id, ProcessVersion.name)
                                .where(ProcessVersion.process_id.in_(procs)).order_by(ProcessVersion.id)).all())
     done = completed_reviews(events)
-    results = results or {}
     out = []
     for pid in procs:
         mine = [d for d in done if d["process_id"] == pid]
         open_ = [t for t in case["tasks"] if t["process_id"] == pid]
-        if pid == case["process_id"]:
-            status = case["status"]
-        elif open_:
-            status = "running"
-        elif mine:
-            status = "completed"
-        else:
-            status = "pending"
-        outcome = ((results.get(pid) or {}).get("review") or {}).get("decision")
-        if outcome is None:
-            decisions = [d["data"]["decision"] for d in mine if "decision" in d["data"]]
-            outcome = decisions[-1] if decisions else None
-        out.append({"matter": pid, "name": names.get(pid, pid), "status": status, "outcome": outcome})
+        status = case["status"] if pid == case["process_id"] else "running" if open_ else "completed" if mine else "pending"
+        decisions = [d["data"]["decision"] for d in mine if "decision" in d["data"]]
+        out.append({"matter": pid, "name": names.get(pid, pid), "status": status,
+                    "outcome": decisions[-1] if decisions else None})
     return out
 
 
 def case_detail(services, case_id: int) -> dict:
-    """The case as the API and the case page show it."""
-    case = services.get_case(case_id)
+    """The case as the API and the case page show it: its view (tasks, and under the window rules what is owed,
+    each member's outcome, certificates, the notice of a refusal), events, the called processes."""
+    case = services.case_view(case_id)
     events = services.events(case_id)
-    try:
-        results = services.case_data(case_id).get("results") or {}
-    except Exception:  # noqa: BLE001 - a case whose state cannot load still shows its index and events
-        results = {}
-    intake = next((e["payload"].get("data", {}).get("accepted") for e in events
-                   if e["type"] == "task_completed" and e["group"] == "front_desk"), None)
-    return dict(case, matter=case["process_id"], members=members(services, case, events, results),
-                events=events, results=results, accepted=intake)
+    intake = intake_record(events)
+    return dict(case, matter=case["process_id"], members=members(services, case, events), events=events,
+                accepted=intake["accepted"], intake=intake)
 
 
 def diagram(services, case: dict, events: list[dict]) -> str:

@@ -13,6 +13,8 @@ from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
 from engine.runtime.services import Services
+from engine.window.rules import install
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PG_ADMIN = os.environ.get("ONEWINDOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKEND = os.environ.get("ONEWINDOW_TEST_BACKEND", "sqlite")
@@ -82,18 +84,29 @@ def db_url(request, tmp_path):
     return url
 
 
-@pytest.fixture
-def services(db_url, catalogue) -> Services:
-    engine = make_engine(db_url)
-    sv = Services(make_session_factory(engine))
+USERS = [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]), ("tax1", ["tax"]),
+         ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]), ("pickup1", ["pickup"]),
+         ("admin", ["admin"]), ("nobody", ["visitors"]), ("market_lead1", ["market_lead"]),
+         ("market_head1", ["market_head"])]
+
+
+def make_services(url: str, catalogue) -> Services:
+    """Services with the window's rules (certificates sealed with a throw-away key), the catalogue deployed."""
+    sv = Services(make_session_factory(make_engine(url)))
+    install(sv, Ed25519PrivateKey.generate())
     with sv.uow() as s:
         deploy(s, catalogue)
-    for username, groups in [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]),
-                             ("tax1", ["tax"]), ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]),
-                             ("pickup1", ["pickup"]), ("admin", ["admin"]), ("nobody", ["visitors"])]:
-        sv.add_user(username, "pw", groups)
+    return sv
+
+
+@pytest.fixture
+def services(db_url, catalogue) -> Services:
+    from tests.walk import add_users
+
+    sv = make_services(db_url, catalogue)
+    add_users(sv, USERS)
     yield sv
-    engine.dispose()
+    sv.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture
@@ -103,11 +116,10 @@ def pg_services(pg_url, catalogue) -> Services:
     with engine.begin() as conn:
         names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    sv = Services(make_session_factory(engine))
-    with sv.uow() as s:
-        deploy(s, catalogue)
-    yield sv
     engine.dispose()
+    sv = make_services(pg_url, catalogue)
+    yield sv
+    sv.sessions.kw["bind"].dispose()
 
 
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}

@@ -87,7 +87,7 @@ def test_every_act_needs_admin_or_supervisor_and_a_reason(services, admin):
         with pytest.raises(Invalid) as exc:
             act(boss, "  ")
         assert "reason" in exc.value.fields
-    assert [e["type"] for e in services.events(case["id"])] == ["case_started", "task_completed"]
+    assert [e["type"] for e in services.events(case["id"])] == ["case_started", "task_completed", "intake_accepted"]
 
 
 # ---------------------------------------------------------------- reassign
@@ -240,7 +240,7 @@ def test_cli_admin_commands(services, db_url):
     assert res.exit_code == 1 and "error:" in res.output
     res = run(cli, ["audit", "verify", "--all"], env=env)
     assert res.exit_code == 0, res.output
-    assert [e["type"] for e in services.events(case["id"])][2:] == [
+    assert [e["type"] for e in services.events(case["id"])][3:] == [
         "case_suspended", "case_resumed", "data_corrected", "task_reassigned"]
 
 

@@ -126,3 +126,35 @@ def test_bundle_in_the_browser(live_server, browser):
     pickup.goto(f"{base}/cases/{case_id}?lang=en")
     assert "Timeline" in pickup.inner_text("main")
     shot(pickup, "08-case-english")
+
+
+def test_the_browser_checks_fields_before_the_server(live_server, browser):
+    """Inputs carry required/maxlength/pattern/min from the schema; Chromium compiles every pattern (with the
+    `v` flag) and refuses an empty or malformed form before any request; refusing skips the checks."""
+    base = live_server
+    front = signed_in(browser, base, "front")
+    front.goto(f"{base}/frontdesk/matters/m_company_reg")
+    bad = front.evaluate("""() => [...document.querySelectorAll('input[pattern]')].filter(i => {
+        try { new RegExp(i.pattern, 'v'); return false } catch (e) { return true } }).map(i => i.name)""")
+    assert bad == []
+    assert front.locator("input[pattern]").count() >= 4
+    assert not front.evaluate("document.querySelector('form.intake').checkValidity()")
+    front.fill("#a_name", "示例科技有限公司")
+    front.fill("#f_contact_phone", "电话")
+    front.fill("#f_id_number", "123")
+    front.fill("#f_registered_capital", "-5")
+    front.fill("#a_phone", "x")
+    front.fill("#a_id", "91350100M000100Y43")
+    state = front.evaluate("""() => Object.fromEntries(['f_contact_phone', 'f_id_number', 'f_registered_capital',
+        'a_phone', 'a_id', 'f_company_name'].map(n => { const v = document.getElementById(n).validity;
+        return [n, v.valid ? 'ok' : v.patternMismatch ? 'pattern' : v.rangeUnderflow ? 'min' : v.valueMissing ? 'missing'
+                : 'other'] }))""")
+    assert state == {"f_contact_phone": "pattern", "f_id_number": "pattern", "f_registered_capital": "min",
+                     "a_phone": "pattern", "a_id": "ok", "f_company_name": "missing"}
+    url = front.url
+    front.click("button[value=accept]")
+    assert front.url == url and front.locator("small.error").count() == 0  # no round trip
+    shot(front, "09-frontdesk-browser-checks")
+    front.click("button[value=refuse]")  # formnovalidate: a refusal needs no complete form
+    front.wait_for_load_state()
+    assert front.locator("#i_remark-error").count() == 1  # the server asks why

@@ -88,16 +88,14 @@ def test_bare_bpmn_gets_a_warning_and_defaults_from_the_diagram():
     assert g["derived"] and g["name"] == "无指南事项" and g["department"] == "market" and g["promised_days"] == 4
 
 
-def test_bare_sample_process_still_runs_through_the_window_rules(services):
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from engine.window.certificates import Certificates
-    from engine.window.matters import Matters
+def test_a_process_without_a_guide_still_runs_through_the_window_rules(services):
     from tests.conftest import APPLICANT
 
-    hall = Matters(services, Certificates(services, Ed25519PrivateKey.generate()))
-    assert hall.guide("sample_matter")["derived"] is True
-    case = hall.apply(services.actor("front"), "sample_matter", APPLICANT, {})
+    with services.uow() as s:
+        assert services.guide(services.latest_version(s, "sample_matter"))["derived"] is True
+    case = services.start_case(services.actor("front"), "sample_matter", APPLICANT, {}, intake={"accepted": True})
     assert "notice" not in case and case["tasks"][0]["element_id"] == "dept_accept"
+    assert [o["matter"] for o in case["outcomes"]] == ["sample_matter"]
 
 
 def test_bundle_forms_are_composed_from_member_forms():
@@ -106,7 +104,7 @@ def test_bundle_forms_are_composed_from_member_forms():
     assert form["properties"]["company_name"]["x-members"] == ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"]
     assert form["required"].count("company_name") == 1
     assert set(form["properties"]) == {"company_name", "address", "contact_name", "contact_phone", "id_number",
-                                       "registered_capital", "materials", "owed", "commitment"}
+                                       "registered_capital"}  # what the window rules decide is not in the form
 
 
 def test_composing_refuses_a_shared_field_defined_two_ways(tmp_path):

@@ -8,13 +8,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.window.certificates import Certificate, public_pem, verify_document
 from engine.errors import Conflict, NotFound
-from tests.test_rules import COMPANY, FIELDS, actor, hall  # noqa: F401 - fixture
+from engine.readmodels import intake_preview
+from tests.test_rules import hall  # noqa: F401 - fixture
+from tests.walk import COMPANY, FIELDS, fit
 
 
 @pytest.fixture
 def issued(hall):  # noqa: F811
-    seal = {k: FIELDS[k] for k in ("company_name", "address", "contact_name", "contact_phone")}
-    case = hall.on_spot(actor(hall, "front"), "m_seal", COMPANY, seal, provided=["licence", "id_card"])
+    case = hall.apply("m_seal", COMPANY, fit("f_seal", FIELDS), provided=["licence", "id_card"])
+    case = hall.act(hall.task(case, "on_spot"), {"decision": "approve", "opinion": "当场办结"}, who="front")
+    hall.certs = hall.sv.rules.certs
     return hall, case["certificates"][0]
 
 
@@ -51,14 +54,17 @@ def test_verify_by_number_or_code_and_detect_tampering_in_storage(issued):
 
 def test_revoke(issued):
     hall, cert = issued
-    hall.certs.revoke(actor(hall, "admin"), cert["number"], "企业申请注销")
+    hall.certs.revoke(hall.actor("admin"), cert["number"], "企业申请注销")
     result = hall.certs.verify(cert["number"])
     assert not result["valid"] and result["sealed"] and result["reason"] == "证照已注销"
     with pytest.raises(Conflict):
-        hall.certs.revoke(actor(hall, "admin"), cert["number"], "again")
-    assert any(e["type"] == "certificate_revoked" for e in hall.sv.events(cert["case_id"]))
+        hall.certs.revoke(hall.actor("admin"), cert["number"], "again")
+    assert any(e["type"] == "certificate_revoked" and e["payload"]["manual"] for e in hall.sv.events(cert["case_id"]))
+    from engine.audit.verify import verify_ids
+
+    assert [f.line() for f in verify_ids(hall.sv, [cert["case_id"]]) if not f.ok] == []  # a manual revocation replays
     # a revoked certificate no longer stands in for a material
-    prep = hall.prepare("m_tax_invoice", COMPANY)
+    prep = intake_preview(hall.sv, "m_tax_invoice", COMPANY)
     assert {m["id"]: m["status"] for m in prep["materials"]}["licence"] == "needed"
 
 

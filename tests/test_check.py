@@ -218,7 +218,7 @@ def script_task(script: str) -> str:
 @pytest.mark.parametrize("condition", ["__import__('os').system('id')", "().__class__.__base__.__subclasses__()"])
 def test_malicious_condition_refused(tmp_path, condition):
     text = gateway(condition)
-    lines = assert_refused(tmp_path, text, "f_cond", "expression refused by the sandbox")
+    lines = assert_refused(tmp_path, text, "f_cond", "Python expression: refused by the sandbox")
     assert len(lines) == 1
 
 
@@ -374,3 +374,58 @@ def test_miwg_corpus_never_crashes_check(tmp_path):
     assert accepted + refused == len(files)
     assert accepted > 0
     assert elapsed < 60
+
+
+# ---------------------------------------------------------------- the one-window rules a diagram declares
+def ruled(rule: str, extra: str = "", kind: str = "userTask") -> str:
+    props = f'<camunda:property name="rule" value="{rule}" />{extra}'
+    return (START + f'<bpmn:{kind} id="task" camunda:candidateGroups="market" camunda:formKey="review">'
+            f"<bpmn:extensionElements><camunda:properties>{props}</camunda:properties></bpmn:extensionElements>"
+            f"</bpmn:{kind}>\n" + END)
+
+
+def test_an_unknown_rule_is_refused_at_its_task(tmp_path):
+    text = bpmn(ruled("approve_everything"))
+    assert_refused(tmp_path, text, "task", "unknown rule 'approve_everything'", line_of(text, "task"))
+
+
+def test_a_rule_parameter_out_of_range_is_refused(tmp_path):
+    text = bpmn(ruled("review", '<camunda:property name="level" value="4" />'))
+    assert_refused(tmp_path, text, "task", "levels are 1 to 3")
+
+
+def test_a_rule_on_the_wrong_kind_of_element_is_refused(tmp_path):
+    text = bpmn(ruled("auto_decision"))  # a script's rule on a user task
+    assert_refused(tmp_path, text, "task", "rule 'auto_decision' belongs on a ScriptTask")
+
+
+def test_a_matter_under_the_window_rules_must_have_the_tasks_its_guide_calls_for(tmp_path):
+    """A guide with a deferrable material but no 补齐 task, and a user task without a rule, is refused."""
+    import json
+
+    guide = {"code": "x", "name": "测试事项", "type": "行政许可", "department": "市场监管局", "handling": "承诺件",
+             "statutory_days": 5, "promised_days": 2,
+             "materials": [{"id": "lease", "name": "租赁合同", "deferrable": True}]}
+    ext = ('<bpmn:extensionElements><ow:guide xmlns:ow="https://onewindow.example/bpmn/guide">'
+           f"{json.dumps(guide, ensure_ascii=False)}</ow:guide></bpmn:extensionElements>\n")
+    text = bpmn(ext + START + TASK + END, pid="m_x")
+    path = tmp_path / "m_x.bpmn"
+    path.write_text(text, encoding="utf-8")
+    lines = problems(path)
+    assert any("m_x: window rules: user task task" in line and "follows no rule" in line for line in lines), lines
+    assert any("no intake task" in line for line in lines) and any("rule=supply" in line for line in lines)
+    assert any("rule=pickup" in line for line in lines) and any("member x: no task decides it" in line for line in lines)
+    assert all(line.startswith(f"{path}:{line_of(text, 'm_x')}: m_x:") for line in lines if "window rules" in line)
+
+
+def test_the_catalogue_declares_a_rule_on_every_task_of_its_matters(catalogue):
+    from engine.model.rulespec import rule_name
+
+    assert catalogue.ok
+    for pid in catalogue.processes:
+        if not pid.startswith(("m_", "b_", "rv_")):
+            continue
+        bundle = build_specs(catalogue.files, pid)
+        for ts in bundle.spec.task_specs.values():
+            if getattr(ts, "manual", False):
+                assert rule_name(ts), f"{pid}: {ts.bpmn_id} declares no rule"

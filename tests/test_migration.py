@@ -133,8 +133,8 @@ def test_a_form_the_case_filled_that_no_longer_fits_is_unsafe(services, versions
         v = verdicts[c["id"]]
         if kind in filled_review:
             assert not v.safe and v.problems[0][0] == "a", (kind, v.problems)
-            assert "form mig_review changed and what was filled here no longer fits it (score: 必填 (required))" \
-                in v.why()
+            assert "form mig_review changed and what was filled here no longer fits it (score: " in v.why()
+            assert "必填" in v.why()  # the form's own message for the missing field
         else:
             assert v.safe, (kind, v.problems)
 

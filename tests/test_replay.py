@@ -4,7 +4,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from engine.db import Case, ProcessVersion
-from engine.audit.replay import completed_tasks, history, load_events, load_stored, open_tasks, replay
+from engine.audit.replay import (case_history, completed_tasks, load_events, load_stored, open_tasks, replay,
+                                 source_of, start_version)
 from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 from tests.test_audit import bundle_case
@@ -17,7 +18,8 @@ def replayed(services, case_id):
     with services.uow() as s:
         case = s.get(Case, case_id)
         version = s.get(ProcessVersion, case.version_id)
-        rp = replay(services.spec_bundle(s, version), load_events(s, case_id))
+        events = load_events(s, case_id)
+        rp = replay(source_of(services, s), start_version(events, case.version_id), events)
         return rp, load_stored(services, s, case, version)
 
 
@@ -58,15 +60,16 @@ def test_history_shows_what_each_step_changed(services):
     case = bundle_case(services, ORDER_B, claim=True)
     with services.uow() as s:
         c = s.get(Case, case["id"])
-        steps = history(services.spec_bundle(s, s.get(ProcessVersion, c.version_id)), load_events(s, c.id))
+        steps = case_history(services, s, c)
     assert steps[0].type == "case_started" and steps[0].opened == ["intake"] and "channel" in steps[0].changes
     intake = steps[1]
     assert intake.closed == ["intake"] and len(intake.opened) == 5
     assert intake.changes["accepted"] == "added" and intake.changes["results.sample_bundle.intake.accepted"] == "added"
     assert "call_police" in intake.active_ids and "intake" in intake.completed_ids
-    claim = steps[2]
+    assert steps[2].type == "intake_accepted" and steps[2].changes == {}
+    claim = steps[3]
     assert claim.type == "task_claimed" and claim.changes == {} and claim.opened == claim.closed == []
-    police = steps[3]
+    police = steps[4]
     assert police.path == "call_police/review" and police.closed == ["call_police/review"]
     assert police.changes["results.review_police.review.decision"] == "added"
     assert steps[-1].type == "case_completed" and steps[-1].status == "completed"

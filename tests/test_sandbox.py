@@ -132,7 +132,7 @@ def test_malicious_condition_refused_at_check_time(tmp_path):
     path.write_text(gateway(EVIL.format(marker=tmp_path / "marker")))
     problems = [str(p) for p in check([str(path)]).problems]
     line = line_of(path.read_text(), "f_cond")
-    assert len(problems) == 1 and problems[0].startswith(f"{path}:{line}: f_cond: expression refused by the sandbox")
+    assert len(problems) == 1 and problems[0].startswith(f"{path}:{line}: f_cond: Python expression: refused by the sandbox")
 
 
 def _run(text: str, process_id: str, engine, data: dict | None = None):

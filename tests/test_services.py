@@ -16,19 +16,48 @@ def start_bundle(services):
     return services.complete(front, task_named(case, "intake")["id"], {"accepted": True, "remark": "材料齐全"})
 
 
+LEVELS = [("dept_accept", "market", "market1"), ("dept_review", "market_lead", "market_lead1"),
+          ("dept_decide", "market_head", "market_head1")]
+
+
 def test_single_matter_walks_intake_review_levels_and_pickup(services):
-    front, clerk, pickup = services.actor("front"), services.actor("market1"), services.actor("pickup1")
+    front, pickup = services.actor("front"), services.actor("pickup1")
     case = services.start_case(front, "sample_matter", APPLICANT, {})
     assert case["number"].startswith("OW") and case["status"] == "running" and case["visits"] == 1
     case = services.complete(front, task_named(case, "intake")["id"], {"accepted": True})
-    for level in ("dept_accept", "dept_review", "dept_decide"):
+    for level, group, user in LEVELS:  # 承办 → 审核 → 审批, each level its own group
         task = task_named(case, level)
-        assert task["group"] == "market" and task["due"] is not None
-        case = services.complete(clerk, task["id"], {"decision": "approve", "opinion": f"{level} 同意"})
+        assert task["group"] == group and task["due"] is not None and task["rule"] == "review"
+        case = services.complete(services.actor(user), task["id"], {"decision": "approve", "opinion": f"{level} 同意"})
+    assert case["outcomes"][0]["status"] == "approved" and case["outcomes"][0]["level"] == 3
     case = services.complete(pickup, task_named(case, "pickup")["id"], {"method": "express", "tracking_no": "SF123"})
     assert case["status"] == "completed" and case["tasks"] == []
     types = [e["type"] for e in services.events(case["id"])]
-    assert types == ["case_started"] + ["task_completed"] * 5 + ["case_completed"]
+    assert types == ["case_started", "task_completed", "intake_accepted"] + ["task_completed"] * 4 + ["case_completed"]
+
+
+def test_a_rejection_at_the_first_level_ends_the_member_without_the_upper_levels(services):
+    front = services.actor("front")
+    case = services.start_case(front, "sample_matter", APPLICANT, {}, intake={"accepted": True})
+    case = services.complete(services.actor("market1"), task_named(case, "dept_accept")["id"],
+                             {"decision": "reject", "opinion": "经营场所不符合要求"})
+    assert [t["element_id"] for t in case["tasks"]] == ["pickup"]
+    assert case["outcomes"][0]["status"] == "rejected" and case["outcomes"][0]["level"] == 1
+    assert "经营场所不符合要求" in case["outcomes"][0]["notice"]
+
+
+def test_one_person_acts_on_at_most_one_level_of_a_member(services):
+    services.add_user("both", "pw", ["market", "market_lead"])  # holds two roles: may act, but not twice here
+    both = services.actor("both")
+    case = services.start_case(services.actor("front"), "sample_matter", APPLICANT, {}, intake={"accepted": True})
+    case = services.complete(both, task_named(case, "dept_accept")["id"], {"decision": "approve", "opinion": "承办同意"})
+    task = task_named(case, "dept_review")
+    before = services.events(case["id"])
+    with pytest.raises(Forbidden, match="职责分离|separation of duties"):
+        services.complete(both, task["id"], {"decision": "approve", "opinion": "审核同意"})
+    assert services.events(case["id"]) == before
+    case = services.complete(services.actor("market_lead1"), task["id"], {"decision": "approve", "opinion": "审核同意"})
+    assert task_named(case, "dept_decide")["group"] == "market_head"
 
 
 def test_refused_at_intake_ends_the_case(services):
@@ -137,7 +166,7 @@ def test_case_stays_on_its_version_after_a_new_deploy(services, tmp_path, catalo
     assert task_named(new_case, "intake")["name"] == "综合受理（新版）"
     old_case = services.complete(front, task_named(old_case, "intake")["id"], {"accepted": True})
     assert services.get_case(old_case["id"])["version_id"] == old_case["version_id"]
-    assert task_named(old_case, "dept_accept")["name"] == "部门受理"
+    assert task_named(old_case, "dept_accept")["name"] == "承办"
 
 
 def test_redeploying_the_same_catalogue_is_a_noop(services, catalogue):
@@ -166,7 +195,7 @@ def test_deploying_named_files_deploys_only_their_processes(db_url, tmp_path):
     from engine.db import make_engine, make_session_factory
     from engine.runtime.services import Services
 
-    sv = Services(make_session_factory(make_engine(db_url)))
+    sv = Services(make_session_factory(make_engine(db_url)))  # deploying needs no rule book
     rows = deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])
     assert [(pid, new) for pid, _, new in rows] == [("sample_matter", True)]
     assert [(pid, new) for pid, _, new in deploy_catalogue(sv, [str(PROCESSES_DIR / "sample_matter.bpmn")])] == [

@@ -18,7 +18,7 @@ def cases(services):
     a = bundle_case(services, claim=True)                      # 1 start, intake, 5 claims, 5 reviews, pickup, completed
     front = services.actor("front")
     m = services.start_case(front, "sample_matter", APPLICANT, {})
-    m = services.complete(front, m["tasks"][0]["id"], {"accepted": False})  # start, intake, completed
+    m = services.complete(front, m["tasks"][0]["id"], {"accepted": False, "reason": "缺营业执照"})  # start, intake, refused, completed
     return a, m
 
 

@@ -42,11 +42,11 @@ class Process:
     def end(self, nid="end", name="结束", **kw):
         return self._add("endEvent", nid, name, **kw)
 
-    def user(self, nid, name, group=None, form=None, due=None, **kw):
-        return self._add("userTask", nid, name, group=group, form=form, due=due, **kw)
+    def user(self, nid, name, group=None, form=None, due=None, props=None, **kw):
+        return self._add("userTask", nid, name, group=group, form=form, due=due, props=props, **kw)
 
-    def script(self, nid, name, script, **kw):
-        return self._add("scriptTask", nid, name, script=script, **kw)
+    def script(self, nid, name, script, props=None, **kw):
+        return self._add("scriptTask", nid, name, script=script, props=props, **kw)
 
     def rule(self, nid, name, decision, **kw):
         return self._add("businessRuleTask", nid, name, decision=decision, **kw)
@@ -74,18 +74,20 @@ class Process:
         self.lanes.append((lid, name))
 
     # ---- output ------------------------------------------------------------------------
-    def _ext_user(self, n) -> str:
-        if self.dialect == "spiff":
-            props = []
+    def _ext(self, n) -> str:
+        """extensionElements of a node: its properties (`props`, e.g. the one-window rule and its parameters) in
+        the dialect's own form, plus, for SpiffArena, a user task's form and due date."""
+        props = dict(n.get("props") or {})
+        if self.dialect == "spiff" and n["kind"] == "userTask":
             if n.get("form"):
-                props.append(f'<spiffworkflow:property name="formJsonSchemaFilename" value="{n["form"]}.json" />')
+                props = {"formJsonSchemaFilename": f'{n["form"]}.json', **props}
             if n.get("due"):
-                props.append(f'<spiffworkflow:property name="dueDate" value="{n["due"]}" />')
-            if not props:
-                return ""
-            return ("<bpmn:extensionElements><spiffworkflow:properties>" + "".join(props)
-                    + "</spiffworkflow:properties></bpmn:extensionElements>")
-        return ""
+                props["dueDate"] = n["due"]
+        if not props:
+            return ""
+        ns = "spiffworkflow" if self.dialect == "spiff" else "camunda"
+        items = "".join(f'<{ns}:property name={quoteattr(str(k))} value={quoteattr(str(v))} />' for k, v in props.items())
+        return f"<bpmn:extensionElements><{ns}:properties>{items}</{ns}:properties></bpmn:extensionElements>"
 
     def _attrs_user(self, n) -> str:
         if self.dialect != "camunda":
@@ -104,10 +106,12 @@ class Process:
         out = "".join(f"<bpmn:outgoing>{f['id']}</bpmn:outgoing>" for f in self.flows if f["src"] == n["id"])
         kind, name = n["kind"], quoteattr(n["name"])
         head = f'<bpmn:{kind} id="{n["id"]}" name={name}'
+        ext = self._ext(n)
         if kind == "userTask":
-            return f"{head}{self._attrs_user(n)}>{self._ext_user(n)}{inc}{out}</bpmn:userTask>"
+            return f"{head}{self._attrs_user(n)}>{ext}{inc}{out}</bpmn:userTask>"
         if kind == "scriptTask":
-            return f'{head} scriptFormat="python">{inc}{out}<bpmn:script>{escape(n["script"])}</bpmn:script></bpmn:scriptTask>'
+            return (f'{head} scriptFormat="python">{ext}{inc}{out}<bpmn:script>{escape(n["script"])}</bpmn:script>'
+                    "</bpmn:scriptTask>")
         if kind == "businessRuleTask":
             ext = (f' camunda:decisionRef="{n["decision"]}">' if self.dialect == "camunda" else
                    f'><bpmn:extensionElements><spiffworkflow:calledDecisionId>{n["decision"]}'
@@ -125,7 +129,7 @@ class Process:
         if kind == "intermediateCatchEvent" and n.get("timer"):
             return (f"{head}>{inc}{out}<bpmn:timerEventDefinition><bpmn:timeDuration>"
                     f"{escape(n['timer'])}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:{kind}>")
-        return f"{head}>{inc}{out}</bpmn:{kind}>"
+        return f"{head}>{ext}{inc}{out}</bpmn:{kind}>"
 
     def _flow_xml(self, f) -> str:
         name = f" name={quoteattr(f['name'])}" if f.get("name") else ""

@@ -36,13 +36,6 @@ SHARED = {
     "project_name": {"type": "string", "title": "项目名称", "minLength": 1, "maxLength": 200},
     "baby_name": {"type": "string", "title": "新生儿姓名", "minLength": 1, "maxLength": 50},
 }
-# Set by the window (engine.window.matters), never typed by the applicant.
-SYSTEM = {
-    "materials": {"type": "object", "title": "材料情况", "x-system": True,
-                  "additionalProperties": {"enum": ["provided", "deferred", "commitment", "shared"]}},
-    "owed": {"type": "array", "title": "容缺待补材料", "x-system": True, "items": {"type": "string"}},
-    "commitment": {"type": "boolean", "title": "告知承诺", "x-system": True},
-}
 COMPANY = ["company_name", "address", "contact_name", "contact_phone"]
 
 
@@ -57,8 +50,11 @@ LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", def
 
 
 def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, materials, handling="承诺件",
-           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None):
+           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1):
+    """A matter and its guide; `levels`: review levels in the department (3: 承办 → 审核 → 审批 for a 行政许可 with
+    substantive review; 2: 一审一核; 1: one review)."""
     guide = {"code": code, "name": name, "type": mtype, "department": DEPTS[group], "group": group,
+             "review_levels": levels,
              "legal_basis": basis, "handling": handling, "statutory_days": statutory, "promised_days": promised,
              "fees": list(fees), "visits": 0 if online == "全程网办" else 1, "online": online, "scope": scope,
              "materials": materials}
@@ -70,7 +66,7 @@ def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, ma
 MATTERS = [
     matter("company_reg", "企业设立登记", "market", "000-XK-0101", "行政许可", ["《市场主体登记管理条例》第三条"], 3, 1,
            COMPANY + ["id_number"], [ID_CARD, mat("articles", "公司章程"), LEASE],
-           online="全程网办", cert=("business_licence", "营业执照", None),
+           online="全程网办", cert=("business_licence", "营业执照", None), levels=2,
            extra={"registered_capital": {"type": "number", "title": "注册资本（万元）", "minimum": 0}}),
     matter("seal", "公章刻制备案", "police", "000-QT-0201", "公共服务", ["《印铸刻字业暂行管理规则》"], 1, 0,
            COMPANY, [LICENCE, ID_CARD], handling="即办件", cert=("seal_filing", "印章备案回执", None)),
@@ -84,15 +80,15 @@ MATTERS = [
     matter("food_permit", "食品经营许可", "market", "000-XK-0102", "行政许可", ["《中华人民共和国食品安全法》第三十五条"], 20, 5,
            COMPANY, [LICENCE, LEASE, mat("layout", "经营场所平面布局图", commitment=True),
                      mat("safety_rules", "食品安全管理制度", commitment=True)],
-           cert=("food_permit", "食品经营许可证", 5),
+           cert=("food_permit", "食品经营许可证", 5), levels=3,
            extra={"food_categories": {"type": "array", "title": "经营项目", "minItems": 1,
                                       "items": {"enum": ["热食类", "冷食类", "生食类", "糕点类", "自制饮品"]}}}),
     matter("hygiene_permit", "公共场所卫生许可", "health", "000-XK-0701", "行政许可", ["《公共场所卫生管理条例》第八条"], 20, 5,
            COMPANY, [LICENCE, mat("hygiene_staff", "从业人员健康合格证明", deferrable=True),
                      mat("hygiene_rules", "卫生管理制度", commitment=True)],
-           cert=("hygiene_permit", "公共场所卫生许可证", 4)),
+           cert=("hygiene_permit", "公共场所卫生许可证", 4), levels=3),
     matter("signboard", "户外招牌设置审批", "urban", "000-XK-1101", "行政许可", ["《城市市容和环境卫生管理条例》第十一条"], 20, 3,
-           COMPANY, [LICENCE, mat("sign_design", "招牌设计效果图")], cert=("signboard", "户外招牌设置许可", 3),
+           COMPANY, [LICENCE, mat("sign_design", "招牌设计效果图")], cert=("signboard", "户外招牌设置许可", 3), levels=3,
            extra={"sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 50}}),
     matter("contract_filing", "存量房买卖合同网签备案", "housing", "000-QT-0901", "公共服务", ["《城市房地产管理法》第四十五条"], 5, 1,
            ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("sale_contract", "存量房买卖合同"),
@@ -105,7 +101,7 @@ MATTERS = [
     matter("estate_transfer", "不动产转移登记", "estate", "000-QR-0801", "行政确认", ["《不动产登记暂行条例》第二十条"], 30, 3,
            ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("deed", "不动产权证书", substitutes=["cert:estate_title"]),
                                                                 mat("tax_paid", "完税证明", substitutes=["cert:tax_receipt"])],
-           cert=("estate_title", "不动产权证书", None)),
+           cert=("estate_title", "不动产权证书", None), levels=2),
     matter("water_transfer", "用水过户", "water", "000-GG-1201", "公共服务", ["《城市供水条例》"], 5, 1,
            ["id_number", "property_address", "contact_phone"], [ID_CARD], handling="承诺件", online="全程网办",
            cert=("water_account", "用水户号变更确认", None)),
@@ -122,13 +118,13 @@ MATTERS = [
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("land_title", "用地批准手续", substitutes=["cert:estate_title"]),
                                                       mat("drawings_review", "施工图审查合格书", deferrable=True),
                                                       mat("funds_proof", "建设资金落实证明", commitment=True)],
-           cert=("construction_permit", "建筑工程施工许可证", None)),
+           cert=("construction_permit", "建筑工程施工许可证", None), levels=3),
     matter("quality_safety", "工程质量安全监督登记", "housing", "000-QT-0903", "公共服务", ["《建设工程质量管理条例》第十三条"], 5, 1,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("supervision_contract", "监理合同")],
            cert=("quality_safety", "质量安全监督登记回执", None)),
     matter("fire_design", "特殊建设工程消防设计审查", "housing", "000-XK-0904", "行政许可", ["《建设工程消防设计审查验收管理暂行规定》第十五条"], 15, 5,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("fire_drawings", "消防设计文件")],
-           cert=("fire_design", "消防设计审查意见书", None)),
+           cert=("fire_design", "消防设计审查意见书", None), levels=3),
     matter("birth_cert", "出生医学证明首次签发", "health", "000-QT-0702", "公共服务", ["《中华人民共和国母婴保健法》第二十三条"], 5, 1,
            ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_record", "分娩记录", substitutes=["record:hospital"])],
            cert=("birth_certificate", "出生医学证明", None)),
@@ -176,7 +172,7 @@ def member_form(m) -> dict:
 def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, extra: dict | None = None,
                  chosen: tuple[str, list[str]] | None = None) -> dict:
     """ONE intake form for a bundle from its members' forms: a shared field is asked once (its definitions must
-    agree); every field records which members need it (`x-members`); system fields are added once. With
+    agree); every field records which members need it (`x-members`); With
     `chosen` = (list field, optional member ids), an optional member's own fields are required only when chosen."""
     props: dict = {}
     required: list[str] = []
@@ -185,8 +181,6 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
     for mid in member_ids:
         form = json.loads((forms_dir / f"f_{mid}.json").read_text(encoding="utf-8"))
         for key, schema in form["properties"].items():
-            if key in SYSTEM:
-                continue
             plain = {k: v for k, v in schema.items() if k != "x-members"}
             if key in props:
                 if {k: v for k, v in props[key].items() if k != "x-members"} != plain:
@@ -195,11 +189,10 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
             else:
                 props[key] = dict(plain, **{"x-members": [mid]})
         target = conditional.setdefault(mid, []) if mid in optional else required
-        target += [k for k in form.get("required", []) if k not in target and k not in SYSTEM]
+        target += [k for k in form.get("required", []) if k not in target]
     props.update(extra or {})
-    props.update(SYSTEM)
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
-           "properties": props, "required": required + ["materials", "owed", "commitment"], "additionalProperties": False}
+           "properties": props, "required": required, "additionalProperties": False}
     rules = [{"if": {"properties": {chosen[0]: {"contains": {"const": mid}}}, "required": [chosen[0]]},
               "then": {"required": [k for k in keys if k not in required]}}
              for mid, keys in conditional.items() if [k for k in keys if k not in required]]
@@ -212,8 +205,9 @@ WINDOW_FORMS = {
     "window_intake": {
         "title": "综合受理", "properties": {
             "accepted": {"type": "boolean", "title": "予以受理"},
+            "materials": {"type": "object", "title": "材料情况",
+                          "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
             "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
-            "missing": {"type": "array", "title": "一次性告知：缺少的材料", "items": {"type": "string"}},
             "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
         "required": ["accepted"], "if": {"properties": {"accepted": {"const": False}}}, "then": {"required": ["reason"]}},
     "dept_review": {
@@ -225,6 +219,12 @@ WINDOW_FORMS = {
         "required": ["decision", "opinion"],
         "if": {"properties": {"decision": {"const": "correct"}}},
         "then": {"required": ["corrections"], "properties": {"corrections": {"minItems": 1}}}},
+    "dept_review_upper": {
+        "title": "审核/审批", "properties": {
+            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "return"],
+                         "x-enum-labels": {"approve": "准予", "reject": "不予", "return": "退回上一级"}},
+            "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
+        "required": ["decision", "opinion"]},
     "window_decide": {
         "title": "即办决定", "properties": {
             "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject"],
@@ -276,29 +276,48 @@ class Proc(Process):
 
 
 def approved(mid: str) -> str:
-    return f"results.get('rv_{mid}', {{}}).get('review', {{}}).get('decision') == 'approve'"
+    return f"decisions.get('{mid}') == 'approve'"
+
+
+LEVELS = {1: [("review", "审查", "")], 2: [("review", "审查", ""), ("review_check", "审核", "_lead")],
+          3: [("review", "承办", ""), ("review_check", "审核", "_lead"), ("review_approve", "审批", "_head")]}
 
 
 def review_process(m) -> Proc:
-    """A department's review; it may return the case ONCE for 补正 (the second time the gateway goes on)."""
+    """A department's review of one member, at 1 to 3 levels (承办 → 审核 → 审批): a rejection at any level ends it,
+    an upper level may return it to the level below, the first level may return it ONCE for 补正 (the rule
+    refuses a second time)."""
     g, mid = m["guide"], m["id"]
+    levels = LEVELS[g.get("review_levels", 1)]
     p = Proc(f"rv_{mid}", f"{g['department']}审查：{g['name']}", guide={"kind": "internal", "member_of": f"m_{mid}"})
     p.start("start", "开始")
-    p.user("review", f"{g['department']}审查", group=m["group"], form="dept_review", due=f"P{max(g['promised_days'], 1)}D")
-    p.xor("gw_correct", "退回补正？", default="Flow_gw_correct_end")
-    p.end("end", "审查完成")
-    p.user("correction", "补正材料", group="front_desk", form="supplement", col=2, row=1)
-    p.chain("start", "review", "gw_correct")
-    p.flow("gw_correct", "correction", name="补正",
-           cond=f"decision == 'correct' and 'correction' not in results.get('rv_{mid}', {{}})")
-    p.flow("gw_correct", "end", fid="Flow_gw_correct_end")
+    for n, (tid, label, suffix) in enumerate(levels, 1):
+        props = {"rule": "review", "member": mid, "level": n, "levels": len(levels)}
+        if n > 1:
+            props["may_return"] = "true"
+        due = f"P{max(g['promised_days'] - len(levels) + 1, 1)}D" if n == 1 else "P1D"
+        p.user(tid, f"{g['department']}{label}", group=m["group"] + suffix, col=1 + 2 * (n - 1),
+               form="dept_review" if n == 1 else "dept_review_upper", due=due, props=props)
+        p.xor(f"gw_{tid}", f"{label}结论", col=2 + 2 * (n - 1), default=f"Flow_gw_{tid}_end")
+        p.flow(f"gw_{tid}", "end", fid=f"Flow_gw_{tid}_end", name="不予" if n < len(levels) else "")
+        p.flow(tid, f"gw_{tid}")
+        if n < len(levels):
+            p.flow(f"gw_{tid}", levels[n][0], cond="decision == 'approve'", name="准予")
+        if n > 1:
+            p.flow(f"gw_{tid}", levels[n - 2][0], cond="decision == 'return'", name="退回上一级",
+                   fid=f"Flow_gw_{tid}_back")
+    p.end("end", "审查完成", col=2 * len(levels) + 1)
+    p.user("correction", "补正材料", group="front_desk", form="supplement", col=2, row=1.2,
+           props={"rule": "correction", "member": mid})
+    p.flow("start", "review")
+    p.flow("gw_review", "correction", name="补正", cond="decision == 'correct'")
     p.flow("correction", "review")
     return p
 
 
 def intake_head(p: Proc, form: str) -> None:
     p.start("start", "提交申请", form=form)
-    p.user("intake", "综合受理", group="front_desk", form="window_intake")
+    p.user("intake", "综合受理", group="front_desk", form="window_intake", props={"rule": "intake"})
     p.xor("gw_accepted", "是否受理")
     p.end("end_refused", "不予受理", col=3, row=1.2)
     p.chain("start", "intake", "gw_accepted")
@@ -308,7 +327,7 @@ def intake_head(p: Proc, form: str) -> None:
 def owed_gate(p: Proc, col: int, row: float) -> tuple[str, str]:
     """The 容缺 branch: runs beside the review; the join before pickup waits until deferred materials are in."""
     p.xor("gw_owed", "有容缺材料？", col=col, row=row, default="Flow_gw_owed_merge_owed")
-    p.user("supply", "补齐容缺材料", group="front_desk", form="supplement", col=col + 1, row=row)
+    p.user("supply", "补齐容缺材料", group="front_desk", form="supplement", col=col + 1, row=row, props={"rule": "supply"})
     p.xor("merge_owed", "", col=col + 2, row=row)
     p.flow("gw_owed", "supply", cond="len(owed) > 0", name="容缺")
     p.flow("gw_owed", "merge_owed", fid="Flow_gw_owed_merge_owed")
@@ -321,7 +340,7 @@ def matter_process(m) -> Proc:
     p = Proc(f"m_{mid}", g["name"], guide=g)
     intake_head(p, f"f_{mid}")
     if g["handling"] == "即办件":
-        p.user("onsite", "窗口即办", group="front_desk", form="window_decide")
+        p.user("onsite", "窗口即办", group="front_desk", form="window_decide", props={"rule": "on_spot", "member": mid})
         p.end("end", "当场办结")
         p.flow("gw_accepted", "onsite", cond="accepted == True", name="受理")
         p.flow("onsite", "end")
@@ -334,7 +353,7 @@ def matter_process(m) -> Proc:
     a, b = owed_gate(p, base - 0, 1)
     p.par("join", "", col=base + 3)
     p.xor("merge_decided", "", col=base + 4)
-    p.user("pickup", "出件", group="pickup", form="pickup")
+    p.user("pickup", "出件", group="pickup", form="pickup", props={"rule": "pickup"})
     p.end("end", "办结", col=base + (8 if commit else 6))
     p.flow("gw_accepted", "gw_route" if commit else "split", cond="accepted == True", name="受理")
     p.chain("split", "call_review", "join")
@@ -342,14 +361,14 @@ def matter_process(m) -> Proc:
     p.flow(b, "join")
     p.chain("join", "merge_decided", "pickup")
     if commit:
-        p.script("commit_approve", "告知承诺当场准予",
-                 f"results['m_{mid}']['commit'] = {{'decision': 'approve', 'opinion': '申请人书面承诺，当场准予'}}",
-                 col=5, row=-1)
+        p.script("commit_approve", "告知承诺当场准予", "decision = 'approve'\nopinion = '申请人书面承诺，当场准予'",
+                 col=5, row=-1, props={"rule": "auto_decision", "member": mid, "source": "commitment"})
         p.flow("gw_route", "commit_approve", cond="commitment == True", name="告知承诺")
         p.flow("gw_route", "split", fid="Flow_gw_route_split")
         p.flow("commit_approve", "merge_decided")
         p.xor("gw_post", "需核查？", col=base + 6, default="Flow_gw_post_end")
-        p.user("post_check", "事后核查", group=m["group"], form="post_check", due="P20D", col=base + 7, row=-1)
+        p.user("post_check", "事后核查", group=m["group"], form="post_check", due="P20D", col=base + 7, row=-1,
+               props={"rule": "post_check"})
         p.flow("pickup", "gw_post")
         p.flow("gw_post", "post_check", cond="commitment == True", name="告知承诺")
         p.flow("gw_post", "end", fid="Flow_gw_post_end")
@@ -389,7 +408,7 @@ def bundle_process(bid: str, name: str, members: list[str], body, extra_material
     a, b = owed_gate(p, 4, 3)
     col = p.col
     p.par("join_all", "", col=col)
-    p.user("pickup", "统一出件", group="pickup", form="pickup")
+    p.user("pickup", "统一出件", group="pickup", form="pickup", props={"rule": "pickup"})
     p.end("end", "办结")
     p.flow("gw_accepted", "split_all", cond="accepted == True", name="受理")
     p.flow("split_all", first)
@@ -435,15 +454,23 @@ def body_restaurant(p):
 
     def inner(c):
         p.par("split_insp", "联合踏勘", col=c)
-        p.user("inspect_market", "联合踏勘（市场监管）", group="market", form="joint_inspection", due="P2D", col=c + 1, row=-0.4)
-        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.4)
+        insp = {"rule": "inspection", "members": "food_permit,signboard"}
+        p.user("inspect_market", "联合踏勘（市场监管）", group="market", form="joint_inspection", due="P2D", col=c + 1,
+               row=-0.4, props=insp)
+        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.4,
+               props=insp)
         p.par("join_insp", "", col=c + 2)
         for t in ("inspect_market", "inspect_urban"):
             p.flow("split_insp", t)
             p.flow(t, "join_insp")
-        s, j = parallel(p, "p", ["food_permit", "signboard"], c + 3)
-        p.flow("join_insp", s)
-        return "split_insp", j, c + 6
+        p.xor("gw_insp", "踏勘通过？", col=c + 3, default="Flow_gw_insp_merge_insp")
+        s, j = parallel(p, "p", ["food_permit", "signboard"], c + 4)
+        p.xor("merge_insp", "", col=c + 7)
+        p.flow("join_insp", "gw_insp")
+        p.flow("gw_insp", s, cond="all(inspections.values())", name="通过")
+        p.flow("gw_insp", "merge_insp", fid="Flow_gw_insp_merge_insp", name="未通过")
+        p.flow(j, "merge_insp")
+        return "split_insp", "merge_insp", c + 8
     g, mrg = gated(p, "reg", approved("company_reg"), 5, inner)
     p.flow("call_company_reg", g)
     return "call_company_reg", mrg
@@ -512,11 +539,12 @@ def instant_process() -> Proc:
     """秒批: the decision table decides clear cases with no person; a person decides the rest."""
     m = M["unemp_benefit"]
     p = Proc("m_unemp_benefit", m["guide"]["name"] + "（秒批）", guide=m["guide"])
-    p.start("start", "网上申请", form="f_unemp_benefit")
+    p.start("start", "网上申请", form="f_unemp_benefit", props={"rule": "intake"})
     p.rule("rules", "规则核验", "unemp_rules")
     p.xor("gw_auto", "规则结论", default="Flow_gw_auto_call_review")
-    p.script("auto_approve", "秒批准予", "results = {'m_unemp_benefit': {'auto': {'decision': 'approve', 'opinion': '符合条件，系统自动核准'}}}", row=-1)
-    p.script("auto_reject", "秒批不予", "results = {'m_unemp_benefit': {'auto': {'decision': 'reject', 'opinion': auto_reason}}}", col=3, row=1)
+    auto = {"rule": "auto_decision", "member": "unemp_benefit", "source": "auto"}
+    p.script("auto_approve", "秒批准予", "decision = 'approve'\nopinion = '符合条件，系统自动核准'", row=-1, props=auto)
+    p.script("auto_reject", "秒批不予", "decision = 'reject'\nopinion = auto_reason", col=3, row=1, props=auto)
     p.call("call_review", "人社局人工审核", "rv_unemp_benefit", col=3, row=0)
     p.xor("merge", "", col=4)
     p.end("end", "办结")
@@ -531,7 +559,7 @@ def instant_process() -> Proc:
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_unemp_rules" name="失业保险金秒批规则" namespace="http://camunda.org/schema/1.0/dmn">
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_unemp_rules" name="失业保险金秒批规则" namespace="http://camunda.org/schema/1.0/dmn" expressionLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/" typeLanguage="https://www.omg.org/spec/DMN/20191111/FEEL/">
   <decision id="unemp_rules" name="失业保险金秒批规则">
     <decisionTable id="unemp_rules_table" hitPolicy="FIRST">
       <input id="in_months" label="累计缴费月数"><inputExpression id="ie_months" typeRef="integer"><text>insured_months</text></inputExpression></input>
@@ -543,7 +571,7 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
         <outputEntry id="r1o"><text>"reject"</text></outputEntry><outputEntry id="r1p"><text>"个人原因离职，不符合《失业保险条例》第十四条"</text></outputEntry></rule>
       <rule id="r_short"><inputEntry id="r2a"><text>&lt; 12</text></inputEntry><inputEntry id="r2b"><text>-</text></inputEntry><inputEntry id="r2c"><text>-</text></inputEntry>
         <outputEntry id="r2o"><text>"reject"</text></outputEntry><outputEntry id="r2p"><text>"缴费不满一年"</text></outputEntry></rule>
-      <rule id="r_clear"><inputEntry id="r3a"><text>&gt;= 12</text></inputEntry><inputEntry id="r3b"><text> in ("dismissed", "contract_ended")</text></inputEntry><inputEntry id="r3c"><text>True</text></inputEntry>
+      <rule id="r_clear"><inputEntry id="r3a"><text>&gt;= 12</text></inputEntry><inputEntry id="r3b"><text>"dismissed","contract_ended"</text></inputEntry><inputEntry id="r3c"><text>true</text></inputEntry>
         <outputEntry id="r3o"><text>"approve"</text></outputEntry><outputEntry id="r3p"><text>"符合条件"</text></outputEntry></rule>
       <rule id="r_other"><inputEntry id="r4a"><text>-</text></inputEntry><inputEntry id="r4b"><text>-</text></inputEntry><inputEntry id="r4c"><text>-</text></inputEntry>
         <outputEntry id="r4o"><text>"manual"</text></outputEntry><outputEntry id="r4p"><text>"规则未覆盖，转人工审核"</text></outputEntry></rule>
@@ -567,9 +595,7 @@ def main() -> None:
     for name, form in WINDOW_FORMS.items():
         write_form(name, form)
     for m in MATTERS:
-        write_form(f"f_{m['id']}", {k: v for k, v in member_form(m).items() if k not in ("$schema", "type")} | {
-            "properties": {**member_form(m)["properties"], **SYSTEM},
-            "required": member_form(m)["required"] + ["materials", "owed", "commitment"]})
+        write_form(f"f_{m['id']}", {k: v for k, v in member_form(m).items() if k not in ("$schema", "type")})
         review_process(m).write(str(PROC / f"rv_{m['id']}.bpmn"))
         if m["id"] != "unemp_benefit":
             matter_process(m).write(str(PROC / f"m_{m['id']}.bpmn"))

@@ -6,7 +6,11 @@ import os
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from engine import clock
 from engine.errors import OneWindowError
+from engine.model.identifiers import SHAPES
+
+from .i18n import localized
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,16 +21,17 @@ def create_app(config: dict | None = None) -> Flask:
         API_TOKEN_MAX_AGE=int(os.environ.get("ONEWINDOW_API_TOKEN_MAX_AGE", 8 * 3600)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        TIMEZONE=os.environ.get("ONEWINDOW_TIMEZONE", "Asia/Shanghai"),
     )
     if config:
         app.config.update(config)
+    clock.zone()  # a wrong ONEWINDOW_TIMEZONE stops the start, not the first page that shows a time
     from engine.bootstrap import services_for
 
     app.extensions["onewindow"] = services_for(app.config["DATABASE_URL"])
 
     from . import api, auth, cases, frontdesk, home, i18n, inbox, pickup
     i18n.init_app(app)
+    app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, api):
         app.register_blueprint(module.bp)
@@ -42,12 +47,14 @@ def _wants_json() -> bool:
 
 
 def _error(status: int, code: str, message: str, fields: dict | None = None):
+    """Engine messages (engine.messages.Message) are given in the reader's language, on pages and in the API."""
+    message, fields = localized(message), localized(fields or {})
     if _wants_json():
         body = {"code": code, "message": message}
         if fields:
             body["fields"] = fields
         return jsonify({"error": body}), status
-    return render_template("error.html", status=status, code=code, message=message, fields=fields or {}), status
+    return render_template("error.html", status=status, code=code, message=message, fields=fields), status
 
 
 def _register_errors(app: Flask) -> None:

@@ -10,6 +10,8 @@ from .auth import make_token, services, token_user
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+CHANNELS = ("window", "online", "kiosk")
+MATERIAL_STATUSES = ("provided", "deferred", "commitment")
 PUBLIC = {"api.token", "api.openapi"}
 
 
@@ -39,7 +41,12 @@ def _case_json(case_id: int) -> dict:
     return {"id": c["id"], "number": c["number"], "matter": c["matter"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
             "created_at": c["created_at"], "updated_at": c["updated_at"], "members": c["members"],
-            "tasks": [{k: t[k] for k in ("id", "name", "element_id", "group", "assignee", "status")}
+            "outcomes": [{k: o[k] for k in ("matter", "name", "department", "status", "opinion", "notice")}
+                         for o in c.get("outcomes") or []],
+            "owed": c.get("owed") or [], "notice": c.get("notice"),
+            "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
+                             for x in c.get("certificates") or []],
+            "tasks": [{k: t[k] for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status")}
                       for t in c["tasks"]]}
 
 
@@ -70,6 +77,8 @@ def matter(code):
 
 @bp.post("/cases")
 def create_case():
+    """Start a case; at a window, the front desk's verdict (`intake`, default accepted) is taken in the same
+    transaction under the intake rule."""
     body = _body()
     code = body.get("matter")
     if not isinstance(code, str) or not code:
@@ -77,23 +86,30 @@ def create_case():
     if not catalog.exists(services(), code):
         raise Invalid(f"no such matter: {code}", {"matter": "事项不存在 (no such matter)"})
     data = body.get("data") or {}
-    materials = body.get("materials") or []
-    if isinstance(materials, list) and all(isinstance(x, str) for x in materials):
-        materials = {x: "provided" for x in materials}
-    if not (isinstance(materials, dict) and all(isinstance(v, str) for v in materials.values())):
-        raise Invalid("materials: a list of material ids, or {id: provided|deferred|commitment}",
-                      {"materials": "格式不正确 (wrong shape)"})
-    sv, m = services(), catalog.matter(services(), code)
+    if not isinstance(data, dict):
+        raise Invalid("data must be an object", {"data": "必须是对象 (must be an object)"})
     channel = body.get("channel") or "window"
-    if m["rules"] and isinstance(data, dict):  # the window rules: 一次性告知, 容缺, 告知承诺, 数据共享
-        pick = lambda status: [k for k, v in materials.items() if v == status]  # noqa: E731
-        case = catalog.window_rules(sv).apply(g.api_actor, code, body.get("applicant"), data, provided=pick("provided"),
-                                              deferred=pick("deferred"), commitments=pick("commitment"), channel=channel)
-    else:
-        if isinstance(data, dict):
-            data = catalog.with_materials(m["form"], data, [k for k, v in materials.items() if v == "provided"])
-        case = sv.start_case(g.api_actor, code, body.get("applicant"), data, channel=channel)
+    if not isinstance(channel, str) or channel not in CHANNELS:
+        raise Invalid("channel: window, online or kiosk", {"channel": "应为 window、online 或 kiosk"})
+    verdict = body.get("intake") or {}
+    if not isinstance(verdict, dict):
+        raise Invalid("intake must be an object", {"intake": "必须是对象 (must be an object)"})
+    verdict = {"accepted": verdict.get("accepted", True), "materials": _materials(body.get("materials")),
+               **{k: verdict[k] for k in ("reason", "remark") if k in verdict}}
+    case = services().start_case(g.api_actor, code, body.get("applicant"), data, channel=channel, intake=verdict)
     return jsonify(_case_json(case["id"])), 201
+
+
+def _materials(value) -> dict:
+    """`materials`: a list of ids handed in, or {id: provided|deferred|commitment}."""
+    if value is None:
+        return {}
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return {x: "provided" for x in value}
+    if isinstance(value, dict) and all(isinstance(k, str) and v in MATERIAL_STATUSES for k, v in value.items()):
+        return dict(value)
+    raise Invalid("materials: a list of material ids, or {id: provided|deferred|commitment}",
+                  {"materials": "格式不正确 (wrong shape)"})
 
 
 @bp.get("/cases/<int:case_id>")
@@ -136,14 +152,10 @@ def claim(task_id):
 
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id):
+    """Complete a task under its rule (the service layer finds it, whoever asks)."""
     body = _body()
     data = body.get("data", {})
-    sv = services()
-    task = next((t for t in sv.list_tasks(g.api_actor) if t["id"] == task_id), None)
-    if task is None or not isinstance(data, dict):  # not open to the caller: the service layer says why (403/404/409)
-        case = sv.complete(g.api_actor, task_id, data)
-    else:
-        case = catalog.complete_task(sv, g.api_actor, task, data)
+    if not isinstance(data, dict):
+        raise Invalid("data must be an object", {"data": "必须是对象 (must be an object)"})
+    case = services().complete(g.api_actor, task_id, data)
     return jsonify(_case_json(case["id"]))
-
-

@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from engine.db import Case, ProcessVersion
-from engine.audit.replay import ReplayError, bundles_of, history, load_events, main_bpmn
+from engine.audit.replay import ReplayError, case_history, load_events, main_bpmn
 from engine.audit.verify import verify_case
 
 from .auth import login_required, services
@@ -64,7 +64,7 @@ def _page(case_id: int, finding=None):
         events = load_events(s, case_id)
         error = None
         try:
-            steps = history(sv.spec_bundle(s, version), events, bundles_of(sv, s))
+            steps = case_history(sv, s, case, events)
         except ReplayError as exc:
             steps, error = [], str(exc)
         xml = main_bpmn(s, version)

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 import click
 
+from engine import clock
+
 
 def _services():
     from engine.bootstrap import services_for
@@ -66,23 +68,22 @@ def verify_cmd(cases, all_, chain_only):
 @click.argument("case")
 def replay_cmd(case):
     """Print a case's history step by step, replayed from its events, with what each step changed."""
-    from engine.db import Case, ProcessVersion
-    from engine.audit.replay import ReplayError, bundles_of, history, load_events
+    from engine.db import Case
+    from engine.audit.replay import ReplayError, case_history, load_events
 
     services = _services()
     cid = _case_id(services, case)
     with services.uow() as s:
         c = s.get(Case, cid)
         events = load_events(s, cid)
-        bundle = services.spec_bundle(s, s.get(ProcessVersion, c.version_id))
         click.echo(f"case {c.number} ({c.process_id}, version {c.version_id}), {len(events)} event(s)")
         try:
-            steps = history(bundle, events, bundles_of(services, s))
+            steps = case_history(services, s, c, events)
         except ReplayError as exc:
             click.echo(f"replay failed at {exc}", err=True)
             sys.exit(1)
     for st in steps:
-        at = st.at.isoformat(timespec="seconds") if st.at else ""
+        at = clock.for_people(st.at, seconds=True)  # the hall's time, as on the audit pages
         what = f" {st.name}" if st.name else ""
         where = f" [{st.path}]" if st.path else ""
         click.echo(f"#{st.seq} {at} {st.type}{what}{where} by {st.actor}{'/' + st.group if st.group else ''}")

@@ -1,16 +1,31 @@
 """Render a JSON Schema form as HTML fields and read a posted form back into typed data."""
 from __future__ import annotations
 
+import math
+
+from engine.model.identifiers import SHAPES
+
 
 def fields(schema: dict | None, skip: tuple = ()) -> list[dict]:
-    """Field descriptions for the `form_fields` macro: name, label, help, widget, required, options."""
+    """Field descriptions for the `form_fields` macro: name, label, help, widget, required, options, and `attrs`,
+    the browser-side checks taken from the schema (required, maxlength, minlength, pattern, min, max, step).
+    Fields of a nested object are flattened to 'parent.child' (with `group`, the object's title)."""
     if not schema:
         return []
+    return list(_fields(schema, skip, "", True, ""))
+
+
+def _fields(schema: dict, skip: tuple, prefix: str, inherited: bool, group: str):
     required = set(schema.get("required") or [])
-    out = []
     for name, prop in (schema.get("properties") or {}).items():
-        if name in skip or prop.get("x-system") or not _typeable(prop):
+        if name in skip or prop.get("x-system"):
             continue  # set by the window rules, not typed in
+        if _nested(prop):
+            yield from _fields(prop, (), f"{prefix}{name}.", inherited and name in required,
+                               prop.get("title") or name)
+            continue
+        if not _typeable(prop):
+            continue
         kind = prop.get("type")
         labels = prop.get("x-enum-labels") or (prop.get("items") or {}).get("x-enum-labels") or {}
         if kind == "array" and not (prop.get("items") or {}).get("enum"):
@@ -30,19 +45,120 @@ def fields(schema: dict | None, skip: tuple = ()) -> list[dict]:
             widget = "textarea"
         else:
             widget = "text"
-        out.append({"name": name, "label": prop.get("title") or name, "help": prop.get("description") or "",
-                    "widget": widget, "required": name in required,
-                    "options": [(v, labels.get(str(v), str(v))) for v in prop.get("enum") or []],
-                    "step": "1" if kind == "integer" else "any"})
+        needed = inherited and name in required
+        yield {"name": prefix + name, "label": prop.get("title") or name, "help": prop.get("description") or "",
+               "widget": widget, "required": needed, "group": group,
+               "options": [(v, labels.get(str(v), str(v))) for v in prop.get("enum") or []],
+               "step": "1" if kind == "integer" else "any", "attrs": _attrs(prop, widget, needed)}
+
+
+def _nested(prop: dict) -> bool:
+    return prop.get("type") == "object" and bool(prop.get("properties"))
+
+
+# Input types for formats a browser knows how to help with (a phone keypad, an e-mail keyboard).
+_INPUT_TYPES = {"email": "email", "cn-mobile": "tel", "cn-landline": "tel", "cn-phone": "tel"}
+
+
+def _attrs(prop: dict, widget: str, required: bool) -> dict:
+    """HTML attributes that let the browser refuse what the server would refuse, before the round trip."""
+    out: dict = {}
+    if required and widget in ("text", "textarea", "number", "date", "select", "lines"):
+        out["required"] = True
+    if widget == "checkbox" and prop.get("const") is True:
+        out["required"] = True
+    if widget in ("text", "textarea"):
+        if isinstance(prop.get("maxLength"), int):
+            out["maxlength"] = prop["maxLength"]
+        if isinstance(prop.get("minLength"), int) and prop["minLength"] > 0:
+            out["minlength"] = prop["minLength"]
+    if widget == "text":
+        shape = html_pattern(prop["pattern"]) if isinstance(prop.get("pattern"), str) else None
+        shape = shape or SHAPES.get(prop.get("format"))
+        if shape:
+            out["pattern"] = shape
+        if prop.get("format") in _INPUT_TYPES:
+            out["type"] = _INPUT_TYPES[prop["format"]]
+    if widget == "number":
+        integer = prop.get("type") == "integer"
+        low = prop.get("minimum")
+        if low is None and integer and isinstance(prop.get("exclusiveMinimum"), (int, float)):
+            low = math.floor(prop["exclusiveMinimum"]) + 1
+        high = prop.get("maximum")
+        if high is None and integer and isinstance(prop.get("exclusiveMaximum"), (int, float)):
+            high = math.ceil(prop["exclusiveMaximum"]) - 1
+        if low is not None:
+            out["min"] = low
+        if high is not None:
+            out["max"] = high
+        out["step"] = prop.get("multipleOf") or ("1" if integer else "any")
     return out
 
 
+# What the `v` flag browsers compile patterns with reserves: syntax characters (escapable anywhere), characters that
+# are syntax inside a class, punctuation that may be escaped inside a class, and punctuation that may not be doubled.
+_SYNTAX = set("^$\\.*+?()[]{}|/")
+_CLASS_SYNTAX = set("()[]{}/|")
+_CLASS_PUNCT = set("&-!#%,:;<=>@`~")
+_DOUBLE_PUNCT = set("&!#$%*+,.:;<=>?@^`~")
+
+
+def html_pattern(pattern: str) -> str | None:
+    """A JSON Schema `pattern` (ECMA-262, unanchored search) as an HTML `pattern` attribute, which browsers anchor
+    at both ends and compile with the `v` flag: literal '-', brackets and braces inside classes are escaped, and
+    escapes the `v` flag refuses ('\\-' outside a class) become the plain character. None when unbalanced."""
+    out, in_class, at_start, i = [], False, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= len(pattern):
+                return None
+            x = pattern[i + 1]
+            keep = x.isalnum() or x in _SYNTAX or (in_class and x in _CLASS_PUNCT)
+            out.append(c + x if keep else x)
+            i, at_start = i + 2, False
+            continue
+        opened = False
+        if not in_class:
+            out.append(c)
+            if c == "[":
+                in_class, opened = True, True
+                if pattern[i + 1:i + 2] == "^":
+                    out.append("^")
+                    i += 1
+        elif c == "]":
+            out.append(c)
+            in_class = False
+        elif c == "-" and (at_start or pattern[i + 1:i + 2] == "]"):
+            out.append("\\-")  # a literal '-' at either end of a class
+        elif c in _CLASS_SYNTAX or (c in _DOUBLE_PUNCT and pattern[i + 1:i + 2] == c):
+            out.append("\\" + c)
+        else:
+            out.append(c)
+        at_start = opened  # only the first member of a class follows its '[' (or '[^')
+        i += 1
+    if in_class:
+        return None
+    body = "".join(out)
+    if body.startswith("^") and body.endswith("$") and not body.endswith("\\$") and "|" not in body:
+        return body[1:-1]
+    return f".*(?:{body}).*"
+
+
 def parse(schema: dict | None, form, prefix: str = "f_", skip: tuple = ()) -> dict:
-    """Typed data from posted fields named `prefix + property`; empty inputs are left out, so `required`
-    reports them, and values that do not convert are kept as text, so `type` reports them."""
+    """Typed data from posted fields named `prefix + property` ('parent.child' inside nested objects); empty inputs
+    are left out, so `required` reports them, and values that do not convert are kept as text, so `type` reports
+    them. A nested object is left out when nothing in it was filled in."""
     data: dict = {}
     for name, prop in ((schema or {}).get("properties") or {}).items():
-        if name in skip or prop.get("x-system") or not _typeable(prop):
+        if name in skip or prop.get("x-system"):
+            continue
+        if _nested(prop):
+            sub = parse(prop, form, f"{prefix}{name}.")
+            if any(v is not False for v in sub.values()):
+                data[name] = sub
+            continue
+        if not _typeable(prop):
             continue
         key, kind = prefix + name, prop.get("type")
         if kind == "array" and not (prop.get("items") or {}).get("enum"):

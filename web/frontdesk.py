@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 
 from engine.window import documents
 from engine.errors import Forbidden, Invalid
-from engine.model.forms import validate
 
 from engine import readmodels as catalog
 from . import formkit
@@ -29,7 +28,7 @@ def index():
 
 
 MATERIAL_STATUSES = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交（数据共享）"}
-INTAKE_SKIP = ("accepted", "reason", "missing")
+INTAKE_SKIP = ("accepted", "reason", "missing", "materials")
 
 
 def _render_intake(m: dict, errors: dict | None = None, values: dict | None = None, status: int = 200):
@@ -55,9 +54,9 @@ def matter(code):
 @bp.post("/matters/<code>")
 @login_required
 def submit(code):
-    """Accept or refuse at the window. Matters with a service guide go through the window rules
-    (engine.window.matters: 一次性告知 when something required is missing, 容缺, 告知承诺, 数据共享); others start the
-    case and complete its intake task directly."""
+    """Accept or refuse at the window: the case is started and the front desk's verdict taken in one transaction
+    by the service layer, under the intake rule (一次性告知 when something required is missing, 容缺, 告知承诺,
+    数据共享, 不予受理)."""
     _desk_only()
     sv, form = services(), request.form
     m = catalog.matter(sv, code)
@@ -66,49 +65,21 @@ def submit(code):
     names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
     values = dict(formkit.values(form, "f_"), **{k: v for k, v in form.items() if k.startswith(("a_", "mat_"))},
                   **{"i_" + k: v for k, v in formkit.values(form, "i_").items()})
-    applicant = formkit.applicant_from(form)
-    data = formkit.parse(m["form"], form, "f_")
-    intake = formkit.parse(m["intake_form"], form, "i_", skip=INTAKE_SKIP)
-    missing = [names[k] for k, v in statuses.items() if not v]
-    if not accepted and not intake.get("remark") and not (missing and not m["rules"]):
-        return _render_intake(m, {"i_remark": "不予受理须写明原因或缺少的材料 (say why)"}, values, 422)
+    remark = (formkit.parse(m["intake_form"], form, "i_", skip=INTAKE_SKIP).get("remark") or "").strip()
+    if not accepted and not remark:
+        return _render_intake(m, {"i_remark": "不予受理须写明原因 (say why)"}, values, 422)
+    verdict = {"accepted": accepted, "materials": {k: v for k, v in statuses.items() if v}, "remark": remark}
+    if not accepted:
+        verdict["reason"] = remark
     try:
-        if m["rules"]:
-            case = _by_rules(sv, m, code, applicant, data, statuses, accepted, intake.get("remark", ""))
-        else:
-            case = _direct(sv, m, code, applicant, data, statuses, names, accepted, intake)
+        case = sv.start_case(g.actor, code, formkit.applicant_from(form), formkit.parse(m["form"], form, "f_"),
+                             channel="window", intake=verdict)
     except Invalid as exc:
         return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422)
     record = catalog.intake_record(sv.events(case["id"]))
     return render_template("frontdesk/done.html", case=case, m=m, accepted=bool(record["accepted"]),
-                           missing=record["missing"] or missing, remark=record["reason"],
+                           missing=record["missing"], remark=record["reason"] or record["remark"],
                            received=[names.get(k, k) for k, v in statuses.items() if v])
-
-
-def _by_rules(sv, m, code, applicant, data, statuses, accepted, remark) -> dict:
-    rules = catalog.window_rules(sv)
-    if not accepted:
-        return rules.refuse(g.actor, code, applicant, data, remark)
-    pick = lambda status: [k for k, v in statuses.items() if v == status]  # noqa: E731
-    return rules.apply(g.actor, code, applicant, data, provided=pick("provided"), deferred=pick("deferred"),
-                       commitments=pick("commitment"))
-
-
-def _direct(sv, m, code, applicant, data, statuses, names, accepted, intake) -> dict:
-    received = [names[k] for k, v in statuses.items() if v]
-    missing = [names[k] for k, v in statuses.items() if not v]
-    data = catalog.with_materials(m["form"], data, received)
-    if not accepted and missing and "remark" in ((m["intake_form"] or {}).get("properties") or {}):
-        intake["remark"] = (intake.get("remark", "") + " 缺少材料：" + "；".join(missing)).strip()[:500]
-    try:  # check the intake form first, so a bad remark never leaves a started case behind
-        validate(m["intake_form"], dict(intake, accepted=accepted), "intake")
-    except Invalid as exc:
-        raise Invalid(exc.message, {"intake." + k: v for k, v in exc.fields.items()}) from None
-    case = sv.start_case(g.actor, code, applicant, data, channel="window")
-    task = next((t for t in case["tasks"] if t["group"] == "front_desk"), None)
-    if task is not None:
-        case = sv.complete(g.actor, task["id"], dict(intake, accepted=accepted))
-    return case
 
 
 def _field_key(path: str) -> str:
@@ -117,7 +88,7 @@ def _field_key(path: str) -> str:
         return "a_" + path.split(".", 1)[1]
     if path.startswith("intake.") or path in ("reason", "remark"):
         return "i_remark" if path.split(".")[-1] in ("reason", "remark") else "i_" + path.split(".", 1)[1]
-    if path in ("materials", "deferred", "commitments", "owed", "commitment"):
+    if path.startswith(("intake.materials", "materials")) or path in ("deferred", "commitments", "owed", "commitment"):
         return "materials"
     return "f_" + path
 

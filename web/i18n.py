@@ -1,10 +1,10 @@
 """Chinese-first UI strings with an English fallback: `?lang=en` switches and a cookie remembers it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from flask import g, has_request_context, request
 
-from flask import current_app, g, request
+from engine import clock
+from engine.messages import Message, in_lang
 
 LANGS = ("zh", "en")
 # key -> (zh, en); the key itself is the Chinese text, so templates stay readable.
@@ -70,15 +70,31 @@ STATUS_EN = {"running": "running", "completed": "completed", "pending": "not sta
 
 
 def current_lang() -> str:
-    lang = request.args.get("lang") or request.cookies.get("lang") or "zh"
+    """`?lang=`, then the cookie; API clients without either may ask by Accept-Language. Pages stay Chinese first."""
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    if not lang and request.path.startswith("/api/"):
+        lang = request.accept_languages.best_match(LANGS, default="zh")
     return lang if lang in LANGS else "zh"
 
 
-def translate(text: str) -> str:
-    """The text in the page's language (Chinese keys; English from STRINGS)."""
-    if getattr(g, "lang", "zh") == "en":
+def page_lang() -> str:
+    return getattr(g, "lang", "zh") if has_request_context() else "zh"
+
+
+def translate(text):
+    """The text in the page's language: an engine Message gives its own English; Chinese keys come from STRINGS."""
+    if isinstance(text, Message):
+        return in_lang(text, page_lang())
+    if page_lang() == "en":
         return STRINGS.get(text, text)
     return text
+
+
+def localized(value):
+    """An engine message (or a dict of them, as in an error's `fields`) in the reader's language."""
+    if isinstance(value, dict):
+        return {k: in_lang(v, page_lang()) for k, v in value.items()}
+    return in_lang(value, page_lang())
 
 
 def status_label(status: str | None) -> str:
@@ -86,21 +102,10 @@ def status_label(status: str | None) -> str:
     return table.get(status or "", status or "")
 
 
-def local_time(iso: str | None) -> str:
-    """An ISO timestamp (naive means UTC) as 'YYYY-MM-DD HH:MM' in the hall's time zone (TIMEZONE)."""
-    if not iso:
-        return ""
-    try:
-        at = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    try:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    except (ZoneInfoNotFoundError, ValueError):  # no tz database on the machine: China Standard Time
-        zone = timezone(timedelta(hours=8))
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def local_time(value, seconds: bool = False) -> str:
+    """A stored time (datetime or ISO text; naive means UTC) as 'YYYY-MM-DD HH:MM' (or with seconds) in the hall's
+    time zone, ONEWINDOW_TIMEZONE: the one engine.clock prints documents and numbers cases in."""
+    return clock.for_people(value, seconds=seconds)
 
 
 def init_app(app) -> None:

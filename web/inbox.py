@@ -43,7 +43,7 @@ def claim(task_id):
     return redirect(url_for("inbox.task", task_id=task_id))
 
 
-def _task_page(task_id: str, *, errors=None, values=None, conflict=False, status=200):
+def _task_page(task_id: str, *, errors=None, values=None, conflict=False, message=None, status=200):
     sv = services()
     try:
         task = catalog.find_task(sv, g.actor, task_id)
@@ -53,7 +53,7 @@ def _task_page(task_id: str, *, errors=None, values=None, conflict=False, status
     schema = catalog.task_form(sv, case["version_id"], task["form"])
     return render_template("inbox/task.html", task=task, case=case, fields=formkit.fields(schema),
                            opinions=catalog.completed_reviews(case["events"]), errors=errors or {},
-                           values=values or {}, conflict=conflict), status
+                           values=values or {}, conflict=conflict, message=message), status
 
 
 @bp.get("/tasks/<task_id>")
@@ -73,10 +73,10 @@ def complete(task_id):
         return render_template("inbox/gone.html"), 409
     schema = catalog.task_form(sv, sv.get_case(task["case_id"])["version_id"], task["form"])
     try:
-        case = catalog.complete_task(sv, g.actor, task, formkit.parse(schema, form))
+        case = sv.complete(g.actor, task_id, formkit.parse(schema, form))
     except Invalid as exc:
         return _task_page(task_id, errors={"f_" + k: v for k, v in exc.fields.items()},
-                          values=formkit.values(form), status=422)
+                          values=formkit.values(form), message=exc.message, status=422)
     except Conflict as exc:
         return _task_page(task_id, values=formkit.values(form), conflict=exc.message, status=409)
     except Forbidden:

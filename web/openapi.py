@@ -73,7 +73,9 @@ def spec() -> dict:
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                           "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+                           "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                                      "description": "field path (e.g. contact.phone, items.0.qty) -> message "
+                                                     "naming the field by its form title"}}}}},
         "Matter": {"type": "object", "properties": {
             "code": {"type": "string"}, "name": {"type": "string"}, "kind": {"enum": ["matter", "bundle"]},
             "departments": {"type": "array", "items": {"type": "string"}}, "handling": {"type": ["string", "null"]},
@@ -90,14 +92,27 @@ def spec() -> dict:
             "materials": {"description": "material ids received, or {id: provided|deferred|commitment}",
                           "oneOf": [{"type": "array", "items": {"type": "string"}},
                                     {"type": "object", "additionalProperties": {"type": "string"}}]},
-            "channel": {"enum": ["window", "online", "kiosk", "nearby"]}}},
+            "channel": {"enum": ["window", "online", "kiosk"]},
+            "intake": {"type": "object", "description": "the front desk's verdict at a window (default accepted)",
+                       "properties": {"accepted": {"type": "boolean"}, "reason": {"type": "string"},
+                                      "remark": {"type": "string"}}}}},
         "Case": {"type": "object", "properties": {
             "id": {"type": "integer"}, "number": {"type": "string"}, "matter": {"type": "string"},
             "status": {"type": "string"}, "applicant": _ref("Applicant"), "visits": {"type": "integer"},
             "members": {"type": "array", "items": {"type": "object", "properties": {
                 "matter": {"type": "string"}, "name": {"type": "string"}, "status": {"type": "string"}, "outcome": {"type": ["string", "null"]}}}},
+            "outcomes": {"type": "array", "items": {"type": "object", "properties": {
+                "matter": {"type": "string"}, "name": {"type": "string"}, "department": {"type": ["string", "null"]},
+                "status": {"enum": ["approved", "rejected", "not_handled", "pending", "refused_at_intake"]},
+                "opinion": {"type": ["string", "null"]}, "notice": {"type": "string"}}}},
+            "owed": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}}},
+            "notice": {"type": ["object", "null"]},
+            "certificates": {"type": "array", "items": {"type": "object", "properties": {
+                k: {"type": "string"} for k in ("number", "type", "name", "matter", "status", "verify_code")}}},
             "tasks": {"type": "array", "items": {"type": "object", "properties": {
-                k: {"type": ["string", "null"]} for k in ("id", "name", "element_id", "group", "assignee", "status")}}}}},
+                k: {"type": ["string", "null"]} for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee",
+                                                           "status")}}}}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
             "name": {"type": "string"}, "element_id": {"type": "string"}, "group": {"type": "string"},
@@ -114,7 +129,9 @@ def spec() -> dict:
                   ("Invalid", "Per-field validation errors in error.fields")]}
     return {"openapi": "3.1.0",
             "info": {"title": "onewindow API", "version": "1",
-                     "description": "一窗受理 · JSON API over the service layer. Errors: {\"error\": {code, message, fields?}}"},
+                     "description": "一窗受理 · JSON API over the service layer. Errors: {\"error\": {code, message, "
+                                    "fields?}}; messages are in Chinese, in English with ?lang=en or "
+                                    "Accept-Language: en"},
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}],
             "paths": paths,

@@ -15,7 +15,7 @@ bp = Blueprint("pickup", __name__, url_prefix="/pickup")
 def _ready(sv) -> list[dict]:
     rows = []
     for t in sv.list_tasks(g.actor):
-        if t["group"] != "pickup":
+        if t.get("rule") != "pickup" and t["group"] != "pickup":
             continue
         case = catalog.case_detail(sv, t["case_id"])
         schema = catalog.task_form(sv, case["version_id"], t["form"])
@@ -39,7 +39,7 @@ def hand_over(task_id):
         flash("该任务已由他人办理或不再可办", "error")
         return redirect(url_for("pickup.index"))
     try:
-        case = catalog.complete_task(sv, g.actor, rows[task_id]["task"], formkit.parse(rows[task_id]["schema"], request.form))
+        case = sv.complete(g.actor, task_id, formkit.parse(rows[task_id]["schema"], request.form))
     except Invalid as exc:
         return index(errors={"f_" + k: v for k, v in exc.fields.items()}, values=formkit.values(request.form),
                      failed=task_id, status=422)

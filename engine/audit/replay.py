@@ -10,20 +10,26 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..runtime import admin, livetasks, store
+from ..runtime import acts, livetasks, store
 from ..db import Blob, Case, Event, ProcessVersion, TaskRow
 from ..model.sandbox import make_script_engine
-from ..errors import WorkflowFailed
+from ..errors import OneWindowError, WorkflowFailed
+from ..model.bpmn import task_meta
+from ..model.rulespec import rule_name
 from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
 PASSIVE = {"certificate_revoked"}
+# Event types that are an action (each is followed, at once, by the events the rules implied).
+ACTIONS = {"case_started", "task_completed", "timer_fired", "data_corrected", "version_migrated", "case_suspended",
+           "case_resumed"}
 
 
 class ReplayError(Exception):
@@ -79,10 +85,22 @@ def head_view(wf) -> dict[str, str]:
 
 
 @dataclass
+class Source:
+    """What a replay needs besides the events: the specs and guide of each process version, and the rule book
+    (None for a platform without window rules). Built from the service layer by `source_of`."""
+
+    bundle: Callable[[int], object]
+    guide: Callable[[int], dict]
+    rules: object = None
+
+
+@dataclass
 class Replay:
     wf: object
     status: str = "running"  # "suspended" while a case_suspended event is not followed by case_resumed
     marks: list[tuple[int, float]] = field(default_factory=list)  # (event seq, time after it was applied)
+    issued: dict = field(default_factory=dict)  # member -> {number, status}: the certificates the events issued
+    channel: str = "window"
 
     def event_of(self, changed_at: float) -> int | None:
         """The seq of the event during which a task with this last_state_change was completed."""
@@ -90,6 +108,12 @@ class Replay:
             if changed_at <= t:
                 return seq
         return None
+
+    @property
+    def visits(self) -> int:
+        from_ledger = (self.wf.data.get("window") or {}) if self.wf is not None else {}
+        return (1 if self.channel == "window" else 0) + (1 if (from_ledger.get("pickup") or {}).get("method") == "window"
+                                                         else 0)
 
 
 def _engine_steps(wf, seq) -> None:
@@ -110,13 +134,27 @@ def find_ready(wf, path: list[str]):
 
 class Saved:
     """The case's stored rows, kept in memory: a replay saves and reloads between events exactly as the
-    service layer does, so data shared between tasks in memory ends up stored the same way."""
+    service layer does, so data shared between tasks in memory ends up stored the same way. It also follows
+    the case's version, channel and process, the events the rules still owe, and the certificates issued."""
 
-    def __init__(self, bundle, bundles=None):
-        self.bundle, self.rows, self.head, self.snap = bundle, {}, "{}", store.Snapshot()
-        self.bundles = bundles  # version id -> SpecBundle, for cases that started on or moved to another version
-        self.status = "running"
+    def __init__(self, source: Source, version_id: int):
+        self.source, self.version_id = source, version_id
+        self.bundle = source.bundle(version_id)
+        self.rows, self.head, self.snap = {}, "{}", store.Snapshot()
+        self.status, self.channel, self.process_id = "running", "window", self.bundle.process_id
         self.before: dict | None = None  # data of the task the last event completed, before it was applied
+        self.pending: list = []  # effects the last action implied that no event has matched yet
+        self.issued: dict = {}
+        self.tx_at = None  # time of the transaction the last event belongs to
+        self.groups: dict[str, str] = {}  # task path -> group an administrator reassigned it to
+
+    @property
+    def rules(self):
+        return self.source.rules
+
+    @property
+    def guide(self) -> dict:
+        return self.source.guide(self.version_id)
 
     def save(self, wf) -> None:
         delta = store.diff(wf, self.snap)
@@ -131,6 +169,34 @@ class Saved:
         wf, self.snap = store.restore(self.bundle, self.head, list(self.rows.values()), make_script_engine())
         return wf
 
+    def current(self, wf, ev):
+        """The workflow an action works on: the service layer loads it from the stored rows at the start of each
+        transaction and keeps it in memory within one (e.g. a window's start and intake) — and every event of a
+        transaction carries the transaction's time — so a replay reloads exactly when the time changes."""
+        return wf if wf is not None and ev.at == self.tx_at else self.load()
+
+    def harvest(self, wf) -> None:
+        """As the service layer after every action: apply the rules of automatic tasks that have completed."""
+        if self.rules is not None:
+            self.rules.harvest(wf, self.guide, self.process_id, self.channel)
+
+    def implied(self, wf) -> list:
+        """What the rules imply now that no event has recorded yet: the last action's own effects, then what
+        the ledger implies (certificates to issue or revoke)."""
+        if self.rules is None:
+            return []
+        return self.pending or self.rules.consequences(wf, self.guide, self.process_id, self.issued)
+
+    def expect_nothing_owed(self, wf, seq) -> None:
+        owed = self.implied(wf) if wf is not None else []
+        if owed:
+            e = owed[0]
+            raise ReplayError(seq, f"the rules imply {e.type} {_brief(e.payload)} but no event records it")
+
+
+def _brief(payload: dict) -> str:
+    return canon({k: payload[k] for k in ("matter", "type", "number", "kind") if k in payload})
+
 
 def find_timer(wf, element_id: str | None, path: list[str] | None = None):
     """The waiting timer task of that element (and path, when the event records one)."""
@@ -143,42 +209,129 @@ def find_timer(wf, element_id: str | None, path: list[str] | None = None):
     return None
 
 
+def _start(saved: Saved, ev, payload: dict):
+    """case_started: seed the workflow as Services.new_case does (with the start intake, re-judged)."""
+    if payload.get("version_id"):
+        saved.version_id = int(payload["version_id"])
+        saved.bundle = saved.source.bundle(saved.version_id)
+    saved.channel = payload.get("channel", "window")
+    saved.process_id = payload.get("process_id") or saved.bundle.process_id
+    data, intake = payload.get("data") or {}, payload.get("intake")
+    start, verdict, effects = dict(data), None, []
+    if saved.rules is not None:
+        try:
+            start, verdict, effects = saved.rules.seed(saved.guide, saved.process_id, data,
+                                                       intake.get("data") if intake else None,
+                                                       (intake or {}).get("context"), online=saved.channel == "online")
+        except OneWindowError as exc:
+            raise ReplayError(ev.seq, f"the intake rule refuses this application now: {exc.message}") from None
+    wf = saved.bundle.new_workflow(make_script_engine())
+    seed_start(wf, payload.get("applicant") or {}, start, saved.channel)
+    if saved.rules is not None:
+        saved.rules.open_ledger(wf, saved.guide, saved.process_id, data, verdict, ev.actor)
+    _engine_steps(wf, ev.seq)
+    saved.pending = list(effects)
+    return wf
+
+
+def _complete(saved: Saved, wf, ev, payload: dict):
+    """task_completed: the same rule on the same submission (and recorded lookup), then the same step."""
+    wf = saved.current(wf, ev)
+    task = find_ready(wf, payload.get("path") or [])
+    if task is None:
+        raise ReplayError(ev.seq, f"no ready task at {'/'.join(payload.get('path') or [])}")
+    _same_task(saved, ev, task, payload)
+    saved.before = json.loads(canon(task.data))
+    data, applied, effects = payload.get("data") or {}, None, []
+    if saved.rules is not None:
+        from_rule = rule_name(task.task_spec)
+        if (payload.get("rule") or None) != (from_rule if from_rule and not _automatic(saved, task) else None):
+            raise ReplayError(ev.seq, f"the event records rule {payload.get('rule')!r}, the task declares {from_rule!r}")
+        call = saved.rules.call(wf, task, ev.actor, data, saved.guide, saved.process_id, saved.channel,
+                                payload.get("context") or {})
+        try:
+            applied = saved.rules.apply(call)
+        except OneWindowError as exc:
+            raise ReplayError(ev.seq, f"rule {from_rule} refuses this submission now: {exc.message}") from None
+        effects = call.effects
+    elif rule_name(task.task_spec):
+        raise ReplayError(ev.seq, f"task follows rule {rule_name(task.task_spec)!r}; replaying it needs the rule book")
+    apply_form(task, dict(data) if applied is None else applied)
+    try:
+        task.run()
+    except (SpiffWorkflowException, WorkflowException) as exc:
+        raise ReplayError(ev.seq, f"the engine failed: {exc}") from None
+    _engine_steps(wf, ev.seq)
+    saved.pending = list(effects)
+    return wf
+
+
+def _same_task(saved: Saved, ev, task, payload: dict) -> None:
+    """The task at the recorded path is the one the event's own columns name: its element, and the group that
+    held it (the diagram's, or the one an administrator reassigned it to)."""
+    path = "/".join(payload.get("path") or [])
+    if ev.element_id and task.task_spec.bpmn_id != ev.element_id:
+        raise ReplayError(ev.seq, f"the event names element {ev.element_id}, the task at {path} is "
+                                  f"{task.task_spec.bpmn_id}")
+    groups = task_meta(task.task_spec).groups
+    held = saved.groups.get(path, groups[0] if groups else "")
+    if ev.group_name and held and ev.group_name != held:
+        raise ReplayError(ev.seq, f"the event was done for group {ev.group_name}, the task at {path} belongs to {held}")
+
+
+def _automatic(saved: Saved, task) -> bool:
+    rule = saved.rules.rules.get(rule_name(task.task_spec) or "")
+    return bool(rule is not None and rule.automatic)
+
+
+def _effect(saved: Saved, wf, ev, payload: dict) -> None:
+    """An event a rule implied: it must be the next one the rules imply (a manual revocation is an act)."""
+    implied = saved.implied(wf)
+    if not implied:
+        if ev.type == "certificate_revoked" and payload.get("manual"):
+            cert = saved.issued.get(payload.get("matter"))
+            if cert is None or cert["number"] != payload.get("number") or cert["status"] != "valid":
+                raise ReplayError(ev.seq, f"revokes {payload.get('number')}, not a valid certificate of this case")
+            cert["status"] = "revoked"
+            return
+        raise ReplayError(ev.seq, f"{ev.type} {_brief(payload)} is not implied by the rules at this point")
+    expected = implied[0]
+    if not expected.matches(ev.type, payload):
+        raise ReplayError(ev.seq, f"the rules imply {expected.type} {_brief(expected.payload)}, "
+                                  f"the event records {ev.type} {_brief(payload)}")
+    if saved.pending:
+        saved.pending.pop(0)
+    if ev.type == "certificate_issued":
+        saved.issued[payload["matter"]] = {"number": payload.get("number"), "status": "valid"}
+    elif ev.type == "certificate_revoked":
+        saved.issued[payload["matter"]]["status"] = "revoked"
+
+
 def apply_event(wf, saved: Saved, ev, payload: dict):
     """Apply one event to the workflow (None before case_started); returns the workflow."""
+    if saved.rules is not None and ev.type in saved.rules.effects:
+        if wf is None:
+            raise ReplayError(ev.seq, f"{ev.type} before case_started")
+        _effect(saved, wf, ev, payload)
+        return wf
+    if ev.type in ACTIONS:  # an action: what the rules implied before it must all be recorded
+        saved.expect_nothing_owed(wf, ev.seq)
     if ev.type == "case_started":
         if wf is not None:
             raise ReplayError(ev.seq, "case_started twice")
-        if saved.bundles is not None and payload.get("version_id"):
-            saved.bundle = saved.bundles(payload["version_id"])
-        wf = saved.bundle.new_workflow(make_script_engine())
-        seed_start(wf, payload.get("applicant") or {}, payload.get("data") or {}, payload.get("channel", "window"))
-        _engine_steps(wf, ev.seq)
-        saved.save(wf)
-        return wf
-    if wf is None:
+        wf = _start(saved, ev, payload)
+    elif wf is None:
         raise ReplayError(ev.seq, f"{ev.type} before case_started")
-    if ev.type == "task_completed":
-        wf = saved.load()
-        task = find_ready(wf, payload.get("path") or [])
-        if task is None:
-            raise ReplayError(ev.seq, f"no ready task at {'/'.join(payload.get('path') or [])}")
-        saved.before = json.loads(canon(task.data))
-        apply_form(task, payload.get("data") or {})
-        try:
-            task.run()
-        except (SpiffWorkflowException, WorkflowException) as exc:
-            raise ReplayError(ev.seq, f"the engine failed: {exc}") from None
-        _engine_steps(wf, ev.seq)
-        saved.save(wf)
+    elif ev.type == "task_completed":
+        wf = _complete(saved, wf, ev, payload)
     elif ev.type == "timer_fired":
-        wf = saved.load()
+        wf = saved.current(wf, ev)
         timer = find_timer(wf, ev.element_id, payload.get("path"))
         if timer is None:
             raise ReplayError(ev.seq, f"no waiting timer at {ev.element_id}")
         timer._set_internal_data(event_fired=True)  # fire it now, whatever the library's clock says
         wf.refresh_timers()
         _engine_steps(wf, ev.seq)
-        saved.save(wf)
     elif ev.type in PASSIVE:
         pass
     elif ev.type == "task_claimed":
@@ -187,44 +340,45 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
     elif ev.type == "task_reassigned":
         if find_ready(wf, payload.get("path") or []) is None:
             raise ReplayError(ev.seq, f"reassigned task {'/'.join(payload.get('path') or [])} is not ready")
+        saved.groups["/".join(payload.get("path") or [])] = (payload.get("to") or {}).get("group") or ""
     elif ev.type in ("case_suspended", "case_resumed"):
-        status = admin.next_status(saved.status, ev.type)
+        status = acts.next_status(saved.status, ev.type)
         if status is None:
             raise ReplayError(ev.seq, f"{ev.type} while the case is {saved.status}")
         saved.status = status
     elif ev.type == "data_corrected":
-        wf = saved.load()
+        wf = saved.current(wf, ev)
         changes = payload.get("changes") or {}
-        done = admin.correct_data(wf, {k: v.get("after") for k, v in changes.items()})
+        done = acts.correct_data(wf, {k: v.get("after") for k, v in changes.items()})
         if canon(done) != canon(changes):
             raise ReplayError(ev.seq, "corrected values differ from the recorded ones (before/after)")
-        saved.save(wf)
     elif ev.type == "version_migrated":
-        if saved.bundles is None:
-            raise ReplayError(ev.seq, "a migrated case needs the process versions to replay")
-        wf = saved.load()
-        bundle = saved.bundles(payload.get("to_version_id"))
+        wf = saved.current(wf, ev)
+        version_id = int(payload.get("to_version_id"))
+        bundle = saved.source.bundle(version_id)
         try:
-            admin.migrate(wf, bundle)
-        except admin.Unsafe as exc:
+            acts.migrate(wf, bundle)
+        except acts.Unsafe as exc:
             raise ReplayError(ev.seq, f"the migration cannot be replayed: {exc}") from None
-        saved.bundle = bundle
+        saved.bundle, saved.version_id = bundle, version_id
         _engine_steps(wf, ev.seq)
-        saved.save(wf)
     elif ev.type == "case_completed":
         if not livetasks.is_completed(wf):
             raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")
     else:
         raise ReplayError(ev.seq, f"replay does not know event type '{ev.type}'")
+    if ev.type in ACTIONS:
+        saved.harvest(wf)
+        saved.save(wf)
+    saved.tx_at = ev.at
     return wf
 
 
-def replay(bundle, events, on_step=None, bundles=None) -> Replay:
-    """Replay events (ordered by seq); `on_step(event, payload, wf, before)` is called after each one
-    (`before`: for a completion, the task's data before the form was applied). `bundles(version id)` gives the
-    specs of other versions (a case migrated to a newer one); without it the whole replay runs on `bundle`.
-    The result's workflow is reloaded from the replayed rows, like the stored one it is compared with."""
-    wf, rp, saved = None, Replay(None), Saved(bundle, bundles)
+def replay(source: Source, version_id: int, events, on_step=None) -> Replay:
+    """Replay events (ordered by seq) from the version the case started on; `on_step(event, payload, wf,
+    before)` is called after each one (`before`: for a completion, the task's data before the form was
+    applied). The result's workflow is reloaded from the replayed rows, like the stored one it is compared with."""
+    wf, rp, saved = None, Replay(None), Saved(source, version_id)
     for ev in events:
         payload = json.loads(ev.payload or "{}")
         saved.before = None
@@ -234,24 +388,30 @@ def replay(bundle, events, on_step=None, bundles=None) -> Replay:
             on_step(ev, payload, wf, saved.before)
     if wf is None:
         raise ReplayError(None, "no case_started event")
+    saved.expect_nothing_owed(wf, events[-1].seq)
     if livetasks.is_completed(wf) and not any(ev.type == "case_completed" for ev in events):
         raise ReplayError(events[-1].seq, "the replayed workflow completed but no case_completed event follows")
-    rp.wf, rp.status = saved.load(), saved.status
+    rp.wf, rp.status, rp.issued, rp.channel = saved.load(), saved.status, saved.issued, saved.channel
     return rp
 
 
 def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[int, str] | None:
     """The first difference between a replay and the stored state, as (event seq, reason), or None."""
     mine, theirs = completed_tasks(rp.wf), completed_tasks(stored_wf)
-    for i, (a, b) in enumerate(zip(mine, theirs)):
-        if a[1:] != b[1:]:
-            what = "data" if a[1:4] == b[1:4] else "task"
-            return (rp.event_of(a[0]) or last_seq,
-                    f"completed task {i + 1} {what} differs: replayed {a[1]} {_short(a[4]) if what == 'data' else ''}"
-                    f"stored {b[1]} {_short(b[4]) if what == 'data' else ''}".strip())
-    if len(mine) != len(theirs):
-        extra = mine[len(theirs)] if len(mine) > len(theirs) else theirs[len(mine)]
-        return (last_seq, f"{len(mine)} completed tasks replayed, {len(theirs)} stored (first extra: {extra[1]})")
+    # Tasks completed within one transaction are microseconds apart and a replay runs at another pace, and the
+    # instances of a parallel multi-instance share a path: what is compared is, per path, the completions made
+    # there (the replay follows the recorded order of the events, so it cannot reorder a loop's passes).
+    by_path_mine, by_path_theirs = _by_path(mine), _by_path(theirs)
+    for path in sorted(by_path_mine.keys() | by_path_theirs.keys(), key=lambda p: _first(by_path_mine, by_path_theirs, p)):
+        ours, stored = by_path_mine.get(path, []), by_path_theirs.get(path, [])
+        for a, b in zip(ours, stored):
+            if a[1:] != b[1:]:
+                what = "data" if a[1:4] == b[1:4] else "task"
+                return (rp.event_of(a[0]) or last_seq,
+                        f"completed task {path} {what} differs: replayed {_short(a[4]) if what == 'data' else a[2]} "
+                        f"stored {_short(b[4]) if what == 'data' else b[2]}")
+        if len(ours) != len(stored):
+            return last_seq, f"{path}: completed {len(ours)} time(s) in the replay, {len(stored)} stored"
     a_open, b_open = open_tasks(rp.wf), open_tasks(stored_wf)
     if a_open != b_open:
         return last_seq, f"open tasks differ: replayed {_fmt_open(a_open)}, stored {_fmt_open(b_open)}"
@@ -267,6 +427,17 @@ def compare(rp: Replay, stored_wf, stored_status: str, last_seq: int) -> tuple[i
     if replayed != stored_status:
         return last_seq, f"status differs: replayed {replayed}, stored {stored_status}"
     return None
+
+
+def _by_path(rows) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for row in rows:
+        out.setdefault(row[1], []).append(row)
+    return {path: sorted(group, key=lambda r: r[2:]) for path, group in out.items()}
+
+
+def _first(a: dict, b: dict, path: str) -> float:
+    return min(r[0] for r in (a.get(path) or b.get(path)))
 
 
 def _short(text: str, n: int = 120) -> str:
@@ -297,9 +468,23 @@ def diff_data(old: dict, new: dict, prefix: str = "") -> dict[str, str]:
 
 # ---------------------------------------------------------------- loading from the database
 
-def bundles_of(services, s):
-    """version id -> SpecBundle, from the service's caches (for replays of migrated cases)."""
-    return lambda version_id: services.spec_bundle(s, services.version(s, int(version_id)))
+def source_of(services, s) -> Source:
+    """Specs and guides of every version (from the service's caches) and the service's rule book."""
+    return Source(bundle=lambda version_id: services.spec_bundle(s, services.version(s, int(version_id))),
+                  guide=lambda version_id: services.guide(services.version(s, int(version_id))),
+                  rules=services.rules)
+
+
+def start_version(events, fallback: int) -> int:
+    """The version a case started on (its case_started event), which may differ from where it is now."""
+    first = json.loads(events[0].payload or "{}") if events else {}
+    return int(first.get("version_id") or fallback)
+
+
+def case_history(services, s, case: Case, events=None) -> list["StepView"]:
+    """A case's history as an auditor reads it, replayed from its events."""
+    events = load_events(s, case.id) if events is None else events
+    return history(source_of(services, s), start_version(events, case.version_id), events)
 
 
 def load_events(s, case_id: int) -> list[Event]:
@@ -342,13 +527,13 @@ class StepView:
     status: str
 
 
-def history(bundle, events, bundles=None) -> list[StepView]:
+def history(source: Source, version_id: int, events) -> list[StepView]:
     """Replay with a view of what each step changed (data keys, tasks opened and closed)."""
     steps: list[StepView] = []
     prev = {"data": {}, "open": [], "status": "running"}
 
     def on_step(ev, payload, wf, before):
-        prev["status"] = admin.next_status(prev["status"], ev.type) or prev["status"]
+        prev["status"] = acts.next_status(prev["status"], ev.type) or prev["status"]
         data = json.loads(canon(case_data(wf)))
         now_open = ["/".join(task_path(t)) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
         top = list(wf.tasks.values())
@@ -362,5 +547,5 @@ def history(bundle, events, bundles=None) -> list[StepView]:
             status=prev["status"] if prev["status"] != "running" else status_of(wf)))
         prev["data"], prev["open"] = data, now_open
 
-    replay(bundle, events, on_step, bundles)
+    replay(source, version_id, events, on_step)
     return steps

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from .chain import event_hash
 from ..db import Case, Event, ProcessVersion
 from ..runtime.services import find_case  # noqa: F401 - re-exported for the CLI
-from .replay import ReplayError, bundles_of, compare, load_events, load_stored, replay
+from .replay import ReplayError, compare, load_events, load_stored, replay, source_of, start_version
 
 
 @dataclass
 class Finding:
-    """The verdict on one case; `kind` is ok, edited, deleted, reordered or replay."""
+    """The verdict on one case; `kind` is ok, edited, deleted, reordered, replay or error (could not be checked)."""
 
     case_id: int
     number: str | None
@@ -79,8 +79,17 @@ def check_chain(case: Case, events: list[Event]) -> tuple[str, int | None, str] 
 
 
 def verify_case(services, s, case: Case, replay_too: bool = True) -> Finding:
-    """Verify one case inside an open session."""
+    """Verify one case inside an open session. Never raises: a case that cannot be loaded, replayed or compared
+    is reported failed with the reason, so a run over many cases goes on."""
     f = Finding(case.id, case.number)
+    try:
+        return _verify(services, s, case, f, replay_too)
+    except Exception as exc:  # noqa: BLE001 - the report says why; the next case is verified all the same
+        f.kind, f.detail = "error", f"could not be verified: {type(exc).__name__}: {_short(str(exc))}"
+        return f
+
+
+def _verify(services, s, case: Case, f: Finding, replay_too: bool) -> Finding:
     events = load_events(s, case.id)
     broken = check_chain(case, events)
     if broken:
@@ -88,21 +97,44 @@ def verify_case(services, s, case: Case, replay_too: bool = True) -> Finding:
         return f
     if not replay_too:
         return f
-    version = s.get(ProcessVersion, case.version_id)
+    if not events:
+        f.kind, f.detail = "replay", "the case has no events"
+        return f
     try:
-        rp = replay(services.spec_bundle(s, version), events, bundles=bundles_of(services, s))
+        rp = replay(source_of(services, s), start_version(events, case.version_id), events)
     except ReplayError as exc:
         f.kind, f.seq, f.detail = "replay", exc.seq, f"replay differs: {exc.reason}"
         return f
+    version = s.get(ProcessVersion, case.version_id)
     try:
         stored = load_stored(services, s, case, version)
     except Exception as exc:  # noqa: BLE001 - a corrupt row can fail in many ways
         f.kind, f.seq, f.detail = "replay", events[-1].seq, f"stored state is unreadable: {type(exc).__name__}: {exc}"
         return f
-    diff = compare(rp, stored, case.status, events[-1].seq)
+    diff = compare(rp, stored, case.status, events[-1].seq) or _records_differ(services, s, case, rp, events[-1].seq)
     if diff:
         f.kind, f.seq, f.detail = "replay", diff[0], f"replay differs: {diff[1]}"
     return f
+
+
+def _records_differ(services, s, case: Case, rp, last_seq: int) -> tuple[int, str] | None:
+    """What the rules keep outside the workflow: the case's certificates (issued, revoked) and its visits."""
+    if services.rules is None:
+        return None
+    if rp.visits != case.visits:
+        return last_seq, f"visits differ: replayed {rp.visits}, stored {case.visits}"
+    stored = services.rules.certs.issued_for(s, case.id) if services.rules.certs is not None else {}
+    if stored != rp.issued:
+        return last_seq, f"certificates differ: replayed {_certs(rp.issued)}, stored {_certs(stored)}"
+    return None
+
+
+def _certs(issued: dict) -> str:
+    return ", ".join(f"{m} {c['number']} {c['status']}" for m, c in sorted(issued.items())) or "none"
+
+
+def _short(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def case_ids(services) -> list[int]:
@@ -113,7 +145,11 @@ def case_ids(services) -> list[int]:
 def verify_ids(services, ids: list[int], replay_too: bool = True) -> Iterator[Finding]:
     """Verify many cases, one short read-only transaction per case."""
     for cid in ids:
-        with services.uow() as s:
-            case = s.get(Case, cid)
-            if case is not None:
-                yield verify_case(services, s, case, replay_too)
+        try:
+            with services.uow() as s:
+                case = s.get(Case, cid)
+                finding = verify_case(services, s, case, replay_too) if case is not None else None
+        except Exception as exc:  # noqa: BLE001 - e.g. the database dropped the connection: report, go on
+            finding = Finding(cid, None, "error", None, f"could not be read: {type(exc).__name__}: {_short(str(exc))}")
+        if finding is not None:
+            yield finding

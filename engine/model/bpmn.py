@@ -6,6 +6,10 @@ ignores (`camunda:candidateGroups`, `candidateUsers`, `assignee`, `dueDate`, `fo
 `camunda:properties`) and their Camunda 8 counterparts (the `zeebe:*` extension elements Camunda
 Modeler 5 writes by default) are read here from the XML and normalised into
 `task_spec.extensions['ow']`, so the rest of the platform sees one shape whatever tool drew the file.
+
+Expressions are read in the language the file declares (expressions.dialect): before the library sees
+a file, each JUEL or FEEL expression is tagged with its language, so conditions, timers and decision
+table cells reach the sandbox as written, here and in every rebuild of the specs (replay, verify).
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..errors import BpmnProblem
+from .dmn import CellParser, TableEngine
+from .expressions.dialect import mark_bpmn, mark_dmn
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -220,11 +226,31 @@ def normalise_calls(tree) -> None:
 
 
 class OneWindowParser(SpiffBpmnParser):
-    """SpiffBpmnParser that also keeps the Camunda 7 and 8 declarations the library drops."""
+    """SpiffBpmnParser that also keeps the Camunda 7 and 8 declarations the library drops, and reads every
+    expression (BPMN and DMN) in the language its file declares."""
 
     def add_bpmn_xml(self, bpmn, filename=None):
         normalise_calls(bpmn)
-        return super().add_bpmn_xml(bpmn, filename)
+        mark_bpmn(bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn)
+        super().add_bpmn_xml(bpmn, filename)
+
+    def add_dmn_xml(self, node, filename=None):
+        """The library's add_dmn_xml, with cells tagged by language and a parser that keeps them."""
+        mark_dmn(node)
+        namespaces = self.namespaces.copy()
+        namespaces.update(node.nsmap)
+        if None in namespaces:
+            namespaces["dmn"] = namespaces.pop(None)
+        schema = self.dmn_schemas.get(namespaces.get("dmn"))
+        if self.validator and schema is not None:
+            BpmnValidator(schema).validate(node, filename)
+        dmn_parser = CellParser(self, node, namespaces, filename=filename)
+        self.dmn_parsers[dmn_parser.bpmn_id] = dmn_parser
+        self.dmn_parsers_by_name[dmn_parser.get_name()] = dmn_parser
+
+    def get_engine(self, decision_ref, node):
+        engine = super().get_engine(decision_ref, node)
+        return TableEngine(engine.decision_table)
 
     def annotate(self, spec) -> None:
         """Attach normalised TaskMeta (as a dict) to every task spec that came from a BPMN element."""

@@ -3,7 +3,8 @@ checked the way `onewindow check` reports it (FILE:LINE: ELEMENT_ID: message).
 
 Everything that can go wrong with a process shows here, at load time, never while a case runs:
 unsafe XML, the BPMN XSD, structural errors the library only finds in `get_spec()`, reserved ids,
-expressions and scripts the sandbox would refuse, and forms a task refers to that do not exist.
+expressions and scripts the sandbox would refuse (each parsed in the language its file declares:
+`<language> expression: what is wrong at column N`), and forms a task refers to that do not exist.
 """
 from __future__ import annotations
 
@@ -19,32 +20,18 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, dialect_problems, one_line, parse_xml,
                    problem_from_exception, read_task_meta, task_meta, xsd_errors)
 from ..errors import BpmnProblem
-from .guide import check_guide
+from . import rulecheck
+from .guide import check_guide, guide_of
 from .forms import FormError, load_form
+from . import expressions
+from .expressions import PYTHON, label
+from .expressions.dialect import Written, any_cell, bpmn_sources, dmn_cells, refusal
 from .lint import lint
 from .sandbox import check_source
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES_DIR = Path(os.environ.get("ONEWINDOW_PROCESSES", ROOT / "processes"))
 FORMS_DIR = Path(os.environ.get("ONEWINDOW_FORMS", ROOT / "forms"))
-
-# (xpath, kind) of every piece of source the engine will evaluate.
-_SOURCES = [
-    (".//bpmn:conditionExpression", "expression"),
-    (".//bpmn:scriptTask/bpmn:script", "script"),
-    (".//bpmn:timeDuration", "expression"),
-    (".//bpmn:timeDate", "expression"),
-    (".//bpmn:timeCycle", "expression"),
-    (".//bpmn:loopCardinality", "expression"),
-    (".//bpmn:completionCondition", "expression"),
-    (".//bpmn:loopCondition", "expression"),
-    (".//bpmn:conditionalEventDefinition/bpmn:condition", "expression"),
-    (".//bpmn:messagePath", "expression"),
-    (".//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression", "expression"),
-    (".//spiffworkflow:preScript", "script"),
-    (".//spiffworkflow:postScript", "script"),
-]
-
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -102,13 +89,45 @@ def _static_problems(tree, where: Locator) -> list[BpmnProblem]:
     """Reserved ids and sandbox refusals, found before the library sees the file."""
     out = [where.problem(el, "this id is reserved by the engine; rename the element")
            for el in tree.iter() if isinstance(el.tag, str) and el.get("id") in RESERVED_IDS]
-    for xpath, kind in _SOURCES:
-        for el in tree.getroot().iterfind(xpath, NS):
-            text = (el.text or "").strip()
-            refusal = check_source(text, kind) if text else None
-            if refusal:
-                out.append(where.problem(el, refusal))
+    for el, written in bpmn_sources(tree.getroot()):
+        message = expression_problem(written)
+        if message:
+            out.append(where.problem(el, message))
     return out + _dangling_flows(tree, where) + dialect_problems(tree, where)
+
+
+def expression_problem(written: Written, role: str = "", python: str | None = None) -> str | None:
+    """Why one expression is refused, as `<language> expression: what is wrong at column N`; None if accepted.
+
+    `python` is the source the sandbox would compile when it differs from the text (a DMN input entry).
+    """
+    if written.literal:
+        return None
+    if not written.supported:
+        return refusal(written)
+    what = "script" if written.kind == "script" else "expression"
+    head = f"{label(written.language)} {what}{f' ({role})' if role else ''}"
+    if written.language == PYTHON:
+        return _python_problem(head, python or written.text, written.kind)
+    exc = expressions.check(expressions.TESTS if written.kind == "tests" else written.language, written.text)
+    return f"{head}: {exc}" if exc else None
+
+
+def _python_problem(head: str, source: str, kind: str) -> str | None:
+    refused = check_source(source, "script" if kind == "script" else "expression")
+    if not refused:
+        return None
+    try:
+        compile(source.strip() if kind != "script" else source, "<expression>", "exec" if kind == "script" else "eval")
+    except SyntaxError as exc:
+        lines = (source.strip() if kind != "script" else source).split("\n")
+        line = min(max(exc.lineno or 1, 1), len(lines))
+        column = exc.offset if exc.offset else len(lines[line - 1]) + 1  # 0: the text ended too early
+        where = f"at column {column}" if line == 1 else f"at line {line}, column {column}"
+        return f"{head}: {exc.msg} {where}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"{head}: {exc}"
+    return f"{head}: {re.sub(r'^(expression|script) refused', 'refused', refused)}"
 
 
 def _dangling_flows(tree, where: Locator) -> list[BpmnProblem]:
@@ -225,33 +244,38 @@ def _read_model(path: Path, run: _Run):
 
 
 def _dmn_problems(tree, where: Locator) -> list[BpmnProblem]:
-    """Decision table cells the sandbox would refuse, checked as SpiffWorkflow's DMNEngine will run them: an
-    input expression; an input entry as `(input) == (entry)` when it is an expression by itself, else as the
-    input followed by the entry (`< 12`), with `?` standing for the input; an output entry as it is."""
+    """Every cell of every decision table, parsed in its language and reported with its cell's id.
+
+    Python cells are checked as SpiffWorkflow's DMNEngine will run them: an input entry as
+    `(input) == (entry)` when it is an expression by itself, else as the input followed by the entry
+    (`< 12`), with `?` standing for the input. FEEL input entries are unary tests (`-` is any input).
+    """
     out = []
-    root = tree.getroot()
-    for table in root.iter("{*}decisionTable"):
-        inputs = []
-        for el in table.iterfind("{*}input"):
-            text_el = el.find("{*}inputExpression/{*}text")
-            text = (text_el.text or "").strip() if text_el is not None else ""
-            inputs.append(text)
-            refusal = check_source(text) if text else None
-            if refusal:
-                out.append(where.problem(text_el.getparent(), refusal))
-        for rule in table.iterfind("{*}rule"):
-            for idx, entry in enumerate(rule.iterfind("{*}inputEntry")):
-                text = entry.findtext("{*}text")
-                if not text or text == "-" or idx >= len(inputs):
+    for _table, inputs, rules in dmn_cells(tree.getroot()):
+        for expr_el, _text_el, written in inputs:
+            message = expression_problem(written, "input expression") if written and written.text else None
+            if message:
+                out.append(where.problem(expr_el, message))
+        for _rule, cells in rules:
+            column = 0
+            for entry, _text_el, written in cells:
+                if written.kind == "tests":
+                    idx, column = column, column + 1
+                    if any_cell(written.text) or idx >= len(inputs):
+                        continue
+                    source = None
+                    if written.language == PYTHON:
+                        source = _dmn_input_test(inputs[idx][2].text if inputs[idx][2] else "", written.text)
+                    message = expression_problem(written, "input entry", source)
+                    if message and written.language == PYTHON and expressions.check(expressions.TESTS, written.text) is None:
+                        message += ("; it reads as FEEL: declare expressionLanguage=\"https://www.omg.org/spec/DMN/"
+                                    "20191111/FEEL/\" on the definitions")
+                elif written.text:
+                    message = expression_problem(written, "output entry")
+                else:
                     continue
-                refusal = check_source(_dmn_input_test(inputs[idx], text))
-                if refusal:
-                    out.append(where.problem(entry, f"input entry: {refusal}"))
-            for entry in rule.iterfind("{*}outputEntry"):
-                text = (entry.findtext("{*}text") or "").strip()
-                refusal = check_source(text) if text else None
-                if refusal:
-                    out.append(where.problem(entry, f"output entry: {refusal}"))
+                if message:
+                    out.append(where.problem(entry, message))
     return out
 
 
@@ -377,12 +401,24 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
             continue
         info = _process_info(parser, proc.get("id"), spec, subs, path.name)
         ok &= _check_tasks(spec, subs, path, where, run, info)
+        ok &= _check_rules(proc, spec, subs, path, where, run)
         for problem in check_guide(proc, str(path), {k: el.sourceline for k, el in where.by_id.items()}):
             run.report(path, problem)
             ok &= problem.severity == "warning"
         run.result.processes[info.process_id] = info
     if ok:
         run.result.files[path.name] = data
+
+
+def _check_rules(proc, spec, subs, path: Path, where: Locator, run: _Run) -> bool:
+    """The one-window rules the tasks declare, and the tasks a matter under those rules must have."""
+    problems = [where.problem(where.by_id.get(element), msg)
+                for element, msg in rulecheck.task_problems(_own_task_specs(spec, subs, path.name))]
+    problems += [where.problem(proc, f"window rules: {msg}")
+                 for msg in rulecheck.matter_problems(proc.get("id"), spec, subs, guide_of(proc))]
+    for problem in problems:
+        run.report(path, problem)
+    return not problems
 
 
 def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: ProcessInfo) -> bool:

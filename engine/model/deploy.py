@@ -16,6 +16,17 @@ from .guide import guide_from_bpmn
 from .versions import VersionDiff, diff_versions
 
 
+def kind_of(guide: dict, calls=()) -> str:
+    """bundle for a 一件事, internal for a review or dispatcher called by others, else matter (a matter that
+    calls its department's review is still one matter). A diagram without a guide that calls other processes
+    is taken for a bundle."""
+    if guide.get("kind") == "internal":
+        return "internal"
+    if guide.get("derived"):
+        return "bundle" if calls else "matter"
+    return "bundle" if guide.get("type") == "一件事" or guide.get("members") else "matter"
+
+
 def _closure(result: CheckResult, pid: str) -> set[str]:
     """Every process id a process needs, itself included."""
     seen, todo = set(), [pid]
@@ -73,8 +84,9 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None,
                 session.flush()
             pinned[name] = h
         info = entry["info"]
-        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": "bundle" if info.calls else "matter",
-                "guide": guide_from_bpmn(result.files[info.file], pid)}
+        guide = guide_from_bpmn(result.files[info.file], pid)
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind_of(guide, info.calls),
+                "guide": guide}
         if deployed_by:
             meta["deployed_by"] = deployed_by
         version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],

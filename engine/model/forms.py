@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import lru_cache
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from ..errors import Invalid
+from ..messages import Message
+from . import fieldmessages as say
+from .identifiers import FORMATS
 
 
 class FormError(ValueError):
@@ -52,30 +56,50 @@ def _load_form(text: str | bytes, name: str) -> dict:
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         raise FormError(f"form {name}: invalid JSON Schema at {where}: {exc.message}",
                         _line_of_path(text, exc.path))
+    for path, fmt in _formats(schema, []):
+        if fmt not in FORMAT_CHECKER.checkers:  # formats are asserted: one this server cannot check is a defect
+            text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            raise FormError(f"form {name}: format {fmt!r} at {'.'.join(map(str, path))} is not checked here; "
+                            f"use one of {', '.join(sorted(FORMAT_CHECKER.checkers))}", _line_of_path(text, path))
     return schema
 
 
-def _field_path(err) -> str:
-    path = ".".join(str(p) for p in err.absolute_path)
-    if err.validator == "required":
-        missing = err.message.split("'")[1] if "'" in err.message else ""
-        return f"{path}.{missing}" if path else missing
-    if err.validator == "additionalProperties" and "'" in err.message:
-        extra = err.message.split("'")[1]
-        return f"{path}.{extra}" if path else extra
-    return path or "_"
+def _formats(node, path: list):
+    """(path, format) of every `format` keyword in a schema."""
+    if isinstance(node, dict):
+        if isinstance(node.get("format"), str):
+            yield path + ["format"], node["format"]
+        for key, value in node.items():
+            if key not in ("const", "enum", "default", "examples"):
+                yield from _formats(value, path + [key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _formats(value, path + [i])
 
 
-def _message(err, schema: dict) -> str:
-    if err.validator == "required":
-        return "必填 (required)"
-    if err.validator == "enum":
-        return f"不在可选值中 (must be one of {', '.join(map(str, err.validator_value))})"
-    if err.validator == "additionalProperties":
-        return "未定义的字段 (unknown field)"
-    if err.validator == "type":
-        return f"类型应为 {err.validator_value} (must be {err.validator_value})"
-    return err.message
+class FormatProblem(ValueError):
+    """Raised by a format check; `reason` (a Message) says what is wrong with the value."""
+
+    def __init__(self, reason: Message):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _format_checker() -> FormatChecker:
+    """The standard formats jsonschema checks (date, email, ...) plus the Chinese identifiers, ASSERTED:
+    a value that does not match its `format` is an error, not an annotation."""
+    checker = FormatChecker(Draft202012Validator.FORMAT_CHECKER.checkers)
+    for name, problem in FORMATS.items():
+        def check(value, problem=problem) -> bool:
+            reason = problem(value) if isinstance(value, str) else None
+            if reason is not None:
+                raise FormatProblem(reason)
+            return True
+        checker.checks(name, raises=FormatProblem)(check)
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
 
 
 _VALIDATORS: dict[int, tuple[dict, Draft202012Validator]] = {}
@@ -88,22 +112,76 @@ def _validator(schema: dict) -> Draft202012Validator:
         return hit[1]
     if len(_VALIDATORS) >= 512:
         _VALIDATORS.clear()
-    validator = Draft202012Validator(schema)
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     _VALIDATORS[id(schema)] = (schema, validator)  # the schema is kept alive, so its id is not reused
     return validator
 
 
-def validate(schema: dict | None, data, form_name: str = "") -> None:
-    """Raise Invalid with one message per field when `data` does not satisfy the form."""
+# When one field has several errors, the one a person should fix first.
+_FIRST = {"required": 0, "type": 1, "enum": 2, "const": 2, "format": 3, "minLength": 4, "maxLength": 4, "pattern": 5}
+
+
+def field_errors(schema: dict | None, data) -> dict[str, Message]:
+    """Field path ('contact.phone', 'items.0.qty'; '_' for the form as a whole) -> message, for EVERY field that
+    does not satisfy the form, in the order of the form. A required object that is missing is reported as its
+    own required fields (with their conditions), so an empty submit flags every field a person has to fill."""
     if not isinstance(data, dict):
-        raise Invalid("data must be a JSON object", {"_": "必须是对象 (must be an object)"})
+        return {"_": Message("提交的数据必须是对象", "the data must be a JSON object")}
     if schema is None:
+        return {}
+    found: list[tuple[list, int, Message]] = []
+    _collect(_validator(schema), schema, data, [], found, 0)
+    order = list((schema.get("properties") or {}))
+    found.sort(key=lambda f: (order.index(f[0][0]) if f[0] and f[0][0] in order else len(order),
+                              [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in f[0]], f[1]))
+    fields: dict[str, Message] = {}
+    for path, _, message in found:
+        fields.setdefault(".".join(str(p) for p in path) or "_", message)
+    return fields
+
+
+def _collect(validator, root: dict, data, prefix: list, found: list, depth: int) -> None:
+    for err in validator.iter_errors(data):
+        path = prefix + list(err.absolute_path)
+        if err.validator in ("required", "dependentRequired"):
+            for name in _missing(err):
+                _report_missing(validator, root, err, path + [name], found, depth)
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = set(err.schema.get("properties") or {})
+            patterns = err.schema.get("patternProperties") or {}
+            for name in err.instance:
+                if name not in known and not any(re.search(p, name) for p in patterns):
+                    found.append((path + [name], 0, say.unknown_field(name)))
+        else:
+            found.append((path, _FIRST.get(err.validator, 9), say.message_for(err, root, path)))
+
+
+def _missing(err) -> list[str]:
+    have = err.instance if isinstance(err.instance, dict) else {}
+    if err.validator == "required":
+        return [name for name in err.validator_value if name not in have]
+    return [dep for prop, deps in err.validator_value.items() if prop in have for dep in deps if dep not in have]
+
+
+def _report_missing(validator, root: dict, err, path: list, found: list, depth: int) -> None:
+    """A missing field; when it is an object with required fields of its own, those fields instead."""
+    subs = say.schemas_at(root, path) or [((err.schema.get("properties") or {}).get(path[-1]))]
+    subs = [s for s in subs if isinstance(s, dict)]
+    if depth < 6 and any(s.get("required") or s.get("type") == "object" and s.get("properties") for s in subs):
+        nested: list = []
+        _collect(validator.evolve(schema={"allOf": subs}), root, {}, path, nested, depth + 1)
+        if nested:
+            found.extend(nested)
+            return
+    found.append((path, 0, say.required(say.label_of(root, path))))
+
+
+def validate(schema: dict | None, data, form_name: str = "") -> None:
+    """Raise Invalid with one message per field (engine.messages.Message: Chinese, with `.en`) when `data` does
+    not satisfy the form; all fields at once. `form_name` is kept for callers; messages name fields, not files."""
+    fields = field_errors(schema, data)
+    if not fields:
         return
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    fields: dict[str, str] = {}
-    for err in errors:
-        fields.setdefault(_field_path(err), _message(err, schema))
-    label = f"form {form_name}: " if form_name else ""
-    raise Invalid(f"{label}{len(fields)} field(s) invalid: {', '.join(fields)}", fields)
+    n = len(fields)
+    raise Invalid(Message(f"有 {n} 处需要更正：" + "；".join(fields.values()),
+                          f"{n} field(s) need correcting: " + "; ".join(m.en for m in fields.values())), fields)

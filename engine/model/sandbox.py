@@ -5,6 +5,10 @@ scripts with plain `eval`/`exec`. A process file is designer input, so we replac
 environment itself with one that compiles through RestrictedPython: names and attributes starting
 with an underscore, imports and `exec`-like builtins are refused at compile time, and attribute
 access at run time goes through `safer_getattr`. Script tasks run in the same sandbox.
+
+JUEL and FEEL expressions reach the environment tagged with their language (see
+`engine.model.expressions`); they are translated to Python that calls only the languages' runtime
+functions, and that Python is compiled and run here like any other expression.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from ..errors import ExpressionRefused
+from . import expressions
+from .expressions.runtime import ExpressionFailed
 
 _EXTRA_BUILTINS = {
     name: obj
@@ -107,6 +113,28 @@ def compile_script(source: str):
     return result.code
 
 
+def describe(expression: str) -> str:
+    """An expression as the designer wrote it, with its language when it is not Python."""
+    tagged = expressions.untag(expression)
+    if tagged is None:
+        return f"'{expression}'"
+    language, text = tagged
+    return f"{expressions.label(language)} '{text}'"
+
+
+def evaluate_tagged(language: str, text: str, context: dict, external_context: dict | None = None):
+    """Run a JUEL or FEEL expression: translated to Python, compiled and run in this sandbox."""
+    try:
+        python = expressions.translate(language, text)
+    except expressions.ExpressionSyntaxError as exc:
+        raise ExpressionRefused(f"{expressions.label(language)} expression refused: {exc}") from None
+    code = compile_expression(python)
+    scope = dict(_BASE_GLOBALS)
+    scope.update(expressions.scope(context, external_context))
+    scope.update(_GUARDS)
+    return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
+
+
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """A script environment whose evaluate/execute never reach plain eval/exec."""
 
@@ -114,6 +142,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__(functions or {})
 
     def evaluate(self, expression, context, external_context=None):
+        tagged = expressions.untag(expression)
+        if tagged is not None:
+            return evaluate_tagged(*tagged, context, external_context)
         code = compile_expression(expression)
         scope = dict(_BASE_GLOBALS)
         scope.update(self.globals)
@@ -123,6 +154,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
 
     def execute(self, script, context, external_context=None):
+        tagged = expressions.untag(script)
+        if tagged is not None:  # a script the parser marked as written in another language
+            raise ExpressionRefused(f"{expressions.label(tagged[0])} scripts are not supported; scripts are Python")
         code = compile_script(script)
         scope = dict(_BASE_GLOBALS)
         scope.update(self.globals)
@@ -152,10 +186,11 @@ class SandboxScriptEngine(PythonScriptEngine):
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except SpiffWorkflowException as exc:
-            exc.add_note(f"Error evaluating expression '{expression}'")
+            exc.add_note(f"Error evaluating expression {describe(expression)}")
             raise
         except Exception as exc:  # noqa: BLE001 - re-raised with its reason in the message
-            raise WorkflowTaskException(f"Error evaluating expression '{expression}': {type(exc).__name__}: {exc}",
+            name = "" if isinstance(exc, ExpressionFailed) else f"{type(exc).__name__}: "
+            raise WorkflowTaskException(f"Error evaluating expression {describe(expression)}: {name}{exc}",
                                         task=task, exception=exc) from exc
 
 

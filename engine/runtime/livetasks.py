@@ -109,8 +109,19 @@ def task_path(task) -> list[str]:
     path = []
     while task is not None:
         ident = task.task_spec.bpmn_id or task.task_spec.name
-        idx = task.internal_data.get("item_index") if hasattr(task, "internal_data") else None
+        idx = _instance(task)
         path.append(f"{ident}#{idx}" if idx is not None else ident)
         wf = task.workflow
         task = wf.top_workflow.get_task_from_id(wf.parent_task_id) if wf is not wf.top_workflow else None
     return list(reversed(path))
+
+
+def _instance(task):
+    """Which instance of a multi-instance task this is: its item's key or index (parallel), or its pass
+    (sequential), as SpiffWorkflow 3.2 records them; None for an ordinary task. Without it, the instances of one
+    call activity would share a path and a replay could complete the wrong one."""
+    internal = getattr(task, "internal_data", None) or {}
+    for key in ("key_or_index", "iteration"):
+        if internal.get(key) is not None:
+            return internal[key]
+    return None

@@ -18,13 +18,16 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import livetasks, store
+from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from ..audit.chain import canonical_payload, event_hash
+from ..clock import local_date
 from ..model.bpmn import SpecBundle, build_specs, task_meta
 from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from ..model.forms import load_form, validate
+from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
 from .users import check_password, hash_password
 from .workcal import due_from
@@ -33,6 +36,10 @@ from .workcal import due_from
 # finished while a task is still ready. We refuse any step that takes a live task near that depth.
 MAX_TASK_DEPTH = 950
 START_GROUPS = {"front_desk", "admin"}
+PLATFORM_KEYS = frozenset({"applicant", "channel", "results"})  # case data keys the runtime itself writes
+# Keys no task submission may carry: what the platform and the rules keep in task data (a form may still
+# define its own fields such as `accepted` or `materials`, which the rules then judge).
+PROTECTED = frozenset({"applicant", "channel", "results", "window", "decisions", "inspections"})
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,16 @@ SYSTEM = Actor("system", frozenset({"system"}))
 class Services:
     """Entry point for every front end; holds the session factory and an in-process spec cache."""
 
-    def __init__(self, session_factory, clock=utcnow):
+    def __init__(self, session_factory, clock=utcnow, rules=None):
         self.sessions = session_factory
         self.clock = clock
+        # The one-window rule book (engine.window.rules); installed by the wiring, so this layer stays generic.
+        # Without it a task that declares a rule is refused, never completed around its rule.
+        self.rules = rules
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
+        self._guides: dict[int, dict] = {}
 
     # ------------------------------------------------------------------ unit of work
     @contextmanager
@@ -121,6 +132,13 @@ class Services:
             self._specs[version.id] = bundle
         return bundle
 
+    def guide(self, version: ProcessVersion) -> dict:
+        """The service guide a version was deployed with (pinned in its meta; derived from the diagram if none)."""
+        cached = self._guides.get(version.id)
+        if cached is None:
+            cached = self._guides[version.id] = json.loads(version.meta or "{}").get("guide") or {}
+        return cached
+
     def form_schema(self, s: Session, version: ProcessVersion, name: str | None) -> dict | None:
         if not name:
             return None
@@ -135,9 +153,11 @@ class Services:
 
     # ------------------------------------------------------------------ cases
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                   channel: str = "window", title: str | None = None) -> dict:
-        """Start a case on the latest version of a process (the case stays on that version)."""
-        with self.new_case(actor, process_id, applicant, data, channel, title) as tx:
+                   channel: str = "window", title: str | None = None, intake: dict | None = None) -> dict:
+        """Start a case on the latest version of a process (the case stays on that version). At a window,
+        `intake` ({accepted, materials, reason, remark}) is the front desk's verdict, taken in the same transaction
+        under the intake rule; a matter applied for online only judges it at its start event."""
+        with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
             pass
         return tx.result
 
@@ -146,44 +166,92 @@ class Services:
             return tx.claim(actor, task_id)
 
     def complete(self, actor: Actor, task_id: str, data: dict | None) -> dict:
-        """Complete a ready user task with form data; step the workflow; save everything at once."""
+        """Complete a ready task with form data under its rule; step the workflow; save everything at once.
+        Every front end completes every task through here."""
         with self.case_action(task_id=task_id) as tx:
             tx.complete(actor, task_id, data)
         return tx.result
 
     @contextmanager
     def new_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                 channel: str = "window", title: str | None = None):
+                 channel: str = "window", title: str | None = None, intake: dict | None = None):
         """Open a transaction that starts a case; the caller may act on it further before it commits."""
         if not (actor.groups & START_GROUPS) and channel != "online":
             raise Forbidden("only the front desk can accept applications at a window")
+        data = {} if data is None else data
         _check_applicant(applicant)
-        data = data or {}
+        check_value(data, "data", self.reserved())
+        if intake is not None:
+            check_value(intake, "intake")
         with self.uow() as s:
             version = self.latest_version(s, process_id)
-            meta = json.loads(version.meta or "{}")
-            validate(self.form_schema(s, version, meta.get("start_form")), data, meta.get("start_form") or "")
-            wf = self.spec_bundle(s, version).new_workflow(make_script_engine())
-            seed_start(wf, applicant, data, channel)
+            meta, guide = json.loads(version.meta or "{}"), self.guide(version)
+            schema = self.form_schema(s, version, meta.get("start_form"))
+            if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
+                fields = set(schema.get("properties") or {}) - self.reserved()
+                data = dict(self.rules.prefill(s, guide, applicant, fields), **data)
+            self._check_application(schema, meta.get("start_form") or "", guide, process_id, data, intake)
+            bundle = self.spec_bundle(s, version)
+            start_intake, context, verdict, effects, start = None, None, None, [], dict(data)
+            if self.rules is not None:
+                from_start = self.rules.start_rule(bundle) == "intake"
+                if from_start:
+                    start_intake = dict(intake or {"accepted": True})
+                    context = self.rules.lookup_start(s, guide, process_id, applicant, data)
+                start, verdict, effects = self.rules.seed(guide, process_id, data, start_intake, context,
+                                                          online=channel == "online")
+            wf = bundle.new_workflow(make_script_engine())
+            seed_start(wf, applicant, start, channel)
+            if self.rules is not None:
+                self.rules.open_ledger(wf, guide, process_id, data, verdict, actor.username)
             now = self.clock()
             values = dict(version_id=version.id, process_id=process_id, title=title or version.name,
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
-            case = CaseRecord(dict(values, id=case_id, number=f"OW{now.astimezone(timezone.utc):%Y%m%d}{case_id:06d}",
+            case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
                                    closed_at=None), written=False)
             self._step(wf)
             tx = CaseTx(self, s, case, version, wf, store.Snapshot(indexed=set()), now)
             try:
-                tx.append(actor, "case_started", {"process_id": process_id, "version_id": version.id,
-                                                  "number": case.number, "applicant": applicant, "data": data,
-                                                  "channel": channel})
+                started = {"process_id": process_id, "version_id": version.id, "number": case.number,
+                           "applicant": applicant, "data": data, "channel": channel}
+                if start_intake is not None:
+                    started["intake"] = {"data": start_intake, "context": context or {}}
+                tx.append(actor, "case_started", started)
+                for effect in effects:
+                    tx.append(actor, effect.type, effect.payload)
+                tx.settle()
                 tx.save()
+                if intake is not None and start_intake is None and channel != "online":
+                    tx.take_intake(actor, intake)
                 yield tx
                 tx.finish()
             finally:
                 tx.dispose()
+
+    def _check_application(self, schema, form: str, guide: dict, process_id: str, data: dict, intake) -> None:
+        """The start form and, under the window rules, the front desk's verdict, checked together so every
+        problem is reported at once (422 naming each field)."""
+        fields, message = {}, ""
+        try:
+            validate(schema, data, form)
+        except Invalid as exc:
+            fields.update(exc.fields)
+            message = exc.message
+        if self.rules is not None and intake is not None:
+            try:
+                self.rules.precheck(guide, process_id, data, intake)
+            except Invalid as exc:
+                fields.update(exc.fields)
+                message = message or exc.message
+        if fields:
+            raise Invalid(message, fields)
+
+    def reserved(self) -> frozenset:
+        """Keys of case data the platform writes itself."""
+        return self.rules.reserved if self.rules is not None else PLATFORM_KEYS
 
     @contextmanager
     def case_action(self, case_id: int | None = None, task_id: str | None = None):
@@ -244,6 +312,15 @@ class Services:
             if case is None:
                 raise NotFound(f"no such case: {case_id}")
             return self._case_view(s, case)
+
+    def case_view(self, case_id: int) -> dict:
+        """A case as pages and the API show it: its row and open tasks, and under the window rules what is owed,
+        each member's outcome, its certificates and the notice of a refusal."""
+        with self.case_view_tx(case_id) as tx:
+            out = self._case_view(tx.s, tx.case)
+            if self.rules is not None:
+                out.update(self.rules.view(tx))
+            return out
 
     def case_data(self, case_id: int) -> dict:
         """The case's data for case pages: the workflow's data and latest task's data, with `results` merged
@@ -337,6 +414,7 @@ class Services:
             meta = task_meta(t.task_spec)
             rows.append(dict(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
                              name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
+                             rule=(meta.properties.get("rule") or None),
                              group_name=(meta.groups or [""])[0],
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
@@ -406,6 +484,14 @@ class CaseTx:
             self._wf, self._snap = self.sv._load(self.s, self.case, self.version)
         return self._wf
 
+    @property
+    def guide(self) -> dict:
+        return self.sv.guide(self.version)
+
+    @property
+    def applicant(self) -> dict:
+        return json.loads(self.case.applicant)
+
     def item(self, task_id: str):
         """The open work item, read under the case lock."""
         item = self.known_items.pop(task_id, None) or self.sv._item(self.s, task_id)
@@ -413,17 +499,18 @@ class CaseTx:
             raise Conflict("task is no longer ready (completed by someone else)")
         return item
 
-    def open_item(self, element_id: str):
-        """The open work item of an element of this case, or None."""
+    def open_item(self, element_id: str | None = None, rule: str | None = None):
+        """The first open work item of this case with that element id and/or rule, or None."""
         for item in hot(self.s).query("select_case_items", {"k_case": self.case.id}):
-            if item.element_id == element_id:
+            if (element_id is None or item.element_id == element_id) and (rule is None or item.rule == rule):
                 return item
         return None
 
     def complete(self, actor: Actor, task_id: str, data: dict | None) -> None:
-        """Complete a ready user task and step the workflow; indexed at once, so the same transaction can
-        go on to the tasks this one opened."""
+        """Complete a ready user task under the rule it declares and step the workflow; indexed at once, so
+        the same transaction can go on to the tasks this one opened."""
         data = {} if data is None else data
+        check_value(data, "data", PROTECTED)
         if self.case.status == "suspended":
             raise Conflict("案件已挂起，恢复后才能办理 (case is suspended: tasks cannot be completed until it is resumed)")
         item = self.item(task_id)
@@ -434,12 +521,46 @@ class CaseTx:
         task = self.wf.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("task is no longer ready")
-        apply_form(task, data)
-        self.append(actor, "task_completed", {"name": item.name, "process_id": item.process_id,
-                                              "path": task_path(task), "data": data},
+        rules = self.sv.rules
+        if rules is None:
+            if rule_name(task.task_spec):
+                raise WorkflowFailed(f"task {item.element_id} follows rule '{rule_name(task.task_spec)}' but no rule "
+                                     "book is installed; refusing to complete it around its rule",
+                                     element=item.element_id)
+            applied, effects, record = dict(data), [], {}
+        else:
+            applied, effects, record = rules.complete(self, actor, task, data)
+        self.append(actor, "task_completed", dict({"name": item.name, "process_id": item.process_id,
+                                                   "path": task_path(task), "data": data}, **record),
                     group=item.group_name, task_id=task_id, element_id=item.element_id)
+        apply_form(task, applied)
         self.sv._run(task, self.wf)
+        for effect in effects:
+            self.append(actor, effect.type, effect.payload, group=item.group_name)
+        self.settle()
         self.save()
+
+    def take_intake(self, actor: Actor, verdict: dict) -> None:
+        """The front desk's verdict on a new case: its task under `rule=intake`; in a diagram without rules, its
+        first front-desk task, given the verdict's fields that task's form asks for."""
+        item = self.open_item(rule="intake")
+        if item is not None:
+            self.complete(actor, item.id, verdict)
+            return
+        item = next((i for i in hot(self.s).query("select_case_items", {"k_case": self.case.id})
+                     if i.group_name == "front_desk" and not i.rule), None)
+        if item is None:
+            return
+        fields = (self.sv.form_schema(self.s, self.version, item.form) or {}).get("properties")
+        data = {k: v for k, v in verdict.items() if k in fields} if fields is not None else dict(verdict)
+        if data.get("accepted") is False and "remark" in (fields or {}) and not data.get("remark"):
+            data["remark"] = verdict.get("reason") or ""
+        self.complete(actor, item.id, data)
+
+    def settle(self) -> None:
+        """Carry out what the rules imply after an action (certificates, visits); nothing without a rule book."""
+        if self.sv.rules is not None and self._wf is not None and self.sv.rules.settle(self, SYSTEM):
+            self._saved_revision = None  # the ledger changed: finish() saves again
 
     def claim(self, actor: Actor, task_id: str) -> dict:
         if self.case.status == "suspended":
@@ -471,11 +592,14 @@ class CaseTx:
             self._wf = None
 
     def finish(self) -> None:
+        self.settle()
         if self._wf is not None and self._saved_revision != self.case.revision:
             self.save()
         self.s.flush()
         self.case.write(self.s)
         self.result = self.sv._case_view(self.s, self.case)
+        if self.sv.rules is not None and self._wf is not None:
+            self.result.update(self.sv.rules.view(self))
 
 
 @contextmanager
@@ -518,6 +642,7 @@ def find_case(s, ref) -> Case | None:
 def _check_applicant(applicant) -> None:
     if not isinstance(applicant, dict):
         raise Invalid("applicant must be an object", {"applicant": "必须是对象 (must be an object)"})
+    check_value(applicant, "applicant")
     fields = {}
     if not str(applicant.get("name") or "").strip():
         fields["applicant.name"] = "必填 (required)"
@@ -530,7 +655,7 @@ def _check_applicant(applicant) -> None:
 def _item_view(i: WorkItem) -> dict:
     return {"id": i.id, "case_id": i.case_id, "name": i.name, "element_id": i.element_id, "process_id": i.process_id,
             "group": i.group_name, "assignee": i.assignee, "status": i.status, "form": i.form,
-            "created_at": i.created_at.isoformat() if i.created_at else None,
+            "rule": getattr(i, "rule", None), "created_at": i.created_at.isoformat() if i.created_at else None,
             "due": i.due_at.isoformat() if i.due_at else None}
 
 

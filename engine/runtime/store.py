@@ -35,6 +35,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from . import datamerge  # noqa: F401 - installs the copy-on-write task data merge
 from . import livetasks
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED | TaskState.ERROR
@@ -64,7 +65,8 @@ def _task_body(task) -> str:
     id), so rebuilding any task's data reads a few ancestors, never the whole history."""
     _REGISTRY._encoder_mode = True
     try:
-        if task._parent is not None and (task._state & _LIVE or task.id.int % KEYFRAME == 0):
+        if task._parent is not None and (task._state & _LIVE or task.id.int % KEYFRAME == 0
+                                         or _parent_live(task)):
             dct = {
                 "id": str(task.id), "parent": str(task._parent), "children": [str(c) for c in task._children],
                 "last_state_change": task.last_state_change, "state": task._state,
@@ -77,6 +79,14 @@ def _task_body(task) -> str:
         return _ENCODE(dct)
     finally:
         _REGISTRY._encoder_mode = False
+
+
+def _parent_live(task) -> bool:
+    """A finished task whose parent is still live (a multi-instance task gathering its instances, which merges
+    their data into its own as each finishes): a delta against that parent would be read back against the
+    parent's LATER data, so such a task stores its whole data."""
+    parent = task.workflow.tasks.get(task._parent)
+    return parent is not None and not parent._state & _FINISHED
 
 
 def _convert(value):

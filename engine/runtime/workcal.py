@@ -6,7 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import chinese_calendar
 
-CST = timezone(timedelta(hours=8))
+from ..clock import zone
+
+CST = timezone(timedelta(hours=8))  # China Standard Time, for callers that name Beijing time explicitly
 
 
 def is_workday(day: date) -> bool:
@@ -17,15 +19,16 @@ def is_workday(day: date) -> bool:
 
 
 def add_workdays(start: datetime, days: int) -> datetime:
-    """The moment `days` working days after `start` (end of that day, Beijing time)."""
-    local = start.astimezone(CST)
-    day = local.date()
+    """The moment `days` working days after `start`: the end of that day in the hall's zone (engine.clock,
+    Beijing time by default), so a due date shown to people reads 23:59 of the right day."""
+    hall = zone()
+    day = start.astimezone(hall).date()
     remaining = days
     while remaining > 0:
         day += timedelta(days=1)
         if is_workday(day):
             remaining -= 1
-    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=CST).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=hall).astimezone(timezone.utc)
 
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..clock import iso_utc, local_date
 from ..db import ROOT, Base, Case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 
@@ -117,11 +118,11 @@ class Certificates:
                           verify_code=os.urandom(6).hex())
         s.add(row)
         s.flush()  # the row id numbers the certificate: unique under concurrency, no counter to race on
-        number = f"{cert['type'].upper()[:12]}-{now:%Y%m%d}-{row.id:06d}"
+        number = f"{cert['type'].upper()[:12]}-{local_date(now):%Y%m%d}-{row.id:06d}"
         content = {"number": number, "type": cert["type"], "name": cert["name"], "matter": matter,
                    "holder": {"key": holder_key(applicant), "name": applicant.get("name", "")},
-                   "case": case.number, "issued": now.date().isoformat(),
-                   "valid_until": until.date().isoformat() if until else None, "data": extra or {},
+                   "case": case.number, "issued": local_date(now).isoformat(),
+                   "valid_until": local_date(until).isoformat() if until else None, "data": extra or {},
                    "issuer": "政务服务中心"}
         signature = base64.b64encode(self.key.sign(canonical(content).encode("utf-8"))).decode()
         code = base64.b32encode(hashlib.sha256(signature.encode()).digest()).decode()[:12]
@@ -146,7 +147,8 @@ class Certificates:
                     "certificate": _view(row)}
 
     def revoke(self, actor, number: str, reason: str) -> dict:
-        if not reason.strip():
+        """Revoke by hand (e.g. a court ruling): one audited act on the certificate's case."""
+        if not str(reason or "").strip():
             raise Invalid("a revocation needs a reason", {"reason": "必填 (required)"})
         with self.sv.uow() as s:
             case_id = self._find(s, number).case_id
@@ -159,7 +161,9 @@ class Certificates:
         with self.sv.case_action(case_id) as tx:  # the revocation and its audit event commit together
             row = self._find(tx.s, number)
             self._check_revocable(row, number)
-            self.revoke_in(tx, actor, row, reason)
+            row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
+            tx.append(actor, "certificate_revoked", {"number": row.number, "matter": row.matter, "reason": reason,
+                                                     "manual": True})
             return _view(row)
 
     @staticmethod
@@ -167,10 +171,20 @@ class Certificates:
         if row.status == "revoked":
             raise Conflict(f"certificate {number} is already revoked")
 
-    def revoke_in(self, tx, actor, row: Certificate, reason: str) -> None:
-        """Revoke inside a case's own transaction (e.g. a failed post-approval check)."""
-        row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
-        tx.append(actor, "certificate_revoked", {"number": row.number, "reason": reason})
+    def revoke_number(self, s: Session, number: str, reason: str, now) -> None:
+        """Revoke inside a case's own transaction (the rules found a false commitment)."""
+        row = self._find(s, number)
+        row.status, row.revoked_at, row.revoke_reason = "revoked", now, reason
+
+    def issued_for(self, s: Session, case_id: int) -> dict[str, dict]:
+        """member -> {number, status} of the certificates issued on a case (what the rules compare against)."""
+        rows = s.execute(select(Certificate.matter, Certificate.number, Certificate.status)
+                         .where(Certificate.case_id == case_id).order_by(Certificate.id)).all()
+        return {m: {"number": n, "status": st} for m, n, st in rows}
+
+    def for_case_in(self, s: Session, case_id: int) -> list[dict]:
+        return [_view(r) for r in s.scalars(select(Certificate).where(Certificate.case_id == case_id)
+                                            .order_by(Certificate.id)).all()]
 
     def valid_for(self, s: Session, holder: str) -> list[Certificate]:
         now = self.sv.clock()
@@ -179,8 +193,7 @@ class Certificates:
 
     def for_case(self, case_id: int) -> list[dict]:
         with self.sv.uow() as s:
-            return [_view(r) for r in s.scalars(select(Certificate).where(Certificate.case_id == case_id)
-                                                .order_by(Certificate.id)).all()]
+            return self.for_case_in(s, case_id)
 
     def _find(self, s: Session, number_or_code: str) -> Certificate:
         row = s.scalar(select(Certificate).where((Certificate.number == number_or_code)
@@ -198,5 +211,5 @@ def _aware(dt: datetime) -> datetime:
 def _view(r: Certificate) -> dict:
     return {"number": r.number, "type": r.cert_type, "name": r.name, "holder": r.holder_name, "holder_key": r.holder_key,
             "matter": r.matter, "case_id": r.case_id, "status": r.status, "verify_code": r.verify_code,
-            "issued_at": r.issued_at.isoformat(), "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+            "issued_at": iso_utc(r.issued_at), "valid_until": iso_utc(r.valid_until),
             "revoke_reason": r.revoke_reason, "content": json.loads(r.content), "signature": r.signature}

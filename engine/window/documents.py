@@ -3,6 +3,7 @@ notice of what is missing (一次性告知书), as PDF with Chinese text and a Q
 
 reportlab's built-in CID font STSong-Light renders Chinese without any system font; ASCII facts
 (case number, verification code) are also set in Helvetica so they are plain text in the PDF.
+Times are printed in the hall's zone (engine.clock), as the pages show them.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from ..clock import for_people
 
 CJK = "STSong-Light"
 _registered = False
@@ -94,7 +97,7 @@ def receipt_pdf(case: dict, matter_name: str, materials: list[str], code: str, v
                 promised_days=None) -> bytes:
     """受理回执: what was accepted, when, and how to check the case."""
     lines = [("办件编号", case["number"]), ("办理事项", matter_name), *_applicant_lines(case),
-             ("受理时间", case["created_at"][:19].replace("T", " "))]
+             ("受理时间", for_people(case["created_at"]))]
     if promised_days:
         lines.append(("承诺时限", f"{promised_days} 个工作日"))
     body = ["您的申请已受理。已收取材料："] + [f"  {i}. {m}" for i, m in enumerate(materials, 1)] if materials \
@@ -105,7 +108,8 @@ def receipt_pdf(case: dict, matter_name: str, materials: list[str], code: str, v
 
 def notice_pdf(case: dict, matter_name: str, missing: list[str], remark: str, code: str, verify_url: str) -> bytes:
     """一次性告知书: everything that is missing, told at once and in writing."""
-    lines = [("办件编号", case["number"]), ("办理事项", matter_name), *_applicant_lines(case)]
+    lines = [("办件编号", case["number"]), ("办理事项", matter_name), *_applicant_lines(case),
+             ("告知时间", for_people(case["created_at"]))]
     body = ["经审查，您的申请暂不予受理。请一次性补齐以下材料后再来办理："]
     body += [f"  {i}. {m}" for i, m in enumerate(missing, 1)] or ["  （无）"]
     if remark:

@@ -1,0 +1,211 @@
+"""The rule book: which one-window rule a task follows, and what follows from the rules after every action.
+
+A diagram declares the rule of a task as an extension property `rule` with its parameters beside it (see
+engine.model.rulespec). The service layer asks this book for every task it completes — whichever front end
+asked — and after every action settles what the rules imply (certificates due or to revoke, visits). A replay
+asks the same book the same questions with the recorded data, so it reproduces the ledger, the certificates and
+the visits exactly; that is what `onewindow audit verify` checks.
+
+A rule has two halves: `lookup` (impure, run time only: facts from the database, e.g. what the holder already
+has on file; recorded in the event as `context`) and `apply` (pure: check the submission against the case and
+the ledger, update the ledger, return the data put on the task and note the events it implies).
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
+
+from ..errors import Invalid, WorkflowFailed
+from ..model.rulespec import RULES, rule_name
+from ..runtime import livetasks
+from . import ledger as L
+from .base import EFFECTS, RESERVED, SEED, Call, Effect, Rule  # noqa: F401 - EFFECTS, RESERVED re-exported
+from .certificates import Certificates, holder_key
+from .handover import PickupRule, PostCheckRule, SupplyRule
+from .intake import IntakeRule, earlier_applications, judge, shared_materials, verdict_effects
+from .outcomes import active_members, certificates_due, outcomes, revocations_due
+from .review import AutoDecisionRule, CorrectionRule, InspectionRule, OnSpotRule, ReviewRule
+
+def start_rule(bundle) -> str | None:
+    """The rule on the top process's start event (`intake` for matters applied for online only)."""
+    for ts in bundle.spec.task_specs.values():
+        if type(ts).__name__ == "StartEvent" and rule_name(ts):
+            return rule_name(ts)
+    return None
+
+
+class RuleBook:
+    """Every rule by name, plus what the rules imply after each action."""
+
+    def __init__(self, rules: list[Rule], certificates=None):
+        self.rules = {r.name: r for r in rules}
+        unknown = set(self.rules) - set(RULES)
+        if unknown:  # the model layer's list is what `onewindow check` accepts
+            raise ValueError(f"rules missing from engine.model.rulespec: {sorted(unknown)}")
+        self.certs = certificates
+        self.reserved = RESERVED
+        self.effects = EFFECTS
+
+    @staticmethod
+    def start_rule(bundle) -> str | None:
+        return start_rule(bundle)
+
+    def rule_for(self, task_spec) -> Rule | None:
+        name = rule_name(task_spec)
+        if name is None:
+            return None
+        rule = self.rules.get(name)
+        if rule is None:  # `onewindow check` refuses unknown rules; a version deployed before a rule was removed
+            raise WorkflowFailed(f"task {task_spec.bpmn_id} declares rule '{name}', which this platform does not know",
+                                 element=task_spec.bpmn_id)
+        return rule
+
+    # ------------------------------------------------------------------ pure: the same at run time and in a replay
+    def seed(self, guide: dict, process_id: str, data: dict, intake: dict | None, context: dict | None,
+             online: bool) -> tuple[dict, dict | None, list[Effect]]:
+        """The data a new case starts with, and (for a start event under `rule=intake`) the intake's verdict
+        and the events it implies. Raises Invalid for an application the window cannot take."""
+        start = dict(data, **SEED)
+        if intake is None:
+            return start, None, []
+        verdict = judge(guide, process_id, data, intake, (context or {}).get("shared") or {}, online_start=online)
+        if not verdict["accepted"]:  # only an explicit refusal gets here (missing materials raise for online)
+            raise Invalid(verdict["reason"], {"intake": verdict["reason"]})
+        start.update(accepted=True, materials=verdict["materials"], owed=verdict["owed"],
+                     commitment=verdict["commitment"])
+        return start, verdict, [Effect(t, p) for t, p in verdict_effects(verdict, data)]
+
+    @staticmethod
+    def precheck(guide: dict, process_id: str, data: dict, intake: dict) -> None:
+        """Raise Invalid for a verdict the window cannot take whatever is on file (容缺 with 告知承诺, a refusal
+        without a reason...), so it is reported with the form's own errors."""
+        judge(guide, process_id, data, intake, {})
+
+    def open_ledger(self, wf, guide: dict, process_id: str, data: dict, verdict: dict | None, actor: str) -> None:
+        """The ledger of a new case: the members applied for (a bundle's chosen ones), the start intake."""
+        L.write(wf, active=active_members(guide, process_id, data))
+        if verdict is not None:
+            L.write(wf, intake=dict(verdict, by=actor))
+
+    @staticmethod
+    def call(wf, task, actor: str, data: dict, guide: dict, process_id: str, channel: str, context: dict) -> Call:
+        return Call(wf, task, actor, data, guide, process_id, channel, context)
+
+    def apply(self, call: Call) -> dict:
+        """Check and apply a submission under the task's rule; returns the data for the task (effects on call)."""
+        rule = self.rule_for(call.task.task_spec)
+        if rule is None or rule.automatic:
+            return dict(call.data)
+        return rule.apply(call)
+
+    def harvest(self, wf, guide: dict, process_id: str, channel: str) -> None:
+        """Apply the rules of automatic tasks (a 秒批 or 告知承诺 decision written by a script) completed since
+        the last harvest, oldest first; each task once (recorded in the ledger by its path)."""
+        done = set(L.read(wf).get("harvested") or [])
+        found = []
+        for w in livetasks.workflows(wf):
+            for t in w.tasks.values():
+                if t._state != TaskState.COMPLETED:
+                    continue
+                name = rule_name(t.task_spec)
+                rule = self.rules.get(name) if name else None
+                if rule is None or not rule.automatic:
+                    continue
+                path = "/".join(livetasks.task_path(t))
+                if path not in done:
+                    found.append((t.last_state_change, path, t, rule))
+        for _, path, t, rule in sorted(found, key=lambda x: (x[0], x[1])):
+            rule.apply(Call(wf, t, "system", dict(t.data), guide, process_id, channel))
+            done.add(path)
+            L.write(wf, harvested=sorted(done))
+
+    def consequences(self, wf, guide: dict, process_id: str, issued: dict) -> list[Effect]:
+        """What the ledger now implies: certificates to issue (approved, nothing owed) and to revoke.
+        `issued`: member -> {number, status} of the case's certificates so far."""
+        ledger = L.read(wf)
+        out = []
+        for due in certificates_due(guide, process_id, ledger, issued):
+            cert = due["certificate"]
+            out.append(Effect("certificate_issued", {"matter": due["matter"], "type": cert["type"],
+                                                     "name": cert["name"], "valid_years": cert.get("valid_years")},
+                              key=("matter", "type")))
+        for rev in revocations_due(ledger, issued):
+            out.append(Effect("certificate_revoked", {"number": rev["number"], "matter": rev["matter"],
+                                                      "reason": rev["reason"]}, key=("number", "matter", "reason")))
+        return out
+
+    def after_action(self, wf, guide: dict, process_id: str, channel: str, issued: dict) -> list[Effect]:
+        """Everything that follows an action: automatic decisions harvested, then what the ledger implies."""
+        self.harvest(wf, guide, process_id, channel)
+        return self.consequences(wf, guide, process_id, issued)
+
+    # ------------------------------------------------------------------ run time: inside the action's transaction
+    def complete(self, tx, actor, task, data: dict) -> tuple[dict, list[Effect], dict]:
+        """(data for the task, events implied, what the task_completed event records about the rule)."""
+        rule = self.rule_for(task.task_spec)
+        if rule is None or rule.automatic:
+            return dict(data), [], {}
+        call = Call(tx.wf, task, actor.username, data, tx.guide, tx.case.process_id, tx.case.channel)
+        call.context = rule.lookup(tx, call)
+        applied = rule.apply(call)
+        record = {"rule": rule.name}
+        if call.context:
+            record["context"] = call.context
+        return applied, call.effects, record
+
+    def lookup_start(self, tx_session, guide: dict, process_id: str, applicant: dict, data: dict) -> dict:
+        return {"shared": shared_materials(tx_session, self.certs, guide, process_id, applicant, data)}
+
+    def prefill(self, s, guide: dict, applicant: dict, fields: set[str]) -> dict:
+        """一次填报: form fields the holder filled in earlier accepted applications (later ones win)."""
+        out = {}
+        for e in earlier_applications(s, holder_key(applicant)):
+            out.update({k: v for k, v in (e.get("data") or {}).items() if k in fields})
+        return out
+
+    def settle(self, tx, actor) -> bool:
+        """After an action: harvest, carry out what the ledger implies, bring the visit count up to date.
+        True when the ledger changed (the workflow must be saved again)."""
+        before = L.read(tx.wf)
+        issued = self.certs.issued_for(tx.s, tx.case.id) if self.certs is not None else {}
+        for effect in self.after_action(tx.wf, tx.guide, tx.case.process_id, tx.case.channel, issued):
+            self.carry_out(tx, actor, effect)
+        tx.case.visits = L.visits(tx.case.channel, L.read(tx.wf))
+        return L.read(tx.wf) is not before
+
+    def carry_out(self, tx, actor, effect: Effect) -> None:
+        """Append an implied event, doing what it says first (issue or revoke a certificate)."""
+        payload = dict(effect.payload)
+        if effect.type == "certificate_issued":
+            cert = {"type": payload["type"], "name": payload["name"], "valid_years": payload.get("valid_years")}
+            c = self.certs.issue(tx.s, tx.case, payload["matter"], cert, tx.applicant)
+            payload.update(number=c["number"], verify_code=c["verify_code"])
+        elif effect.type == "certificate_revoked":
+            self.certs.revoke_number(tx.s, payload["number"], payload["reason"], tx.now)
+        tx.append(actor, effect.type, payload)
+
+    def view(self, tx) -> dict:
+        """The window's part of a case view: what is owed, each member's outcome, the notice of a refusal."""
+        ledger = L.read(tx.wf)
+        names = {m.get("id"): m.get("name") for m in tx.guide.get("materials") or [] if isinstance(m, dict)}
+        finished = tx.case.status == "completed" or tx.open_item(rule="pickup") is not None
+        intake = ledger.get("intake") or {}
+        out = {"owed": [{"id": m, "name": names.get(m, m)} for m in L.owed(ledger)],
+               "outcomes": outcomes(tx.guide, tx.case.process_id, ledger, finished),
+               "certificates": self.certs.for_case_in(tx.s, tx.case.id) if self.certs is not None else []}
+        if intake.get("accepted") is False:
+            out["notice"] = {"kind": intake.get("kind"), "missing": intake.get("missing") or [],
+                             "text": intake.get("reason") if intake.get("kind") == "一次性告知"
+                             else f"不予受理决定：{intake.get('reason')}"}
+        return out
+
+
+def window_rulebook(certificates=None) -> RuleBook:
+    """The rules of a one-window service hall (every rule engine.model.rulespec documents)."""
+    return RuleBook([IntakeRule(certificates), ReviewRule(), CorrectionRule(), InspectionRule(), OnSpotRule(),
+                     AutoDecisionRule(), SupplyRule(), PostCheckRule(), PickupRule()], certificates)
+
+
+def install(services, key=None) -> RuleBook:
+    """Give a service layer the window's rules (with certificates sealed by `key`, default the hall's key)."""
+    services.rules = window_rulebook(Certificates(services, key))
+    return services.rules
