@@ -125,12 +125,19 @@ def pg_services(pg_url, catalogue) -> Services:
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}
 
 
-@pytest.fixture
-def cli_env(services, db_url, monkeypatch) -> dict:
-    """Environment for `onewindow` commands run in-process, on this test's services: the command otherwise caches
-    a service per database URL, and on PostgreSQL (one database, ids restarting per test) a cached one would hold
-    another test's process versions under the same ids."""
-    import engine.bootstrap
+@pytest.fixture(autouse=True)
+def _one_service_per_test(request, monkeypatch):
+    """Pages and in-process `onewindow` commands of a test run on that test's services. They otherwise share one
+    service per database URL, and on PostgreSQL every test reuses one database whose ids restart: a shared service
+    would hold other tests' process versions (and their specs and meta) under the same ids."""
+    if "services" in request.fixturenames:
+        import engine.bootstrap
 
-    monkeypatch.setattr(engine.bootstrap, "services_for", lambda url=None: services)
+        sv = request.getfixturevalue("services")
+        monkeypatch.setattr(engine.bootstrap, "services_for", lambda url=None: sv)
+
+
+@pytest.fixture
+def cli_env(services, db_url) -> dict:
+    """Environment for `onewindow` commands run in-process (on this test's services, see above)."""
     return {"ONEWINDOW_DATABASE_URL": db_url}
