@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_FILE = ROOT / "bench" / "loop.bpmn"
-APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}
+APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX04", "phone": "13800000000"}
 REVIEW = {"decision": "approve", "opinion": "材料齐全，同意。"}
 # The data each user task of the bundle is completed with (by bpmn id), the same in both runs.
 BUNDLE_DATA = {"intake": {"accepted": True, "remark": "材料齐全"}, "review": REVIEW, "pickup": {"method": "window"}}
@@ -132,7 +132,7 @@ class PersistedEnv:
 # ------------------------------------------------------------------ the real catalogue (for verify throughput)
 PERSON = {"type": "person", "name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}
 KNOWN = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
-         "contact_phone": "13800000000", "id_number": "330206199001010011", "property_address": "梅山花园3幢101室",
+         "contact_phone": "13800000000", "id_number": "330206199001010013", "property_address": "梅山花园3幢101室",
          "project_code": "2026-330206-47-01-000001", "project_name": "梅山综合楼", "baby_name": "赵小宝"}
 
 

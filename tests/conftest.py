@@ -122,7 +122,7 @@ def pg_services(pg_url, catalogue) -> Services:
     sv.sessions.kw["bind"].dispose()
 
 
-APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX0X", "phone": "13800000000"}
+APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX04", "phone": "13800000000"}
 
 
 @pytest.fixture(autouse=True)

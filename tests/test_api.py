@@ -268,7 +268,7 @@ def test_catalogue_matter_goes_through_the_window_rules(client):
     assert guide["promised_days"] is not None and {m["id"] for m in guide["materials"]} >= {"licence", "layout"}
     data = {"company_name": "小馆餐饮有限公司", "address": "中山路1号", "contact_name": "王五",
             "contact_phone": "13800001111", "food_categories": ["热食类"]}
-    body = {"matter": "m_food_permit", "applicant": dict(APPLICANT, credit_code="91330206MA2ZZZZZ2Z"), "data": data,
+    body = {"matter": "m_food_permit", "applicant": dict(APPLICANT, credit_code="91330206MA2YYYYY2J"), "data": data,
             "materials": ["licence", "lease", "layout", "safety_rules"]}
     r = client.post("/api/v1/cases", headers=h, json=body)
     assert r.status_code == 201 and r.json["status"] == "running"
@@ -288,7 +288,7 @@ def test_catalogue_matter_goes_through_the_window_rules(client):
     r2 = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=pk, json={"data": {"method": "window"}})
     assert r2.status_code == 200 and r2.json["status"] == "completed", r2.json
     assert r2.json["visits"] == 2  # came once to apply, once to pick up (counted by the window rules)
-    body["applicant"] = dict(APPLICANT, credit_code="91330206MA2WWWWW3W")  # a new holder: nothing shared yet
+    body["applicant"] = dict(APPLICANT, credit_code="91330206MA2WWWWW35")  # a new holder: nothing shared yet
     r = client.post("/api/v1/cases", headers=h, json=dict(body, materials={"licence": "provided", "lease": "deferred",
                                                                        "layout": "provided", "safety_rules": "commitment"}))
     assert r.status_code == 422 and error_of(r)["fields"]

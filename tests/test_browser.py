@@ -79,7 +79,7 @@ def test_bundle_in_the_browser(live_server, browser):
     front.click("text=示例一件事：企业开办")
     front.select_option("#a_type", "company")
     front.fill("#a_name", "示例科技有限公司")
-    front.fill("#a_id", "91330206MA2XXXXX0X")
+    front.fill("#a_id", "91330206MA2XXXXX04")
     front.fill("#a_phone", "13800000000")
     front.fill("#i_remark", "材料齐全")
     shot(front, "02-frontdesk-intake")

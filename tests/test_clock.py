@@ -80,8 +80,12 @@ def test_a_late_evening_case_everywhere_people_read_it(late_app, services):
     front = login(late_app, "front")
     number, case_id, r = accept(front)
     assert number.startswith("OW20261201"), number  # the local date, not the UTC one (20261130)
-    stored = services.get_case(case_id)
-    assert clock.as_utc(datetime.fromisoformat(stored["created_at"])) == LATE  # stored in UTC, unchanged
+    stored = services.get_case(case_id)  # shown in UTC with its offset, whole seconds (the API's form)
+    assert stored["created_at"] == "2026-11-30T17:30:00+00:00"
+    with services.uow() as s:
+        from engine.db import Case
+
+        assert clock.as_utc(s.get(Case, case_id).created_at) == LATE  # stored in UTC, unchanged
 
     pages = {"case": front.get(f"/cases/{case_id}").text,
              "inbox": login(late_app, "market1").get("/inbox/").text}

@@ -47,8 +47,9 @@ def test_the_front_desk_flags_every_field_at_once_in_chinese(app):
                     id_number="123", registered_capital="-5")
     assert r.status_code == 422
     got = errors_on(r.text)
-    assert got == {"f_company_name": "企业（主体）名称不能超过 200 个字符", "f_contact_phone": "联系电话格式不正确",
-                   "f_id_number": "身份证号码格式不正确", "f_registered_capital": "注册资本（万元）不能小于 0"}
+    assert got == {"f_company_name": "企业（主体）名称不能超过 200 个字符",
+                   "f_contact_phone": "联系电话有误：应为手机号码或带区号的固定电话",
+                   "f_id_number": "身份证号码有误：应为 18 位（现为 3 位）", "f_registered_capital": "注册资本（万元）不能小于 0"}
     assert "测测测" not in "".join(got.values()) and "-5" not in "".join(got.values())
     assert 'aria-describedby="f_registered_capital-error"' in r.text
 

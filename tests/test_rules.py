@@ -284,7 +284,7 @@ def test_construction_stage_needs_at_least_one_item(hall):
 
 
 def test_newborn_bundle(hall):
-    parent = {"type": "person", "name": "赵六", "id_number": "330206199202020033", "phone": "13700000000"}
+    parent = {"type": "person", "name": "赵六", "id_number": "330206199202020031", "phone": "13700000000"}
     data = {"id_number": parent["id_number"], "baby_name": "赵小宝", "contact_phone": "13700000000"}
     case = hall.apply("b_newborn", parent, data, deferred=["photo"])
     assert "notice" not in case and [m["id"] for m in case["owed"]] == ["photo"]
@@ -300,7 +300,7 @@ def test_newborn_bundle(hall):
 
 
 # ---------------------------------------------------------------- 秒批
-UNEMP = {"id_number": "330206198808080044", "contact_phone": "13600000000", "insured_months": 30,
+UNEMP = {"id_number": "330206198808080042", "contact_phone": "13600000000", "insured_months": 30,
          "leaving_reason": "contract_ended", "job_registered": True}
 
 

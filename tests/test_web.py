@@ -42,7 +42,7 @@ def pdf_text(data: bytes) -> str:
 
 def accept(client, name="示例科技有限公司", code="sample_bundle", **extra):
     form = {"_csrf": csrf(client, f"/frontdesk/matters/{code}"), "a_type": "company", "a_name": name,
-            "a_id": "91330206MA2XXXXX0X", "a_phone": "13800000000", "decision": "accept", **extra}
+            "a_id": "91330206MA2XXXXX04", "a_phone": "13800000000", "decision": "accept", **extra}
     r = client.post(f"/frontdesk/matters/{code}", data=form)
     assert r.status_code == 200, r.text
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
@@ -137,7 +137,7 @@ def test_front_desk_accepts_and_prints_a_receipt(app):
 def test_front_desk_refuses_with_a_one_time_notice(app):
     client = login(app, "front")
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "person", "a_name": "张三",
-            "a_id": "110101199001011234", "decision": "refuse"}
+            "a_id": "110101199001011237", "decision": "refuse"}
     r = client.post("/frontdesk/matters/sample_bundle", data=form)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text  # a refusal must say what is missing
     r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="缺少股东身份证明"))
@@ -301,7 +301,7 @@ def test_catalogue_matter_through_the_window_rules(app):
     assert "经营场所平面布局图" in page.text and "容缺后补" in page.text and 'name="f_food_categories"' in page.text
     assert 'name="f_materials"' not in page.text and 'name="f_owed"' not in page.text  # set by the rules
     base = {"_csrf": csrf(client, "/frontdesk/matters/m_food_permit"), "a_type": "company", "a_name": "小馆餐饮有限公司",
-            "a_id": "91330206MA2YYYYY1Y", "f_address": "中山路1号", "f_contact_name": "王五",
+            "a_id": "91330206MA2YYYYY1F", "f_address": "中山路1号", "f_contact_name": "王五",
             "f_contact_phone": "13800001111", "f_food_categories": ["热食类", "冷食类"], "decision": "accept",
             "mat_licence": "provided", "mat_lease": "deferred", "mat_layout": "provided", "mat_safety_rules": "commitment"}
     r = client.post("/frontdesk/matters/m_food_permit", data=base)  # 容缺 and 告知承诺 together are refused

@@ -22,11 +22,13 @@ from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from ..audit.chain import canonical_payload, event_hash
-from ..clock import local_date
+from ..clock import iso_utc, local_date
 from ..model.bpmn import SpecBundle, build_specs, task_meta
 from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
+from ..messages import Message
 from ..model.forms import load_form, validate
+from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
 from .users import check_password, hash_password
@@ -179,7 +181,10 @@ class Services:
         if not (actor.groups & START_GROUPS) and channel != "online":
             raise Forbidden("only the front desk can accept applications at a window")
         data = {} if data is None else data
-        _check_applicant(applicant)
+        if not isinstance(applicant, dict):
+            raise Invalid(Message("申请人应为对象", "applicant must be an object"),
+                          {"applicant": Message("申请人应为对象", "must be an object")})
+        check_value(applicant, "applicant")
         check_value(data, "data", self.reserved())
         if intake is not None:
             check_value(intake, "intake")
@@ -190,7 +195,7 @@ class Services:
             if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
                 fields = set(schema.get("properties") or {}) - self.reserved()
                 data = dict(self.rules.prefill(s, guide, applicant, fields), **data)
-            self._check_application(schema, meta.get("start_form") or "", guide, process_id, data, intake)
+            self._check_application(schema, meta.get("start_form") or "", guide, process_id, applicant, data, intake)
             bundle = self.spec_bundle(s, version)
             start_intake, context, verdict, effects, start = None, None, None, [], dict(data)
             if self.rules is not None:
@@ -231,10 +236,12 @@ class Services:
             finally:
                 tx.dispose()
 
-    def _check_application(self, schema, form: str, guide: dict, process_id: str, data: dict, intake) -> None:
-        """The start form and, under the window rules, the front desk's verdict, checked together so every
-        problem is reported at once (422 naming each field)."""
-        fields, message = {}, ""
+    def _check_application(self, schema, form: str, guide: dict, process_id: str, applicant: dict, data: dict,
+                           intake) -> None:
+        """The applicant, the start form and, under the window rules, the front desk's verdict, checked together
+        so every problem is reported at once (422 naming each field)."""
+        fields = applicant_problems(applicant)
+        message = Message("申请人信息有误", "the applicant is not valid") if fields else ""
         try:
             validate(schema, data, form)
         except Invalid as exc:
@@ -440,7 +447,7 @@ class Services:
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
             "applicant": json.loads(case.applicant), "visits": case.visits,
-            "created_at": case.created_at.isoformat(), "updated_at": case.updated_at.isoformat(),
+            "created_at": iso_utc(case.created_at), "updated_at": iso_utc(case.updated_at),
             "tasks": [_item_view(i) for i in items],
         }
 
@@ -639,28 +646,26 @@ def find_case(s, ref) -> Case | None:
     return case
 
 
-def _check_applicant(applicant) -> None:
-    if not isinstance(applicant, dict):
-        raise Invalid("applicant must be an object", {"applicant": "必须是对象 (must be an object)"})
-    check_value(applicant, "applicant")
+def applicant_problems(applicant: dict) -> dict:
+    """Field path -> message for what is wrong with the applicant: name, type, and the identifiers given
+    (身份证号, 统一社会信用代码 and phone checked by their standards)."""
     fields = {}
     if not str(applicant.get("name") or "").strip():
-        fields["applicant.name"] = "必填 (required)"
+        fields["applicant.name"] = Message("申请人名称为必填项", "Applicant name is required")
     if applicant.get("type", "person") not in ("person", "company"):
-        fields["applicant.type"] = "应为 person 或 company (must be person or company)"
-    if fields:
-        raise Invalid("applicant is incomplete", fields)
+        fields["applicant.type"] = Message("申请人类型应为个人或企业", "Applicant type must be person or company")
+    fields.update(check_applicant_identity(applicant))
+    return fields
 
 
 def _item_view(i: WorkItem) -> dict:
     return {"id": i.id, "case_id": i.case_id, "name": i.name, "element_id": i.element_id, "process_id": i.process_id,
             "group": i.group_name, "assignee": i.assignee, "status": i.status, "form": i.form,
-            "rule": getattr(i, "rule", None), "created_at": i.created_at.isoformat() if i.created_at else None,
-            "due": i.due_at.isoformat() if i.due_at else None}
+            "rule": getattr(i, "rule", None), "created_at": iso_utc(i.created_at), "due": iso_utc(i.due_at)}
 
 
 def _event_view(e: Event) -> dict:
-    return {"seq": e.seq, "at": e.at.isoformat(), "type": e.type, "actor": e.actor, "group": e.group_name,
+    return {"seq": e.seq, "at": iso_utc(e.at), "type": e.type, "actor": e.actor, "group": e.group_name,
             "task_id": e.task_id, "element_id": e.element_id, "payload": json.loads(e.payload),
             "prev_hash": e.prev_hash, "hash": e.hash}
 
