@@ -18,6 +18,7 @@ def test_the_files_are_camunda_8_as_the_modeler_writes_them():
     assert 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"' in text
     assert 'modeler:executionPlatform="Camunda Cloud"' in text and 'exporter="Camunda Modeler"' in text
     assert "camunda:" not in text and "spiffworkflow" not in text
+    assert ">=accepted = true<" in text  # a FEEL condition, as the modeler writes it
 
 
 def test_zeebe_declarations_read_like_camunda_7():
