@@ -91,24 +91,43 @@ def step_figures(env, loop) -> dict:
 
 
 def verify_throughput(cases: int = VERIFY_CASES) -> dict:
-    """`onewindow audit verify --all` (engine.audit.verify: hash chain + replay) over finished cases of the real
-    catalogue — every matter and bundle in turn, bundles also with their first member refused — in a database
-    of their own; only the verify is timed."""
-    from engine.audit.verify import case_ids, verify_ids
+    """`onewindow audit verify --all` (engine.audit.verify: hash chain, replay, comparison with the stored state,
+    certificates and visits) over finished cases of the real catalogue — every matter and bundle in turn,
+    bundles also with their first member refused — each created as a hall works it (one transaction per
+    action), in a database of their own; only the verify is timed. Beside it, in the same run: the same with
+    one worker process per core, and the floor under any replay — the recorded events replayed in memory
+    (SpiffWorkflow and the window's rules, no reading, no comparison)."""
+    from engine.audit.replay import load_events, replay, source_of, start_version
+    from engine.audit.verify import case_ids, verify_ids, verify_parallel
+    from engine.db import Case
 
     env = flows.PersistedEnv()
     recipes = flows.catalogue_recipes()
     try:
         for i in range(cases):
             env.catalogue_case(recipes[i % len(recipes)])
+        ids = case_ids(env.services)
         t0 = time.perf_counter()
-        findings = list(verify_ids(env.services, case_ids(env.services)))
-        elapsed = time.perf_counter() - t0
+        findings = list(verify_ids(env.services, ids))
+        single = time.perf_counter() - t0
+        jobs = os.cpu_count() or 1
+        t0 = time.perf_counter()
+        parallel = list(verify_parallel(env.services, ids, jobs))
+        multi = time.perf_counter() - t0
+        with env.services.read() as s:
+            loaded = [(load_events(s, cid), s.get(Case, cid).version_id) for cid in ids]
+            source = source_of(env.services, s)
+            t0 = time.perf_counter()
+            for events, vid in loaded:
+                replay(source, start_version(events, vid), events, faithful=False)
+            floor = time.perf_counter() - t0
     finally:
         env.close()
-    bad = [f.line() for f in findings if not f.ok]
-    assert len(findings) == cases and not bad, bad[:3]
-    return {"verify_cases_per_s": cases / elapsed}
+    bad = [f.line() for f in findings + parallel if not f.ok]
+    assert len(findings) == len(parallel) == cases and not bad, bad[:3]
+    return {"verify_cases_per_s": cases / single, f"verify_cases_per_s_{jobs}_jobs": cases / multi,
+            "replay_in_memory_cases_per_s": cases / floor, "verify_vs_replay_ratio": floor / single,
+            "verify_catalogue_processes": len(recipes)}
 
 
 def repeated(env, specs, loop) -> tuple[dict, dict]:

@@ -99,14 +99,6 @@ class PersistedEnv:
             view = sv.complete(ACTOR, item["id"], BUNDLE_DATA[item["element_id"]])
         assert view["status"] == "completed", view
 
-    def finished_bundle_case(self) -> None:
-        """A whole bundle case in ONE transaction (start, then each opened task in turn): the same events as
-        bundle_case, several times faster to create (for the verify benchmark, which needs many)."""
-        with self.services.new_case(ACTOR, "sample_bundle", APPLICANT) as tx:
-            while items := hot(tx.s).query("select_case_items", {"k_case": tx.case.id}):
-                tx.complete(ACTOR, items[0].id, BUNDLE_DATA[items[0].element_id])
-        assert tx.result["status"] == "completed", tx.result
-
     def catalogue_case(self, recipe: dict) -> None:
         """A whole case of the real catalogue, as a hall works it: the window accepts (start and verdict in one
         transaction), then every task is worked by its rule in a transaction of its own (each review level by a

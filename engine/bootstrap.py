@@ -52,12 +52,18 @@ DEMO_USERS = [
 ]
 
 
-@lru_cache(maxsize=8)
-def services_for(url: str | None = None) -> Services:
+def build_services(url: str | None = None) -> Services:
+    """A service layer with its own database engine and the window's rules."""
     engine = make_engine(url or database_url())
     services = Services(make_session_factory(engine))
     install(services)
     return services
+
+
+@lru_cache(maxsize=8)
+def services_for(url: str | None = None) -> Services:
+    """One service layer per database for this process (web workers, CLI)."""
+    return build_services(url)
 
 
 def deploy_catalogue(services: Services, paths: list[str] | None = None):

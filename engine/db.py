@@ -184,7 +184,9 @@ def make_engine(url: str | None = None):
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at BEGIN (no deadlock on upgrade); a read-only transaction (execution
+            # option `readonly`, see Services.read) reads its WAL snapshot without blocking anyone.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -36,18 +36,20 @@ def audit():
 @click.argument("cases", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="verify every case")
 @click.option("--chain-only", is_flag=True, help="check the hash chain only, do not replay")
-def verify_cmd(cases, all_, chain_only):
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="worker processes (each replays its share of the cases)")
+def verify_cmd(cases, all_, chain_only, jobs):
     """Verify cases (id or number): hash chain, then a replay compared with the stored state.
 
     One line per failing case naming the first bad event and why; exit 1 on any failure."""
-    from engine.audit.verify import case_ids, verify_ids
+    from engine.audit.verify import case_ids, verify_parallel
 
     services = _services()
     if not cases and not all_:
         raise click.UsageError("name one or more cases, or pass --all")
     ids = case_ids(services) if all_ else [_case_id(services, c) for c in cases]
     failed = 0
-    results = verify_ids(services, ids, replay_too=not chain_only)
+    results = verify_parallel(services, ids, jobs, replay_too=not chain_only)
     if all_:
         with click.progressbar(results, length=len(ids), label="verifying", file=sys.stderr) as bar:
             for finding in bar:

@@ -82,6 +82,17 @@ class Services:
         finally:
             session.close()
 
+    @contextmanager
+    def read(self):
+        """A transaction that only reads (verify, views): on SQLite it takes no write lock, so readers in other
+        processes (e.g. verify workers) and writers do not queue behind it."""
+        session: Session = self.sessions(bind=self.sessions.kw["bind"].execution_options(readonly=True))
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
     # ------------------------------------------------------------------ users
     def add_user(self, username: str, password: str, groups: list[str], display_name: str = "") -> None:
         if not username or not password:
@@ -228,7 +239,7 @@ class Services:
                 for effect in effects:
                     tx.append(actor, effect.type, effect.payload)
                 tx.settle()
-                tx.save()
+                tx.save(settled=True)
                 if intake is not None and start_intake is None and channel != "online":
                     tx.take_intake(actor, intake)
                 yield tx
@@ -484,6 +495,7 @@ class CaseTx:
         self.result: dict | None = None
         self.known_items: dict = {}  # work items already read under this transaction's lock
         self._saved_revision: int | None = None  # case revision at the last save() of this transaction
+        self._unsettled = False  # the workflow was saved after a change the rules have not looked at
 
     @property
     def wf(self):
@@ -545,7 +557,7 @@ class CaseTx:
         for effect in effects:
             self.append(actor, effect.type, effect.payload, group=item.group_name)
         self.settle()
-        self.save()
+        self.save(settled=True)
 
     def take_intake(self, actor: Actor, verdict: dict) -> None:
         """The front desk's verdict on a new case: its task under `rule=intake`; in a diagram without rules, its
@@ -566,6 +578,7 @@ class CaseTx:
 
     def settle(self) -> None:
         """Carry out what the rules imply after an action (certificates, visits); nothing without a rule book."""
+        self._unsettled = False
         if self.sv.rules is not None and self._wf is not None and self.sv.rules.settle(self, SYSTEM):
             self._saved_revision = None  # the ledger changed: finish() saves again
 
@@ -588,10 +601,12 @@ class CaseTx:
                element_id: str | None = None) -> None:
         self.sv._append(self.s, self.case, actor, group, type_, task_id, element_id, payload, self.now)
 
-    def save(self) -> None:
-        """Write the workflow's changes so far (rows, index, timers); finish() writes anything after."""
+    def save(self, settled: bool = False) -> None:
+        """Write the workflow's changes so far (rows, index, timers); finish() writes anything after. A caller
+        that changed the workflow without settling it (a timer, an administrative act) leaves that to finish()."""
         self.sv._save(self.s, self.case, self._wf, self._snap, self.now)
         self._saved_revision = self.case.revision
+        self._unsettled = self._unsettled or not settled
 
     def dispose(self) -> None:
         if self._wf is not None:
@@ -599,7 +614,8 @@ class CaseTx:
             self._wf = None
 
     def finish(self) -> None:
-        self.settle()
+        if self._unsettled:
+            self.settle()
         if self._wf is not None and self._saved_revision != self.case.revision:
             self.save()
         self.s.flush()

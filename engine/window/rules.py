@@ -22,7 +22,7 @@ from .base import EFFECTS, RESERVED, SEED, Call, Effect, Rule  # noqa: F401 - EF
 from .certificates import Certificates, holder_key
 from .handover import PickupRule, PostCheckRule, SupplyRule
 from .intake import IntakeRule, earlier_applications, judge, shared_materials, verdict_effects
-from .outcomes import active_members, certificates_due, outcomes, revocations_due
+from .outcomes import active_members, certificates_due, member_infos, outcomes, revocations_due
 from .review import AutoDecisionRule, CorrectionRule, InspectionRule, OnSpotRule, ReviewRule
 
 def start_rule(bundle) -> str | None:
@@ -133,11 +133,6 @@ class RuleBook:
                                                       "reason": rev["reason"]}, key=("number", "matter", "reason")))
         return out
 
-    def after_action(self, wf, guide: dict, process_id: str, channel: str, issued: dict) -> list[Effect]:
-        """Everything that follows an action: automatic decisions harvested, then what the ledger implies."""
-        self.harvest(wf, guide, process_id, channel)
-        return self.consequences(wf, guide, process_id, issued)
-
     # ------------------------------------------------------------------ run time: inside the action's transaction
     def complete(self, tx, actor, task, data: dict) -> tuple[dict, list[Effect], dict]:
         """(data for the task, events implied, what the task_completed event records about the rule)."""
@@ -166,11 +161,22 @@ class RuleBook:
         """After an action: harvest, carry out what the ledger implies, bring the visit count up to date.
         True when the ledger changed (the workflow must be saved again)."""
         before = L.read(tx.wf)
-        issued = self.certs.issued_for(tx.s, tx.case.id) if self.certs is not None else {}
-        for effect in self.after_action(tx.wf, tx.guide, tx.case.process_id, tx.case.channel, issued):
-            self.carry_out(tx, actor, effect)
+        self.harvest(tx.wf, tx.guide, tx.case.process_id, tx.case.channel)
+        if self._may_certify(tx):  # else no certificate can be due or revoked: spare the query
+            issued = self.certs.issued_for(tx.s, tx.case.id)
+            for effect in self.consequences(tx.wf, tx.guide, tx.case.process_id, issued):
+                self.carry_out(tx, actor, effect)
         tx.case.visits = L.visits(tx.case.channel, L.read(tx.wf))
         return L.read(tx.wf) is not before
+
+    def _may_certify(self, tx) -> bool:
+        """Whether the case may hold certificates: a member approved whose guide names one."""
+        if self.certs is None:
+            return False
+        ledger = L.read(tx.wf)
+        infos = member_infos(tx.guide, tx.case.process_id)
+        return any(rec.get("decision") == "approve" and (infos.get(mid) or {}).get("certificate")
+                   for mid, rec in (ledger.get("members") or {}).items())
 
     def carry_out(self, tx, actor, effect: Effect) -> None:
         """Append an implied event, doing what it says first (issue or revoke a certificate)."""
@@ -191,7 +197,7 @@ class RuleBook:
         intake = ledger.get("intake") or {}
         out = {"owed": [{"id": m, "name": names.get(m, m)} for m in L.owed(ledger)],
                "outcomes": outcomes(tx.guide, tx.case.process_id, ledger, finished),
-               "certificates": self.certs.for_case_in(tx.s, tx.case.id) if self.certs is not None else []}
+               "certificates": self.certs.for_case_in(tx.s, tx.case.id) if self._may_certify(tx) else []}
         if intake.get("accepted") is False:
             out["notice"] = {"kind": intake.get("kind"), "missing": intake.get("missing") or [],
                              "text": intake.get("reason") if intake.get("kind") == "一次性告知"
