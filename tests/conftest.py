@@ -126,18 +126,17 @@ APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code
 
 
 @pytest.fixture(autouse=True)
-def _one_service_per_test(request, monkeypatch):
-    """Pages and in-process `onewindow` commands of a test run on that test's services. They otherwise share one
-    service per database URL, and on PostgreSQL every test reuses one database whose ids restart: a shared service
-    would hold other tests' process versions (and their specs and meta) under the same ids."""
-    if "services" in request.fixturenames:
-        import engine.bootstrap
+def _fresh_app_services():
+    """Each test's app gets a service layer of its own: on PostgreSQL every test reuses one database (truncated),
+    so version ids repeat and a cached service layer would remember the previous test's versions."""
+    from engine.bootstrap import services_for
 
-        sv = request.getfixturevalue("services")
-        monkeypatch.setattr(engine.bootstrap, "services_for", lambda url=None: sv)
+    services_for.cache_clear()
+    yield
+    services_for.cache_clear()
 
 
 @pytest.fixture
 def cli_env(services, db_url) -> dict:
-    """Environment for `onewindow` commands run in-process (on this test's services, see above)."""
+    """Environment for `onewindow` commands run in-process on this test's database."""
     return {"ONEWINDOW_DATABASE_URL": db_url}
