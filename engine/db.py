@@ -85,6 +85,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     visits: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    applicant_user: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # applied online by
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -109,7 +110,8 @@ class WorkItem(Base):
     """The index of open user tasks: what inboxes query, without loading any workflow."""
 
     __tablename__ = "work_items"
-    __table_args__ = (Index("ix_work_items_group", "group_name", "status"),)
+    __table_args__ = (Index("ix_work_items_group", "group_name", "status"),
+                      Index("ix_work_items_group_created", "group_name", "created_at", "id"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(200))

@@ -86,7 +86,7 @@ def db_url(request, tmp_path):
 
 USERS = [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]), ("tax1", ["tax"]),
          ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]), ("pickup1", ["pickup"]),
-         ("admin", ["admin"]), ("nobody", ["visitors"]), ("market_lead1", ["market_lead"]),
+         ("admin", ["admin"]), ("nobody", ["visitors"]), ("citizen1", ["applicant"]), ("market_lead1", ["market_lead"]),
          ("market_head1", ["market_head"])]
 
 

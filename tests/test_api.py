@@ -36,7 +36,7 @@ def start(client, h, matter="sample_bundle", applicant=None, **body) -> dict:
 
 
 def task_of(client, h, case_id: int, group: str | None = None) -> dict:
-    tasks = [t for t in client.get("/api/v1/tasks", headers=h).json
+    tasks = [t for t in client.get("/api/v1/tasks", headers=h).json["items"]
              if t["case_id"] == case_id and (group is None or t["group"] == group)]
     assert tasks, f"no task for case {case_id} ({group})"
     return tasks[0]
@@ -201,7 +201,7 @@ def test_a_bundle_walked_through_by_different_users(client):
         h = auth(client, user)
         t = task_of(client, h, case["id"], group)
         assert t["form"]["required"] == ["decision", "opinion"] and t["due"] and t["case_number"] == case["number"]
-        assert all(x["group"] == group for x in client.get("/api/v1/tasks", headers=h).json)
+        assert all(x["group"] == group for x in client.get("/api/v1/tasks", headers=h).json["items"])
         assert client.post(f"/api/v1/tasks/{t['id']}/claim", headers=h).json["assignee"] == user
         decision = "reject" if group == "police" else "approve"
         r = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=h,
@@ -276,7 +276,7 @@ def test_catalogue_matter_goes_through_the_window_rules(client):
     case_id = r.json["id"]
     for user in ("market1", "market_lead1", "market_head1"):  # 承办 → 审核 → 审批, each by its own group
         hm = auth(client, user)
-        tasks = [t for t in client.get("/api/v1/tasks", headers=hm).json if t["case_id"] == case_id]
+        tasks = [t for t in client.get("/api/v1/tasks", headers=hm).json["items"] if t["case_id"] == case_id]
         if not tasks:
             break
         assert "approve" in tasks[0]["form"]["properties"]["decision"]["enum"]

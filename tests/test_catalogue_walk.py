@@ -161,7 +161,7 @@ def test_the_whole_catalogue_through_the_api_then_every_case_verifies(hall, serv
                                      ("other", 30, "approved")):
         data = {k: KNOWN[k] for k in ("id_number", "contact_phone", "job_registered")}
         c = hall.apply("m_unemp_benefit", data=dict(data, insured_months=months, leaving_reason=reason),
-                       materials=["separation", "id_card"], channel="online", user="nobody")
+                       materials=["separation", "id_card"], channel="online", user="citizen1")
         c = hall.walk(c)
         assert c["outcomes"][0]["status"] == expected and c["visits"] == 0
     # applicant-chosen members: 0, 1, n

@@ -11,6 +11,8 @@ from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 CHANNELS = ("window", "online", "kiosk")
+TASK_FIELDS = ("id", "case_id", "case_number", "case_title", "name", "process_id", "element_id", "rule", "group",
+               "assignee", "status", "created_at", "due", "applicant")
 MATERIAL_STATUSES = ("provided", "deferred", "commitment")
 PUBLIC = {"api.token", "api.openapi"}
 
@@ -37,7 +39,7 @@ def _body() -> dict:
 
 
 def _case_json(case_id: int) -> dict:
-    c = catalog.case_detail(services(), case_id)
+    c = catalog.case_detail(services(), case_id, g.api_actor)
     return {"id": c["id"], "number": c["number"], "matter": c["matter"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
             "created_at": c["created_at"], "updated_at": c["updated_at"], "members": c["members"],
@@ -119,30 +121,31 @@ def get_case(case_id):
 
 @bp.get("/cases/<int:case_id>/events")
 def case_events(case_id):
-    return jsonify(services().events(case_id))
+    return jsonify(services().events(case_id, g.api_actor))
 
 
 @bp.get("/cases/<int:case_id>/diagram.svg")
 def case_diagram(case_id):
     sv = services()
-    svg = catalog.diagram(sv, sv.get_case(case_id), sv.events(case_id))
+    svg = catalog.diagram(sv, sv.get_case(case_id, g.api_actor), sv.events(case_id, g.api_actor))
     return Response(svg, mimetype="image/svg+xml")
 
 
 @bp.get("/tasks")
 def tasks():
-    sv, versions, forms = services(), {}, {}
-    out = []
-    for t in sv.list_tasks(g.api_actor):
-        vid = versions.get(t["case_id"]) or versions.setdefault(t["case_id"], sv.get_case(t["case_id"])["version_id"])
-        key = (vid, t["form"])
-        if key not in forms:
-            forms[key] = catalog.task_form(sv, vid, t["form"])
-        out.append({"id": t["id"], "case_id": t["case_id"], "case_number": t["case_number"], "name": t["name"],
-                    "element_id": t["element_id"], "process_id": t["process_id"], "group": t["group"],
-                    "assignee": t["assignee"], "status": t["status"], "created_at": t["created_at"], "due": t["due"],
-                    "applicant": t["applicant"], "form": forms[key]})
-    return jsonify(out)
+    """One page of the caller's open tasks (filters, sort, a cursor), each with its form's JSON Schema."""
+    args = request.args
+    try:
+        limit = int(args.get("limit", 50))
+    except ValueError:
+        raise Invalid("limit must be a whole number", {"limit": "应为整数 (a whole number)"}) from None
+    sv = services()
+    page = sv.inbox(g.api_actor, group=args.get("group") or None, q=args.get("q") or None,
+                    sort=args.get("sort", "received"), desc=args.get("dir") == "desc", limit=limit,
+                    cursor=args.get("cursor") or None)
+    items = [dict({k: t[k] for k in TASK_FIELDS}, form=catalog.task_form(sv, t["version_id"], t["form"]))
+             for t in page.items]
+    return jsonify({"items": items, "next": page.next})
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, g, current_app, render_template, request
 from markupsafe import Markup
 
 from engine.window import documents
@@ -18,7 +18,7 @@ bp = Blueprint("cases", __name__)
 @login_required
 def show(case_id):
     sv = services()
-    case = catalog.case_detail(sv, case_id)
+    case = catalog.case_detail(sv, case_id, g.actor)
     try:
         svg = Markup(catalog.diagram(sv, case, case["events"]))  # built as an lxml tree: text is escaped
     except ImportError:
@@ -30,7 +30,8 @@ def show(case_id):
 @login_required
 def diagram(case_id):
     sv = services()
-    return Response(catalog.diagram(sv, sv.get_case(case_id), sv.events(case_id)), mimetype="image/svg+xml")
+    return Response(catalog.diagram(sv, sv.get_case(case_id, g.actor), sv.events(case_id, g.actor)),
+                    mimetype="image/svg+xml")
 
 
 @bp.get("/verify/<number>")

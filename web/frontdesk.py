@@ -76,7 +76,7 @@ def submit(code):
                              channel="window", intake=verdict)
     except Invalid as exc:
         return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422)
-    record = catalog.intake_record(sv.events(case["id"]))
+    record = catalog.intake_record(sv.events(case["id"], g.actor))
     return render_template("frontdesk/done.html", case=case, m=m, accepted=bool(record["accepted"]),
                            missing=record["missing"], remark=record["reason"] or record["remark"],
                            received=[names.get(k, k) for k, v in statuses.items() if v])
@@ -96,7 +96,7 @@ def _field_key(path: str) -> str:
 # ---------------------------------------------------------------- printable documents
 def _doc_args(case_id: int, kind: str):
     sv = services()
-    case = sv.get_case(case_id)
+    case = sv.get_case(case_id, g.actor)
     if not case.get("number"):
         abort(404)
     m = catalog.matter(sv, case["process_id"])
@@ -113,7 +113,7 @@ def _pdf(body: bytes, name: str) -> Response:
 @login_required
 def receipt(case_id):
     sv, case, m, code, verify = _doc_args(case_id, "receipt")
-    record = catalog.intake_record(sv.events(case_id))
+    record = catalog.intake_record(sv.events(case_id, g.actor))
     if record["accepted"] is False:
         abort(404)
     names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
@@ -126,7 +126,7 @@ def receipt(case_id):
 @login_required
 def notice(case_id):
     sv, case, m, code, verify = _doc_args(case_id, "notice")
-    record = catalog.intake_record(sv.events(case_id))
+    record = catalog.intake_record(sv.events(case_id, g.actor))
     if record["accepted"] is not False:
         abort(404)
     reason = record["reason"]

@@ -10,26 +10,20 @@ from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
-SORTS = {"received": "created_at", "due": "due", "number": "case_number", "matter": "case_title"}
+SORTS = ("received", "due", "number")
+PAGE = 50
 
 
 @bp.get("/")
 @login_required
 def index():
-    q = request.args.get("q", "").strip().lower()
-    group = request.args.get("group", "")
-    sort = request.args.get("sort", "received")
-    desc = request.args.get("dir") == "desc"
-    tasks = services().list_tasks(g.actor)
-    groups = sorted({t["group"] for t in tasks})
-    if group:
-        tasks = [t for t in tasks if t["group"] == group]
-    if q:
-        tasks = [t for t in tasks if q in " ".join([t["case_number"] or "", t["case_title"] or "", t["name"] or "",
-                                                   str(t["applicant"].get("name", ""))]).lower()]
-    key = SORTS.get(sort, "created_at")
-    tasks.sort(key=lambda t: (t.get(key) is None, t.get(key) or ""), reverse=desc)
-    return render_template("inbox/index.html", tasks=tasks, groups=groups, q=q, group=group, sort=sort, desc=desc)
+    args = request.args
+    sort = args.get("sort", "received") if args.get("sort") in SORTS else "received"
+    page = services().inbox(g.actor, group=args.get("group") or None, q=args.get("q", "").strip() or None, sort=sort,
+                            desc=args.get("dir") == "desc", limit=PAGE, cursor=args.get("after") or None)
+    more = url_for("inbox.index", **dict(args.to_dict(), after=page.next)) if page.next else None
+    return render_template("inbox/index.html", tasks=page.items, groups=sorted(g.actor.groups), q=args.get("q", ""),
+                           group=args.get("group", ""), sort=sort, desc=args.get("dir") == "desc", more=more)
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -49,7 +43,7 @@ def _task_page(task_id: str, *, errors=None, values=None, conflict=False, messag
         task = catalog.find_task(sv, g.actor, task_id)
     except NotFound:
         return render_template("inbox/gone.html"), (409 if conflict else 404)
-    case = catalog.case_detail(sv, task["case_id"])
+    case = catalog.case_detail(sv, task["case_id"], g.actor)
     schema = catalog.task_form(sv, case["version_id"], task["form"])
     return render_template("inbox/task.html", task=task, case=case, fields=formkit.fields(schema),
                            opinions=catalog.completed_reviews(case["events"]), errors=errors or {},
@@ -71,7 +65,7 @@ def complete(task_id):
         task = catalog.find_task(sv, g.actor, task_id)
     except NotFound:
         return render_template("inbox/gone.html"), 409
-    schema = catalog.task_form(sv, sv.get_case(task["case_id"])["version_id"], task["form"])
+    schema = catalog.task_form(sv, task["version_id"], task["form"])
     try:
         case = sv.complete(g.actor, task_id, formkit.parse(schema, form))
     except Invalid as exc:

@@ -27,6 +27,12 @@ def kind_of(guide: dict, calls=()) -> str:
     return "bundle" if guide.get("type") == "一件事" or guide.get("members") else "matter"
 
 
+def startable(kind: str, guide: dict, called_by_others: bool) -> bool:
+    """Whether one applies for this process: a matter or a bundle — not an internal review or dispatcher, nor a
+    diagram without a guide that other processes call."""
+    return kind != "internal" and not (guide.get("derived") and called_by_others)
+
+
 def _closure(result: CheckResult, pid: str) -> set[str]:
     """Every process id a process needs, itself included."""
     seen, todo = set(), [pid]
@@ -68,6 +74,7 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None,
         raise Invalid("the catalogue has errors; run `onewindow check`",
                       {str(p.element or p.file): str(p) for p in result.problems[:50]})
     out = []
+    called = {c for info in result.processes.values() for c in info.calls}
     for pid, entry in sorted(plan(result).items()):
         if only_files is not None and entry["info"].file not in only_files:
             continue
@@ -85,8 +92,9 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None,
             pinned[name] = h
         info = entry["info"]
         guide = guide_from_bpmn(result.files[info.file], pid)
-        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind_of(guide, info.calls),
-                "guide": guide}
+        kind = kind_of(guide, info.calls)
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind, "guide": guide,
+                "startable": startable(kind, guide, pid in called)}
         if deployed_by:
             meta["deployed_by"] = deployed_by
         version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],
