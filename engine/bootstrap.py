@@ -48,6 +48,7 @@ DEMO_USERS = [
     ("pickup1", "出件窗口 孙丽", ["pickup"]),
     ("super1", "电子监察 郑华", ["supervisor"]),
     ("audit1", "审计员 钱进", ["auditor"]),
+    ("citizen1", "申请人 王五", ["applicant"]),  # an applicant identity: applies online (e.g. 秒批)
     ("designer1", "流程设计 冯蕾", ["designer"]),
 ]
 

@@ -68,18 +68,26 @@ def test_token_from_another_secret_or_expired_is_refused(services, db_url, clien
     assert r.status_code == 401 and "expired" in error_of(r)["message"]
 
 
-def test_users_token_command_prints_a_working_token(services, db_url, client, monkeypatch):
+def test_users_token_command_prints_a_working_token_and_revoke_ends_it(services, db_url, monkeypatch):
     from click.testing import CliRunner
 
     from web.cli import cli
 
+    key = "k" * 40
+    client = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": key}).test_client()
     monkeypatch.setenv("ONEWINDOW_DATABASE_URL", db_url)
-    monkeypatch.setenv("ONEWINDOW_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("ONEWINDOW_SECRET_KEY", "short")
+    assert CliRunner().invoke(cli, ["users", "token", "tax1"]).exit_code == 2  # a weak key signs nothing
+    monkeypatch.setenv("ONEWINDOW_SECRET_KEY", key)
     result = CliRunner().invoke(cli, ["users", "token", "tax1"])
     assert result.exit_code == 0, result.output
     token = result.output.strip()
-    assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/tasks", headers=h).status_code == 200
     assert CliRunner().invoke(cli, ["users", "token", "ghost"]).exit_code == 1
+    assert CliRunner().invoke(cli, ["users", "revoke", "tax1"]).exit_code == 0
+    r = client.get("/api/v1/tasks", headers=h)
+    assert r.status_code == 401 and "revoked" in r.json["error"]["message"]
 
 
 def test_404_405_400_and_500_are_json(services, db_url, client):

@@ -43,7 +43,7 @@ def pdf_text(data: bytes) -> str:
 def accept(client, name="示例科技有限公司", code="sample_bundle", **extra):
     form = {"_csrf": csrf(client, f"/frontdesk/matters/{code}"), "a_type": "company", "a_name": name,
             "a_id": "91330206MA2XXXXX04", "a_phone": "13800000000", "decision": "accept", **extra}
-    r = client.post(f"/frontdesk/matters/{code}", data=form)
+    r = client.post(f"/frontdesk/matters/{code}", data=form, follow_redirects=True)
     assert r.status_code == 200, r.text
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
     case_id = int(re.search(r"/cases/(\d+)", r.text).group(1))
@@ -113,10 +113,10 @@ def test_front_desk_search_guide_and_field_errors(app):
     assert "办事指南" in r.text and "受理意见" in r.text and 'class="req"' in r.text
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "company", "a_name": "",
             "a_phone": "13911112222", "i_remark": "备注内容", "decision": "accept"}
-    r = client.post("/frontdesk/matters/sample_bundle", data=form)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 422
     assert 'id="a_name-error"' in r.text and 'value="13911112222"' in r.text and "备注内容" in r.text
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, a_name="x", i_remark="长" * 600))
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, a_name="x", i_remark="长" * 600), follow_redirects=True)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text
     assert login(app, "market1").get("/inbox/").text.count("data-task=") == 0, "no case was left behind"
 
@@ -138,9 +138,9 @@ def test_front_desk_refuses_with_a_one_time_notice(app):
     client = login(app, "front")
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "person", "a_name": "张三",
             "a_id": "110101199001011237", "decision": "refuse"}
-    r = client.post("/frontdesk/matters/sample_bundle", data=form)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text  # a refusal must say what is missing
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="缺少股东身份证明"))
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="缺少股东身份证明"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知书" in r.text
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
@@ -250,7 +250,7 @@ def test_materials_from_the_guide_go_on_the_receipt_and_the_notice(app, services
 
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "company", "a_name": "缺材料公司",
             "mat_licence": "provided", "decision": "accept"}  # 受理 with a material missing: 一次性告知
-    r = client.post("/frontdesk/matters/sample_bundle", data=form)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 200 and "一次性告知" in r.text and "法定代表人身份证" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
@@ -304,23 +304,23 @@ def test_catalogue_matter_through_the_window_rules(app):
             "a_id": "91330206MA2YYYYY1F", "f_address": "中山路1号", "f_contact_name": "王五",
             "f_contact_phone": "13800001111", "f_food_categories": ["热食类", "冷食类"], "decision": "accept",
             "mat_licence": "provided", "mat_lease": "deferred", "mat_layout": "provided", "mat_safety_rules": "commitment"}
-    r = client.post("/frontdesk/matters/m_food_permit", data=base)  # 容缺 and 告知承诺 together are refused
+    r = client.post("/frontdesk/matters/m_food_permit", data=base, follow_redirects=True)  # 容缺 and 告知承诺 together are refused
     assert r.status_code == 422 and 'id="materials-error"' in r.text
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"), follow_redirects=True)
     assert r.status_code == 422 and 'id="f_company_name-error"' in r.text and "checked" in r.text
     base["f_company_name"] = "小馆餐饮有限公司"
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知书" in r.text and "经营场所平面布局图" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     assert "经营场所平面布局图" in pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"), follow_redirects=True)
     assert r.status_code == 200 and "受理回执" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/receipt.pdf", r.text).group(1))
     text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/receipt.pdf").data)
     assert "容缺后补" in text and "食品经营许可" in text
     assert client.get(f"/frontdesk/cases/{case_id}/notice.pdf").status_code == 404  # it was accepted
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, decision="refuse", i_remark="不属于本级受理范围"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, decision="refuse", i_remark="不属于本级受理范围"), follow_redirects=True)
     assert r.status_code == 200 and "不予受理" in r.text and "不属于本级受理范围" in r.text

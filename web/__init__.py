@@ -11,19 +11,24 @@ from engine.errors import OneWindowError
 from engine.model.identifiers import SHAPES
 
 from .i18n import localized
+from .secret import secret_key, weak
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("ONEWINDOW_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=secret_key(),
         DATABASE_URL=os.environ.get("ONEWINDOW_DATABASE_URL"),
         API_TOKEN_MAX_AGE=int(os.environ.get("ONEWINDOW_API_TOKEN_MAX_AGE", 8 * 3600)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("ONEWINDOW_MAX_REQUEST_BYTES", 2 * 1024 * 1024)),
     )
     if config:
         app.config.update(config)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError(weak(None))  # never a built-in key: it would let anyone forge tokens and cookies
     clock.zone()  # a wrong ONEWINDOW_TIMEZONE stops the start, not the first page that shows a time
     from engine.bootstrap import services_for
 
@@ -39,7 +44,21 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auditor.bp)
     app.register_blueprint(designer.bp)
     _register_errors(app)
+    app.after_request(_security_headers)
     return app
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response):
+    """No framing, no inline script, no content sniffing, no referrer leaking case numbers to other sites."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def _wants_json() -> bool:
@@ -62,7 +81,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(OneWindowError)
     def _onewindow(exc: OneWindowError):
-        return _error(exc.status, exc.code, exc.message, getattr(exc, "fields", None))
+        response = _error(exc.status, exc.code, exc.message, getattr(exc, "fields", None))
+        if exc.details.get("retry_after"):
+            response = (response[0], response[1], {"Retry-After": str(exc.details["retry_after"])})
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

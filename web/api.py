@@ -1,12 +1,15 @@
 """JSON API /api/v1: a thin mapping of HTTP onto the service layer. Errors are always JSON."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from engine.errors import Invalid, NotFound, Unauthorized
 
 from engine import readmodels as catalog
-from .auth import make_token, services, token_user
+from .auth import make_token, services, token_actor
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,11 +27,7 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized("missing bearer token (POST /api/v1/auth/token)")
-    username = token_user(header[7:].strip())
-    try:
-        g.api_actor = services().actor(username)
-    except NotFound:
-        raise Unauthorized("the token's user no longer exists") from None
+    g.api_actor = token_actor(header[7:].strip())
 
 
 def _body() -> dict:
@@ -60,8 +59,9 @@ def openapi():
 @bp.post("/auth/token")
 def token():
     body = _body()
-    actor = services().authenticate(str(body.get("username", "")), str(body.get("password", "")))
-    return jsonify({"token": make_token(actor.username), "token_type": "Bearer",
+    actor, epoch = services().authenticate(str(body.get("username", "")), str(body.get("password", "")),
+                                           request.remote_addr)
+    return jsonify({"token": make_token(actor.username, epoch), "token_type": "Bearer",
                     "expires_in": current_app.config["API_TOKEN_MAX_AGE"]})
 
 
@@ -98,8 +98,16 @@ def create_case():
         raise Invalid("intake must be an object", {"intake": "必须是对象 (must be an object)"})
     verdict = {"accepted": verdict.get("accepted", True), "materials": _materials(body.get("materials")),
                **{k: verdict[k] for k in ("reason", "remark") if k in verdict}}
-    case = services().start_case(g.api_actor, code, body.get("applicant"), data, channel=channel, intake=verdict)
-    return jsonify(_case_json(case["id"])), 201
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
+        raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
+    case = services().start_case(g.api_actor, code, body.get("applicant"), data, channel=channel, intake=verdict,
+                                 idempotency_key=key, request_hash=_request_hash(body) if key else None)
+    return jsonify(_case_json(case["id"])), (200 if case.get("replayed") else 201)
+
+
+def _request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def _materials(value) -> dict:

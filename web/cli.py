@@ -11,9 +11,14 @@ from engine.errors import OneWindowError
 
 
 def _create_app():
-    from web import create_app
+    """The app the commands run in. Without a configured key it gets a random one for this process only: the
+    commands sign nothing that outlives them (`users token` refuses without a real key)."""
+    import secrets
 
-    return create_app()
+    from web import create_app
+    from web.secret import secret_key
+
+    return create_app({"SECRET_KEY": secret_key() or secrets.token_urlsafe(32)})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -144,13 +149,29 @@ def users_token(name):
     from web import create_app
     from web.auth import make_token
 
+    from web.secret import secret_key, weak
+
+    if weak(secret_key()):
+        click.echo(f"error: {weak(secret_key())}", err=True)
+        sys.exit(2)
     app = create_app()
     try:
-        app.extensions["onewindow"].actor(name)
+        epoch = app.extensions["onewindow"].epoch(name)
     except OneWindowError as exc:
         _fail(exc)
     with app.app_context():
-        click.echo(make_token(name))
+        click.echo(make_token(name, epoch))
+
+
+@users_group.command("revoke")
+@click.argument("name")
+def users_revoke(name):
+    """Revoke every API token and session of NAME (they sign in again)."""
+    try:
+        _services().revoke(name)
+    except OneWindowError as exc:
+        _fail(exc)
+    click.echo(f"tokens and sessions of {name} revoked")
 
 
 @cli.command("seed")
@@ -183,10 +204,34 @@ def worker_cmd(interval, once):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=2, type=int)
-def serve_cmd(host, port, workers):
-    """Serve the web front end with gunicorn."""
+@click.option("--debug", is_flag=True, help="allow a missing or short secret key (never in production)")
+def serve_cmd(host, port, workers, debug):
+    """Serve the web front end with gunicorn (refuses to start without a proper secret key)."""
+    from web.secret import secret_key, weak
+
+    problem = weak(secret_key())
+    if problem and not debug:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                                "--access-logfile", "-", "web.wsgi:app"])
+
+
+@cli.group("secret")
+def secret_group():
+    """The key that signs cookies, tokens and verification codes."""
+
+
+@secret_group.command("init", with_appcontext=False)
+def secret_init():
+    """Create var/secret_key (mode 0600) unless a key is configured or the file exists."""
+    from web.secret import init_key_file
+
+    if os.environ.get("ONEWINDOW_SECRET_KEY"):
+        click.echo("ONEWINDOW_SECRET_KEY is set; no file needed")
+        return
+    path, created = init_key_file()
+    click.echo(f"{'created' if created else 'kept'} {path}")
 
 
 from web.cli_admin import admin  # noqa: E402

@@ -1,7 +1,10 @@
 """综合窗口 front desk: search the catalogue, open a guide, fill the intake form, accept or refuse."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+import hashlib
+import secrets
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from engine.window import documents
 from engine.errors import Forbidden, Invalid
@@ -40,6 +43,7 @@ def _render_intake(m: dict, errors: dict | None = None, values: dict | None = No
                   "commitment": isinstance(x, dict) and x.get("commitment_allowed"),
                   "shareable": isinstance(x, dict) and bool(x.get("substitutes"))} for x in m["materials"]]
     return render_template("frontdesk/intake.html", m=m, fields=formkit.fields(m["form"]), ivalues=ivalues,
+                           form_token=values.get("form_token") or secrets.token_urlsafe(16),
                            intake_fields=formkit.fields(m["intake_form"], skip=INTAKE_SKIP), materials=materials,
                            errors=errors or {}, values=values, status_code=status), status
 
@@ -64,22 +68,41 @@ def submit(code):
     statuses = {catalog.material_id(x): form.get("mat_" + catalog.material_id(x), "") for x in m["materials"]}
     names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
     values = dict(formkit.values(form, "f_"), **{k: v for k, v in form.items() if k.startswith(("a_", "mat_"))},
-                  **{"i_" + k: v for k, v in formkit.values(form, "i_").items()})
+                  **{"i_" + k: v for k, v in formkit.values(form, "i_").items()}, form_token=form.get("form_token"))
     remark = (formkit.parse(m["intake_form"], form, "i_", skip=INTAKE_SKIP).get("remark") or "").strip()
     if not accepted and not remark:
         return _render_intake(m, {"i_remark": "不予受理须写明原因 (say why)"}, values, 422)
     verdict = {"accepted": accepted, "materials": {k: v for k, v in statuses.items() if v}, "remark": remark}
     if not accepted:
         verdict["reason"] = remark
+    token = form.get("form_token") or None  # one per rendered page: a reload or Back + 受理 gives the same case
     try:
         case = sv.start_case(g.actor, code, formkit.applicant_from(form), formkit.parse(m["form"], form, "f_"),
-                             channel="window", intake=verdict)
+                             channel="window", intake=verdict, idempotency_key=token and f"form:{token}",
+                             request_hash=_form_hash(form) if token else None)
     except Invalid as exc:
         return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422)
-    record = catalog.intake_record(sv.events(case["id"], g.actor))
+    return redirect(url_for("frontdesk.done", case_id=case["id"]), code=303)
+
+
+@bp.get("/cases/<int:case_id>/done")
+@login_required
+def done(case_id):
+    """What the window decided (after the POST: reloading this page starts nothing)."""
+    _desk_only()
+    sv = services()
+    case = sv.case_view(case_id, g.actor)
+    m = catalog.matter(sv, case["process_id"])
+    names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
+    record = catalog.intake_record(sv.events(case_id, g.actor))
     return render_template("frontdesk/done.html", case=case, m=m, accepted=bool(record["accepted"]),
                            missing=record["missing"], remark=record["reason"] or record["remark"],
-                           received=[names.get(k, k) for k, v in statuses.items() if v])
+                           received=[names.get(k, k) for k, v in record["materials"].items() if v])
+
+
+def _form_hash(form) -> str:
+    fields = sorted((k, v) for k in form.keys() if k not in ("_csrf", "form_token") for v in form.getlist(k))
+    return hashlib.sha256(repr(fields).encode("utf-8")).hexdigest()
 
 
 def _field_key(path: str) -> str:

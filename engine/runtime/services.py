@@ -13,25 +13,26 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, store, worklist
+from . import access, livetasks, signin, store, worklist
 from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from ..audit.chain import canonical_payload, event_hash
 from ..clock import iso_utc, local_date
 from ..model.bpmn import SpecBundle, build_specs, task_meta
-from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
+from ..db import Blob, Case, Event, Group, IdempotencyKey, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from ..messages import Message
 from ..model.forms import load_form, validate
 from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
-from .users import check_password, hash_password
+from .users import hash_password
 from .workcal import due_from
 
 # SpiffWorkflow walks the task tree only to depth 1,000; past that a case would report itself
@@ -119,12 +120,38 @@ class Services:
         groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
         return Actor(username, frozenset(groups))
 
-    def authenticate(self, username: str, password: str) -> Actor:
+    def authenticate(self, username: str, password: str, address: str | None = None) -> tuple[Actor, int]:
+        """The user and their sign-in epoch (what a token or session must carry), or Unauthorized; throttled per
+        user name and per address (TooManyAttempts)."""
         with self.uow() as s:
+            user = signin.verify(s, username, password, address, self.clock())
+            signed = (self._actor(s, username), user.auth_epoch or 0) if user is not None else None
+        if signed is None:
+            raise Unauthorized("用户名或密码错误 (wrong username or password)")
+        return signed
+
+    def signed_in(self, username: str, epoch) -> Actor:
+        """The actor a token or session names, if it is still valid (the user active, the epoch current)."""
+        with self.read() as s:
             user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
-            if user is None or not check_password(user.password_hash, password):
-                raise Unauthorized("wrong username or password")
+            if user is None or (user.auth_epoch or 0) != epoch:
+                raise Unauthorized("会话已失效，请重新登录 (the token or session was revoked; sign in again)")
             return self._actor(s, username)
+
+    def revoke(self, username: str) -> None:
+        """Every token and session of the user stops working (logout, `onewindow users revoke`)."""
+        with self.uow() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no such user: {username}")
+            user.auth_epoch = (user.auth_epoch or 0) + 1
+
+    def epoch(self, username: str) -> int:
+        with self.read() as s:
+            value = s.scalar(select(User.auth_epoch).where(User.username == username, User.active.is_(True)))
+            if value is None:
+                raise NotFound(f"no such user: {username}")
+            return value
 
     # ------------------------------------------------------------------ versions
     def latest_version(self, s: Session, process_id: str) -> ProcessVersion:
@@ -179,13 +206,41 @@ class Services:
 
     # ------------------------------------------------------------------ cases
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                   channel: str = "window", title: str | None = None, intake: dict | None = None) -> dict:
+                   channel: str = "window", title: str | None = None, intake: dict | None = None,
+                   idempotency_key: str | None = None, request_hash: str | None = None) -> dict:
         """Start a case on the latest version of a process (the case stays on that version). At a window,
         `intake` ({accepted, materials, reason, remark}) is the front desk's verdict, taken in the same transaction
-        under the intake rule; a matter applied for online only judges it at its start event."""
-        with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
-            pass
+        under the intake rule; a matter applied for online only judges it at its start event.
+
+        With an `idempotency_key` (and the hash of the request it came with), the same key and request again
+        return the case the first one started (`replayed: True`), the same key with another request is a
+        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none."""
+        if idempotency_key:
+            earlier = self._idempotent(actor, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+        try:
+            with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
+                if idempotency_key:
+                    tx.s.add(IdempotencyKey(actor=actor.username, key=idempotency_key, request_hash=request_hash or "",
+                                            case_id=tx.case.id, created_at=tx.now))
+        except IntegrityError:  # the same key raced in from another request: its case stands
+            earlier = self._idempotent(actor, idempotency_key, request_hash) if idempotency_key else None
+            if earlier is None:
+                raise
+            return earlier
         return tx.result
+
+    def _idempotent(self, actor: Actor, key: str, request_hash: str | None) -> dict | None:
+        with self.read() as s:
+            row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.actor == actor.username,
+                                                        IdempotencyKey.key == key))
+            if row is None:
+                return None
+            if row.request_hash != (request_hash or ""):
+                raise Conflict("同一幂等键已用于另一个请求 (this Idempotency-Key was used with another request)")
+            case_id = row.case_id
+        return dict(self.case_view(case_id, actor), replayed=True)
 
     def claim(self, actor: Actor, task_id: str) -> dict:
         with self.case_action(task_id=task_id) as tx:

@@ -1,4 +1,5 @@
-"""the applicant account a case belongs to (cases applied for online); an index for paged inboxes
+"""the applicant account a case belongs to (cases applied for online); an index for paged inboxes; revocable
+sign-ins (a user's sign-in epoch) and sign-in throttling (login_failures); idempotent case starts
 
 Revision ID: 0004
 Revises: 0003
@@ -17,9 +18,35 @@ def upgrade() -> None:
         batch.add_column(sa.Column('applicant_user', sa.String(length=64), nullable=True))
         batch.create_index('ix_cases_applicant_user', ['applicant_user'])
     op.create_index('ix_work_items_group_created', 'work_items', ['group_name', 'created_at', 'id'])
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('auth_epoch', sa.Integer(), nullable=False, server_default='0'))
+    op.create_table(
+        'login_failures',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=200), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_login_failures_key', 'login_failures', ['key'])
+    op.create_table(
+        'idempotency_keys',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('actor', sa.String(length=64), nullable=False),
+        sa.Column('key', sa.String(length=200), nullable=False),
+        sa.Column('request_hash', sa.String(length=64), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('actor', 'key'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('idempotency_keys')
+    op.drop_table('login_failures')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('auth_epoch')
     op.drop_index('ix_work_items_group_created', 'work_items')
     with op.batch_alter_table('cases') as batch:
         batch.drop_index('ix_cases_applicant_user')
