@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
+import engine.runtime.migration  # noqa: F401 - registers the migration_runs/migration_items tables
 from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
@@ -133,3 +134,9 @@ def _fresh_app_services():
     services_for.cache_clear()
     yield
     services_for.cache_clear()
+
+
+@pytest.fixture
+def cli_env(services, db_url) -> dict:
+    """Environment for `onewindow` commands run in-process on this test's database."""
+    return {"ONEWINDOW_DATABASE_URL": db_url}

@@ -41,8 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, api):
         app.register_blueprint(module.bp)
-    from . import auditor
+    from . import auditor, designer
     app.register_blueprint(auditor.bp)
+    app.register_blueprint(designer.bp)
     _register_errors(app)
     app.after_request(_security_headers)
     return app

@@ -90,6 +90,8 @@ def home_for(actor) -> str:
         return url_for("pickup.index")
     if "auditor" in actor.groups and "auditor.index" in current_app.view_functions:
         return url_for("auditor.index")
+    if "designer" in actor.groups and "designer.index" in current_app.view_functions:
+        return url_for("designer.index")
     return url_for("inbox.index")
 
 

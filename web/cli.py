@@ -41,13 +41,15 @@ def _fail(exc: OneWindowError):
 
 @cli.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, type=click.Path())
-def check_cmd(paths):
+@click.option("--strict", is_flag=True, help="treat warnings (lint, guide) as errors")
+def check_cmd(paths, strict):
     """Validate the catalogue (or the given files); one line per problem, exit 1 on any error.
 
-    Needs no app or database, so it runs in CI and pre-commit hooks as is."""
+    Lint findings are warnings (exit 0) unless --strict. Needs no app or database, so it runs in CI and
+    pre-commit hooks as is."""
     from engine.model.catalogue import check
 
-    result = check(list(paths) or None)
+    result = check(list(paths) or None, strict=strict)
     for problem in result.problems + result.warnings:
         click.echo(str(problem))
     if not result.ok:
@@ -59,10 +61,19 @@ def check_cmd(paths):
 
 @cli.command("deploy")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def deploy_cmd(paths):
+@click.option("--dry-run", is_flag=True, help="print what the new versions change, and where running cases wait; "
+                                                "deploy nothing")
+def deploy_cmd(paths, dry_run):
     """Register new process versions by content hash (unchanged files are a no-op)."""
-    from engine.bootstrap import deploy_catalogue
+    from engine.bootstrap import deploy_catalogue, preview_catalogue
 
+    if dry_run:
+        try:
+            previews = preview_catalogue(_services(), list(paths) or None)
+        except OneWindowError as exc:
+            _fail(exc)
+        _print_previews(previews)
+        return
     try:
         rows = deploy_catalogue(_services(), list(paths) or None)
     except OneWindowError as exc:
@@ -71,6 +82,31 @@ def deploy_cmd(paths):
     for pid, vid, created in rows:
         click.echo(f"{pid}: version {vid}{' (new)' if created else ' (unchanged)'}")
     click.echo(f"{len(new)} new version(s), {len(rows) - len(new)} unchanged")
+
+
+def _print_previews(previews) -> None:
+    """One block per process: what its new version changes and where the open cases of older versions wait."""
+    counts = {"new process": 0, "new version": 0, "unchanged": 0}
+    for item in previews:
+        p = item.preview
+        counts[p.status] += 1
+        if p.status == "unchanged":
+            click.echo(f"{p.process_id}: unchanged (version {p.base})" + (f"; {p.note}" if p.note else ""))
+            continue
+        if p.status == "new process":
+            click.echo(f"{p.process_id}: new process \"{p.name}\" (no version deployed yet)")
+            continue
+        click.echo(f"{p.process_id}: new version, compared with version {p.base}")
+        for line in p.diff.lines("  ") or ["  (only layout or documentation changed)"]:
+            click.echo(line)
+        if not item.versions:
+            click.echo("  running cases: none")
+        for v in item.versions:
+            suspended = f", {v.suspended} suspended" if v.suspended else ""
+            click.echo(f"  running cases on version {v.version_id}: {v.running}{suspended}; "
+                       f"waiting at {v.where() or '-'}")
+    click.echo(f"dry run: {counts['new process']} new process(es), {counts['new version']} new version(s), "
+               f"{counts['unchanged']} unchanged; nothing was deployed")
 
 
 @cli.group("db")
