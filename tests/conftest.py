@@ -87,7 +87,7 @@ def db_url(request, tmp_path):
 USERS = [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]), ("tax1", ["tax"]),
          ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]), ("pickup1", ["pickup"]),
          ("admin", ["admin"]), ("nobody", ["visitors"]), ("citizen1", ["applicant"]), ("market_lead1", ["market_lead"]),
-         ("market_head1", ["market_head"])]
+         ("market_head1", ["market_head"]), ("super1", ["supervisor"]), ("audit1", ["auditor"])]
 
 
 def make_services(url: str, catalogue) -> Services:

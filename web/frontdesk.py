@@ -7,19 +7,16 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from engine.window import documents
-from engine.errors import Forbidden, Invalid
+from engine.errors import Invalid
+from engine.runtime.access import check_window
 
 from engine import readmodels as catalog
 from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/frontdesk")
-DESK_GROUPS = {"front_desk", "admin"}
-
-
 def _desk_only():
-    if not (g.actor.groups & DESK_GROUPS):
-        raise Forbidden("综合窗口专用 (front desk only)")
+    check_window(g.actor)  # decided in the engine (engine.runtime.access)
 
 
 @bp.get("/")

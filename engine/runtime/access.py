@@ -72,6 +72,13 @@ def check_start(actor, startable: bool, channel: str) -> None:
         raise Forbidden("只有综合窗口可以受理申请 (only the front desk accepts applications at a window)")
 
 
+def check_window(actor) -> None:
+    """The front desk's pages (catalogue search, intake): the window's groups."""
+    if is_system(actor) or actor.groups & WINDOW_GROUPS:
+        return
+    raise Forbidden("综合窗口专用 (front desk only)")
+
+
 def check_audit(actor) -> None:
     """The auditor's pages: auditors and administrators."""
     if is_system(actor) or actor.groups & {"auditor", "admin"}:
