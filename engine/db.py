@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        create_engine, event)
+                        create_engine, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +121,11 @@ class WorkItem(Base):
 
     __tablename__ = "work_items"
     __table_args__ = (Index("ix_work_items_group", "group_name", "status"),
-                      Index("ix_work_items_group_created", "group_name", "created_at", "id"))
+                      Index("ix_work_items_group_created", "group_name", "created_at", "id"),
+                      Index("ix_work_items_group_due", "group_name", "due_at", "id"),
+                      Index("ix_work_items_assignee", "assignee", "created_at", "id"),
+                      Index("ix_work_items_offered", "created_at", "id", postgresql_where=text("candidate_users <> ''"),
+                            sqlite_where=text("candidate_users <> ''")))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(200))

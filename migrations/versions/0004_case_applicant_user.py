@@ -18,6 +18,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column('applicant_user', sa.String(length=64), nullable=True))
         batch.create_index('ix_cases_applicant_user', ['applicant_user'])
     op.create_index('ix_work_items_group_created', 'work_items', ['group_name', 'created_at', 'id'])
+    op.create_index('ix_work_items_group_due', 'work_items', ['group_name', 'due_at', 'id'])
+    op.create_index('ix_work_items_assignee', 'work_items', ['assignee', 'created_at', 'id'])
+    op.create_index('ix_work_items_offered', 'work_items', ['created_at', 'id'],
+                    postgresql_where=sa.text("candidate_users <> ''"), sqlite_where=sa.text("candidate_users <> ''"))
     with op.batch_alter_table('users') as batch:
         batch.add_column(sa.Column('auth_epoch', sa.Integer(), nullable=False, server_default='0'))
     op.create_table(
@@ -60,6 +64,9 @@ def downgrade() -> None:
     with op.batch_alter_table('users') as batch:
         batch.drop_column('auth_epoch')
     op.drop_index('ix_work_items_group_created', 'work_items')
+    op.drop_index('ix_work_items_group_due', 'work_items')
+    op.drop_index('ix_work_items_assignee', 'work_items')
+    op.drop_index('ix_work_items_offered', 'work_items')
     with op.batch_alter_table('cases') as batch:
         batch.drop_index('ix_cases_applicant_user')
         batch.drop_column('applicant_user')
