@@ -1,6 +1,7 @@
 """The `onewindow` command: a Flask CLI group over the service layer."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -198,6 +199,31 @@ def worker_cmd(interval, once):
     from engine.runtime.timers import run_worker
 
     run_worker(_services(), interval=interval, once=once, log=click.echo)
+
+
+@cli.group("outbox")
+def outbox_group():
+    """Messages leaving the system (SMS, e-mail, notices), delivered by `onewindow worker`."""
+
+
+@outbox_group.command("list")
+@click.option("--to", "target", default=None, help="only messages to this phone, address or user")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]), default=None)
+@click.option("--limit", default=50, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def outbox_list(target, status, limit, as_json):
+    """List messages, newest first."""
+    from engine.runtime.outbox import listing
+
+    rows = listing(_services(), target=target, status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"#{r['id']} {r['status']:<9} {r['kind']:<7} {r['target']:<20} "
+                   f"{json.dumps(r['payload'], ensure_ascii=False)}")
+    if not rows:
+        click.echo("no messages")
 
 
 @cli.command("serve")

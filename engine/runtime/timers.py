@@ -83,13 +83,18 @@ def failing(services) -> list[dict]:
              "failed_at": f.failed_at.isoformat(), "retry_at": f.retry_at.isoformat()} for f, n in rows]
 
 
-def run_worker(services, interval: float = 5.0, once: bool = False, log=print, sleep=time.sleep) -> None:
-    """The `onewindow worker` loop: fire due timers; several workers may run against one database. It outlives
-    a database restart: while the database cannot be reached it waits, longer each time (up to a minute)."""
+def run_worker(services, interval: float = 5.0, once: bool = False, log=print, sleep=time.sleep,
+               senders: dict | None = None) -> None:
+    """The `onewindow worker` loop: fire due timers, then deliver due outbox messages (engine.runtime.outbox);
+    several workers may run against one database. It outlives a database restart: while the database cannot be
+    reached it waits, longer each time (up to a minute)."""
+    from . import outbox
+
     pause = interval
     while True:
         try:
             n = fire_due(services, log=log)
+            sent = outbox.deliver_due(services, senders, now=services.clock())
         except DBAPIError as exc:
             pause = min(max(pause * 2, 1.0), 60.0)
             log(f"database unreachable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
@@ -101,6 +106,8 @@ def run_worker(services, interval: float = 5.0, once: bool = False, log=print, s
         pause = interval
         if n:
             log(f"fired {n} timer(s)")
+        if sent:
+            log(f"delivered {sent} message(s)")
         if once:
             return
         sleep(interval)
