@@ -429,3 +429,15 @@ def test_the_catalogue_declares_a_rule_on_every_task_of_its_matters(catalogue):
         for ts in bundle.spec.task_specs.values():
             if getattr(ts, "manual", False):
                 assert rule_name(ts), f"{pid}: {ts.bpmn_id} declares no rule"
+
+
+def test_a_directory_is_checked_as_its_files_and_a_missing_path_is_named():
+    from web.cli import cli
+    from click.testing import CliRunner
+
+    res = CliRunner().invoke(cli, ["check", "processes", "forms"])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().splitlines()[-1].startswith("ok: ")
+    res = CliRunner().invoke(cli, ["check", "nowhere/m_x.bpmn"])
+    assert res.exit_code == 1
+    assert "nowhere/m_x.bpmn:1: -: no such file or directory" in res.output

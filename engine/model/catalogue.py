@@ -202,6 +202,14 @@ def _unique(paths) -> list[Path]:
     return list(seen.values())
 
 
+def _expand(path: Path):
+    """A directory stands for the model and form files in it (`onewindow check processes/`)."""
+    if path.is_dir():
+        yield from sorted(p for p in path.iterdir() if p.suffix in MODEL_SUFFIXES + (".json",))
+    else:
+        yield path
+
+
 def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None,
           strict: bool = False) -> CheckResult:
     """Check the catalogue, or just `paths` (resolving calls and forms against the catalogue).
@@ -214,13 +222,16 @@ def check(paths: list[str] | None = None, processes_dir: Path | None = None, for
     forms_dir = Path(forms_dir or FORMS_DIR)
     catalogue = sorted(p for p in processes_dir.glob("*") if p.suffix in MODEL_SUFFIXES[:2])
     form_files = sorted(forms_dir.glob("*.json"))
-    targets = _unique(Path(p) for p in paths) if paths else catalogue + form_files
+    targets = _unique(f for p in paths for f in _expand(Path(p))) if paths else catalogue + form_files
     run = _Run(CheckResult(), {p.resolve() for p in targets})
     for p in targets:
-        if p.suffix not in MODEL_SUFFIXES + (".json",):
+        if not p.exists():
+            run.report(p, BpmnProblem(str(p), 1, None, "no such file or directory"))
+        elif p.suffix not in MODEL_SUFFIXES + (".json",):
             run.report(p, BpmnProblem(str(p), 1, None, "not a BPMN (.bpmn/.xml), DMN (.dmn) or form (.json) file"))
-    _check_forms(_unique(form_files + [p for p in targets if p.suffix == ".json"]), run)
-    _check_models(_unique([p for p in targets if p.suffix in MODEL_SUFFIXES] + catalogue), run)
+    present = [p for p in targets if p.exists()]
+    _check_forms(_unique(form_files + [p for p in present if p.suffix == ".json"]), run)
+    _check_models(_unique([p for p in present if p.suffix in MODEL_SUFFIXES] + catalogue), run)
     run.result.checked_files = len(targets)
     if strict:
         for warning in run.result.warnings:
