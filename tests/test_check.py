@@ -308,7 +308,7 @@ def test_unknown_file_kind(tmp_path):
 
 def test_missing_file(tmp_path):
     code, out = cli_check(tmp_path / "nope.bpmn")
-    assert code == 1 and f"{tmp_path / 'nope.bpmn'}:1: -: cannot read" in out
+    assert code == 1 and f"{tmp_path / 'nope.bpmn'}:1: -: no such file or directory" in out
 
 
 # --- both designer dialects read into the same TaskMeta -------------------------------------------------------
