@@ -140,3 +140,25 @@ def _fresh_app_services():
 def cli_env(services, db_url) -> dict:
     """Environment for `onewindow` commands run in-process on this test's database."""
     return {"ONEWINDOW_DATABASE_URL": db_url}
+
+
+@pytest.fixture(autouse=True)
+def _stepping_checked(monkeypatch):
+    """With ONEWINDOW_CHECK_STEPPING=1 every engine step of the suite compares engine.runtime.stepping's READY tasks
+    with SpiffWorkflow's tree walk (slow; run now and then, and after upgrading SpiffWorkflow)."""
+    if os.environ.get("ONEWINDOW_CHECK_STEPPING") != "1":
+        yield
+        return
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.runtime import stepping
+
+    original = stepping.ready_tasks
+
+    def ready_tasks(wf, top):
+        ours = original(wf, top)
+        assert [t.id for t in ours] == [t.id for t in wf.get_tasks(state=TaskState.READY)]
+        return ours
+
+    monkeypatch.setattr(stepping, "ready_tasks", ready_tasks)
+    yield

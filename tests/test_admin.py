@@ -16,7 +16,7 @@ REASON = "窗口录入错误 (entered wrongly at the window)"
 
 @pytest.fixture
 def admin(services):
-    services.add_user("super1", "pw", ["supervisor"])
+    assert "supervisor" in services.actor("super1").groups  # a conftest user
     return Admin(services)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..runtime import acts, livetasks, store
+from ..runtime import acts, livetasks, stepping, store
 from ..db import Blob, Case, Event, ProcessVersion, TaskRow
 from ..model.sandbox import make_script_engine
 from ..errors import OneWindowError, WorkflowFailed
@@ -124,7 +124,7 @@ class Replay:
 def _engine_steps(wf, seq) -> None:
     """As Services._step: run engine steps, then the depth guard (which also settles `completed`)."""
     try:
-        wf.do_engine_steps()
+        stepping.do_engine_steps(wf)
         _guard_depth(wf)
     except (SpiffWorkflowException, WorkflowException, WorkflowFailed) as exc:
         raise ReplayError(seq, f"the engine failed: {exc}") from None

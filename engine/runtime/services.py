@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, signin, store, worklist
+from . import access, livetasks, signin, stepping, store, worklist
 from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
@@ -484,7 +484,7 @@ class Services:
 
     def _step(self, wf) -> None:
         with _engine_errors():
-            wf.do_engine_steps()
+            stepping.do_engine_steps(wf)
 
     def _save(self, s: Session, case: Case, wf, snap: store.Snapshot, now: datetime) -> None:
         """Write what the step changed with prebuilt Core statements: task rows (only changed ones), the case row,
