@@ -19,10 +19,14 @@ import contextvars
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimeDateEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (DurationTimerEventDefinition, TimeDateEventDefinition,
+                                                              TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
 
 from ..model.bpmn import task_meta
-from ..model.durations import DurationError, parse_datetime, parse_duration
+from ..clock import as_utc
+from ..model.durations import Duration, DurationError, parse_datetime, parse_duration
+from . import livetasks
 from .workcal import WorkCalendar, default_calendar
 
 _NOW: contextvars.ContextVar = contextvars.ContextVar("onewindow_timer_now", default=None)
@@ -94,6 +98,24 @@ def _date_has_fired(self, my_task):
             at = at.replace(tzinfo=zone())
         my_task._set_internal_data(event_value=at.astimezone(timezone.utc).isoformat())
     return my_task._get_internal_data("event_fired", False)
+
+
+def shift(wf, days: int, cal: WorkCalendar) -> list[str]:
+    """Move every waiting duration/date timer `days` working days later (the time a 特别程序 took); the ids moved."""
+    moved = []
+    if days <= 0:
+        return moved
+    for task in livetasks.live_tasks(wf):
+        ev = getattr(task.task_spec, "event_definition", None)
+        if task._state != TaskState.WAITING or not isinstance(ev, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if not isinstance(value, str):
+            continue  # a cycle timer keeps its own schedule
+        due = as_utc(datetime.fromisoformat(value))
+        task._set_internal_data(event_value=cal.deadline(due, Duration(days=days)).at.isoformat())
+        moved.append(task.task_spec.bpmn_id)
+    return moved
 
 
 DurationTimerEventDefinition.has_fired = _duration_has_fired

@@ -284,9 +284,11 @@ def clock_view(row) -> dict:
 
 
 def install(services) -> Limits:
-    """Give a service layer its clocks (as the window rules are given: by the wiring)."""
+    """Give a service layer its clocks and notices (as the window rules are given: by the wiring)."""
+    from . import notices
+
     limits = Limits(services)
     services.limits = limits
-    services.observers.append(limits.observe)
+    services.observers += [limits.observe, notices.observe]
     services.timer_holds.append(timers_wait)
     return limits
