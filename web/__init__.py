@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     from . import auditor
     app.register_blueprint(auditor.bp)
+    from . import api_stats, metrics, notices, supervisor  # time limits and 电子监察 (issue 13)
+    for module in (supervisor, notices, api_stats):
+        app.register_blueprint(module.bp)
+    metrics.init_app(app)
     _register_errors(app)
     return app
 

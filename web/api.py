@@ -44,10 +44,11 @@ def _case_json(case_id: int) -> dict:
             "outcomes": [{k: o[k] for k in ("matter", "name", "department", "status", "opinion", "notice")}
                          for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
+            "due": c.get("due"), "statutory_due": c.get("statutory_due"), "timeliness": c.get("timeliness"),
             "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
                              for x in c.get("certificates") or []],
-            "tasks": [{k: t[k] for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status")}
-                      for t in c["tasks"]]}
+            "tasks": [{k: t.get(k) for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee",
+                                             "status", "due", "timeliness")} for t in c["tasks"]]}
 
 
 @bp.get("/openapi.json")

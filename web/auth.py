@@ -82,6 +82,8 @@ def home_for(actor) -> str:
         return url_for("pickup.index")
     if "auditor" in actor.groups and "auditor.index" in current_app.view_functions:
         return url_for("auditor.index")
+    if "supervisor" in actor.groups and "supervisor.index" in current_app.view_functions:
+        return url_for("supervisor.index")
     return url_for("inbox.index")
 
 

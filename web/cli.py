@@ -45,11 +45,36 @@ def check_cmd(paths):
     result = check(list(paths) or None)
     for problem in result.problems + result.warnings:
         click.echo(str(problem))
+    warning = _calendar_warning(result)
+    if warning:
+        click.echo(f"calendar: warning: {warning} ({warning.en})")
     if not result.ok:
         click.echo(f"{len(result.problems)} error(s), {len(result.warnings)} warning(s) in {result.checked_files} file(s)", err=True)
         sys.exit(1)
     click.echo(f"ok: {result.checked_files} file(s), {len(result.processes)} process(es), {len(result.forms)} form(s), "
                f"{len(result.warnings)} warning(s)")
+
+
+def _calendar_warning(result):
+    """Whether today plus the longest statutory limit of the checked matters runs past the working-day calendar:
+    the database's calendar when one is configured (or the default one exists), else the one it is seeded from."""
+    from engine.clock import local_date
+    from engine.runtime.caltable import coverage_warning
+    from engine.runtime.workcal import default_calendar
+
+    longest = max((g.get("statutory_days") or 0 for g in result.guides.values() if isinstance(g, dict)), default=0)
+    if not longest:
+        return None
+    cal = default_calendar()
+    from engine.db import default_url
+
+    url = os.environ.get("ONEWINDOW_DATABASE_URL")
+    if url or os.path.exists(default_url().removeprefix("sqlite:///")):
+        try:
+            cal = _services().calendar.fresh()
+        except Exception:  # noqa: BLE001 - no reachable database or no schema: check stays usable offline
+            cal = default_calendar()
+    return coverage_warning(cal, local_date(), longest)
 
 
 @cli.command("deploy")
@@ -155,9 +180,14 @@ def serve_cmd(host, port, workers):
 
 from web.cli_admin import admin  # noqa: E402
 from web.cli_audit import audit  # noqa: E402
+from web.cli_calendar import calendar  # noqa: E402
+from web.cli_supervision import procedure, urge  # noqa: E402
 
 cli.add_command(audit)
 cli.add_command(admin)
+cli.add_command(calendar)
+cli.add_command(procedure)
+cli.add_command(urge)
 
 
 def main():

@@ -11,6 +11,7 @@ from .auth import login_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 SORTS = {"received": "created_at", "due": "due", "number": "case_number", "matter": "case_title"}
+URGENCY = {"overdue": 0, "warning": 1, "normal": 2, "paused": 3, "done": 4}  # engine.supervision.timeliness
 
 
 @bp.get("/")
@@ -18,17 +19,23 @@ SORTS = {"received": "created_at", "due": "due", "number": "case_number", "matte
 def index():
     q = request.args.get("q", "").strip().lower()
     group = request.args.get("group", "")
-    sort = request.args.get("sort", "received")
+    sort = request.args.get("sort", "urgency")
     desc = request.args.get("dir") == "desc"
     tasks = services().list_tasks(g.actor)
+    if services().limits is not None:  # 正常/预警/逾期/暂停 of each task (engine.supervision.clocks)
+        services().limits.annotate(tasks)
     groups = sorted({t["group"] for t in tasks})
     if group:
         tasks = [t for t in tasks if t["group"] == group]
     if q:
         tasks = [t for t in tasks if q in " ".join([t["case_number"] or "", t["case_title"] or "", t["name"] or "",
                                                    str(t["applicant"].get("name", ""))]).lower()]
-    key = SORTS.get(sort, "created_at")
-    tasks.sort(key=lambda t: (t.get(key) is None, t.get(key) or ""), reverse=desc)
+    if sort == "urgency":  # overdue first, then warning, each the soonest due first
+        tasks.sort(key=lambda t: (URGENCY.get(t.get("timeliness"), 2), t.get("due") is None, t.get("due") or "",
+                                  t.get("created_at") or ""), reverse=desc)
+    else:
+        key = SORTS.get(sort, "created_at")
+        tasks.sort(key=lambda t: (t.get(key) is None, t.get(key) or ""), reverse=desc)
     return render_template("inbox/index.html", tasks=tasks, groups=groups, q=q, group=group, sort=sort, desc=desc)
 
 

@@ -68,6 +68,9 @@ def spec() -> dict:
             "requestBody": _body({"type": "object", "properties": {"data": {"type": "object"}}}),
             "responses": {"200": _json(_ref("Case")), **ERRORS}}},
     }
+    from .api_stats import openapi_paths, openapi_schemas  # time limits and 电子监察
+
+    paths.update(openapi_paths(_ref, _json, ERRORS))
     nullable_int = {"type": ["integer", "null"]}
     schemas = {
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -108,11 +111,14 @@ def spec() -> dict:
             "owed": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "string"}, "name": {"type": "string"}}}},
             "notice": {"type": ["object", "null"]},
+            "due": {"type": ["string", "null"], "description": "promised working days from acceptance (UTC)"},
+            "statutory_due": {"type": ["string", "null"], "description": "statutory working days from acceptance"},
+            "timeliness": {"enum": ["normal", "warning", "overdue", "paused", "done"]},
             "certificates": {"type": "array", "items": {"type": "object", "properties": {
                 k: {"type": "string"} for k in ("number", "type", "name", "matter", "status", "verify_code")}}},
             "tasks": {"type": "array", "items": {"type": "object", "properties": {
                 k: {"type": ["string", "null"]} for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee",
-                                                           "status")}}}}},
+                                                           "status", "due", "timeliness")}}}}},
         "Task": {"type": "object", "properties": {
             "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
             "name": {"type": "string"}, "element_id": {"type": "string"}, "group": {"type": "string"},
@@ -123,6 +129,7 @@ def spec() -> dict:
             "actor": {"type": "string"}, "element_id": {"type": ["string", "null"]}, "payload": {"type": "object"},
             "hash": {"type": "string"}}},
     }
+    schemas.update(openapi_schemas())
     responses = {name: _json(_ref("Error"), desc) for name, desc in
                  [("Unauthorized", "Missing, invalid or expired token"), ("Forbidden", "Not your group"),
                   ("NotFound", "No such resource"), ("Conflict", "No longer ready, or claimed by someone else"),

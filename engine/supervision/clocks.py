@@ -101,7 +101,7 @@ class Limits:
         elif type_ == "intake_accepted":
             self._accept(s, case, payload, at)
         elif type_ == "intake_refused":
-            self._set(s, case.id, status="refused", closed_at=at)
+            self._set(s, case.id, status="refused", closed_at=at, visits=case.visits or 0)
         elif type_ in PAUSING:
             self._pause(s, case.id, _kind(type_, payload), at)
         elif type_ in RESUMING:
@@ -125,7 +125,7 @@ class Limits:
             channel=payload.get("channel") or "window", handling=guide.get("handling") or "", status="open",
             created_at=at, promised_days=guide.get("promised_days"), statutory_days=guide.get("statutory_days"),
             provisional=False, pause_kind="", paused_workdays=0, pauses=0, deferred=False, commitment=False,
-            deemed=0, reminders=0, urged=0))
+            deemed=0, reminders=0, urged=0, visits=case.visits or 0))
         if self.sv.rules is None or not uses_window_rules(guide):  # no intake: the clock runs from the start
             self._accept(s, case, {}, at)
 
@@ -191,7 +191,7 @@ class Limits:
         row = self._row(s, case.id)
         if row is None or row.status == "refused":
             return
-        values = dict(status="done", closed_at=at)
+        values = dict(status="done", closed_at=at, visits=case.visits or 0)
         if row.accepted_at is not None:
             cal = self.calendar(s)
             used = cal.workdays_between(as_utc(row.accepted_at), at, []) - row.paused_workdays

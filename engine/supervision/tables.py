@@ -48,13 +48,15 @@ class CaseClock(Base):
     deemed: Mapped[int] = mapped_column(Integer, default=0)           # 超时默认 approvals
     reminders: Mapped[int] = mapped_column(Integer, default=0)        # 催办
     urged: Mapped[int] = mapped_column(Integer, default=0)            # 督办
+    visits: Mapped[int] = mapped_column(Integer, default=0)           # trips to the hall (最多跑一次), when closed
 
 
 class TaskClock(Base):
     """A task's time: opened, due, closed — what 'where cases wait' and department figures are read from."""
 
     __tablename__ = "task_clocks"
-    __table_args__ = (Index("ix_task_clocks_open", "closed_at", "due_at"),)
+    __table_args__ = (Index("ix_task_clocks_open", "closed_at", "due_at"),
+                      Index("ix_task_clocks_created", "created_at"))
     task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(200))

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column('deemed', sa.Integer(), nullable=False),
         sa.Column('reminders', sa.Integer(), nullable=False),
         sa.Column('urged', sa.Integer(), nullable=False),
+        sa.Column('visits', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('case_id'),
     )
@@ -90,6 +91,7 @@ def upgrade() -> None:
     op.create_index('ix_task_clocks_case_id', 'task_clocks', ['case_id'])
     op.create_index('ix_task_clocks_department', 'task_clocks', ['department'])
     op.create_index('ix_task_clocks_open', 'task_clocks', ['closed_at', 'due_at'])
+    op.create_index('ix_task_clocks_created', 'task_clocks', ['created_at'])
     op.create_table(
         'notices',
         sa.Column('id', sa.Integer(), nullable=False),
