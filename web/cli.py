@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
@@ -163,9 +164,13 @@ def seed_cmd(demo):
 @click.option("--once", is_flag=True, help="fire what is due now and exit")
 def worker_cmd(interval, once):
     """Fire due timers; run one or more next to the web nodes (they share the database)."""
-    from engine.runtime.timers import run_worker
+    from engine.runtime import timers
 
-    run_worker(_services(), interval=interval, once=once, log=click.echo)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # the web nodes' /metrics then shows this worker's timer lag
+        from web.metrics import observe_lag
+
+        timers.LISTENERS.append(observe_lag)
+    timers.run_worker(_services(), interval=interval, once=once, log=click.echo)
 
 
 @cli.command("serve")
@@ -173,9 +178,25 @@ def worker_cmd(interval, once):
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=2, type=int)
 def serve_cmd(host, port, workers):
-    """Serve the web front end with gunicorn."""
+    """Serve the web front end with gunicorn (Prometheus counters in multiprocess mode, see web/metrics.py)."""
+    _metrics_dir(fresh=True)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                               "--access-logfile", "-", "web.wsgi:app"])
+                               "--config", "python:web.gunicorn_conf", "--access-logfile", "-", "web.wsgi:app"])
+
+
+def _metrics_dir(fresh: bool = False) -> str:
+    """PROMETHEUS_MULTIPROC_DIR (default var/prometheus): where every process writes its counters for /metrics."""
+    import shutil
+
+    from engine.db import ROOT
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
+                                                             / "prometheus")
+    if fresh and os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
 from web.cli_admin import admin  # noqa: E402

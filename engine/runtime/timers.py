@@ -14,6 +14,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
 
 from ..clock import as_utc
 from ..db import Case, Timer
@@ -65,23 +66,23 @@ def fire_one(services, now: datetime | None = None) -> Fired | None:
             due = s.execute(select(Timer.task_id, Timer.due_at).where(Timer.case_id == case_id, Timer.due_at <= now)
                             .order_by(Timer.due_at, Timer.task_id)).all()
             wf = tx.wf
-            fired = []
-            for task_id, due_at in due:
+            fired = 0
+            for task_id, due_at in due:  # one at a time, each followed by what the rules imply (as a replay does)
                 task = _find(wf, task_id)
-                if task is None:
-                    continue
+                if task is None or task._state != TaskState.WAITING:
+                    continue  # cancelled by an earlier timer of this case (its task was interrupted)
                 task._set_internal_data(event_fired=True)
-                fired.append((task, as_utc(due_at)))
-            wf.refresh_timers()
-            services._step(wf)
-            for task, due_at in fired:
-                tx.append(SYSTEM, "timer_fired", {"due": due_at.isoformat(), "path": task_path(task)},
+                wf.refresh_timers()
+                services._step(wf)
+                tx.append(SYSTEM, "timer_fired", {"due": as_utc(due_at).isoformat(), "path": task_path(task)},
                           task_id=str(task.id), element_id=task.task_spec.bpmn_id)
-                lag = max(0.0, (as_utc(tx.now) - due_at).total_seconds())
+                tx.settle()
+                fired += 1
+                lag = max(0.0, (as_utc(tx.now) - as_utc(due_at)).total_seconds())
                 out.lags.append(lag)
                 for listener in LISTENERS:
                     listener(lag)
-            out.count = len(fired)
+            out.count = fired
             tx.save()
             tx.finish()
         finally:
