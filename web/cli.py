@@ -49,11 +49,12 @@ def check_cmd(paths):
     warning = _calendar_warning(result)
     if warning:
         click.echo(f"calendar: warning: {warning} ({warning.en})")
+    warnings = len(result.warnings) + (1 if warning else 0)
     if not result.ok:
-        click.echo(f"{len(result.problems)} error(s), {len(result.warnings)} warning(s) in {result.checked_files} file(s)", err=True)
+        click.echo(f"{len(result.problems)} error(s), {warnings} warning(s) in {result.checked_files} file(s)", err=True)
         sys.exit(1)
     click.echo(f"ok: {result.checked_files} file(s), {len(result.processes)} process(es), {len(result.forms)} form(s), "
-               f"{len(result.warnings)} warning(s)")
+               f"{warnings} warning(s)")
 
 
 def _calendar_warning(result):

@@ -385,7 +385,8 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
             run.report(path, problem)
             ok &= problem.severity == "warning"
         run.result.processes[info.process_id] = info
-        run.result.guides[info.process_id] = guide_of(proc)
+        if run.wants(path):
+            run.result.guides[info.process_id] = guide_of(proc)
     if ok:
         run.result.files[path.name] = data
 
