@@ -12,14 +12,15 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, select
 
 from ..clock import as_utc, iso_utc, local_date, zone
 from ..db import Case, ProcessVersion, WorkItem
 from ..errors import Invalid
 from ..messages import Message
 from .access import require_supervisor
-from .tables import CaseClock, TaskClock
+from . import rollups
+from .tables import CaseClock, Notice, TaskClock
 
 WINDOW_GROUPS = {"front_desk": "综合窗口", "pickup": "出件窗口"}
 LIST_LIMIT = 100
@@ -67,31 +68,6 @@ def parse_filters(args: dict, today: date, departments: set[str] | None = None) 
     return Filters(start, end, dept)
 
 
-def _seconds(dialect: str, a, b):
-    """Seconds from a to b, in the database's own arithmetic."""
-    if dialect == "postgresql":
-        return func.extract("epoch", b - a)
-    return (func.julianday(b) - func.julianday(a)) * 86400.0
-
-
-def _day(dialect: str, column):
-    """The hall's calendar day of a stored time, as text YYYY-MM-DD."""
-    if dialect == "postgresql":
-        return func.to_char(func.timezone(zone_name_sql(), column), "YYYY-MM-DD")
-    offset = datetime.now(zone()).utcoffset() or timedelta(0)
-    return func.strftime("%Y-%m-%d", column, f"{int(offset.total_seconds())} seconds")
-
-
-def zone_name_sql():
-    from ..clock import zone_name
-
-    return literal_column(f"'{zone_name()}'") if _safe_zone(zone_name()) else literal_column("'UTC'")
-
-
-def _safe_zone(name: str) -> bool:
-    return all(c.isalnum() or c in "/_+-" for c in name)
-
-
 def _rate(part, whole) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -100,14 +76,29 @@ def _avg(value) -> float | None:
     return round(float(value), 2) if value is not None else None
 
 
+_GUIDES: dict = {}
+
+
+def latest_guides(s) -> dict[str, dict]:
+    """process id -> the guide (and name) of its latest version; parsed once per set of versions."""
+    latest = select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
+    ids = tuple(sorted(s.scalars(latest).all()))
+    url = str(s.get_bind().url)
+    cached = _GUIDES.get(url)
+    if cached is None or cached[0] != ids:
+        guides = {}
+        for pid, name, meta in s.execute(select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.meta)
+                                         .where(ProcessVersion.id.in_(ids))).all():
+            guides[pid] = dict(json.loads(meta or "{}").get("guide") or {}, _name=name)
+        cached = _GUIDES[url] = (ids, guides)
+    return cached[1]
+
+
 def catalogue_names(s) -> tuple[dict, dict]:
     """process id -> {name, department, group} of the latest versions, and group -> department name."""
-    latest = select(func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id)
     names, depts = {}, dict(WINDOW_GROUPS)
-    for pid, name, meta in s.execute(select(ProcessVersion.process_id, ProcessVersion.name, ProcessVersion.meta)
-                                     .where(ProcessVersion.id.in_(latest))).all():
-        guide = (json.loads(meta or "{}").get("guide") or {})
-        names[pid] = {"name": guide.get("name") or name, "department": guide.get("department") or "",
+    for pid, guide in latest_guides(s).items():
+        names[pid] = {"name": guide.get("name") or guide["_name"], "department": guide.get("department") or "",
                       "group": guide.get("group") or ""}
         if guide.get("group") and guide.get("department") and guide.get("kind") != "internal":
             depts.setdefault(guide["group"], guide["department"])
@@ -120,101 +111,158 @@ def departments(services) -> dict[str, str]:
 
 
 def figures(services, actor, filters: Filters, now: datetime | None = None) -> dict:
-    """Every figure of the dashboard for the period and department (supervisors only)."""
+    """Every figure of the dashboard for the period and department (supervisors only).
+
+    Counted by the day things happened (engine.supervision.rollups): cases created (volumes, acceptance, 容缺,
+    告知承诺, 即办件) on the days of the period; cases closed (on-time rate, working days used, visits) and steps
+    finished (where cases wait) on those days; 超时默认, 催办 and 督办 notices sent on those days. What is open now
+    (overdue, warning, paused, tasks waiting) is the state at `now`, whatever the period."""
     require_supervisor(actor)
     now = as_utc(now or services.clock())
+    today = local_date(now)
+    rollups.roll_up(services, today)
     with services.read() as s:
         names, depts = catalogue_names(s)
         dialect = s.get_bind().dialect.name
-        lo, hi = filters.bounds()
-        c = CaseClock
-        where = [c.created_at >= lo, c.created_at < hi]
-        if filters.department:
-            where.append(c.department == filters.department)
-        done = c.status == "done"
-        open_ = c.status.in_(("open", "paused"))
-        one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-        row = s.execute(select(
-            func.count(), one(c.accepted_at.is_not(None)), one(c.status == "refused"), one(done), one(open_),
-            one(and_(done, c.on_time.is_(True))), one(and_(done, c.on_time.is_not(None))),
-            one(and_(c.accepted_at.is_not(None), c.handling == "即办件")),
-            one(and_(done, c.visits <= 1)), func.sum(case((done, c.visits), else_=0)),
-            one(c.deferred.is_(True)), one(c.commitment.is_(True)), func.coalesce(func.sum(c.deemed), 0),
-            func.coalesce(func.sum(c.reminders), 0), func.coalesce(func.sum(c.urged), 0),
-            one(and_(open_, c.paused_since.is_not(None))), one(and_(open_, c.provisional.is_(True))),
-            one(and_(c.status == "open", c.due_at < now)),
-            one(and_(c.status == "open", c.due_at >= now, c.warn_at <= now)),
-            func.avg(case((done, c.used_workdays))), func.avg(case((done, c.promised_days))),
-            func.avg(case((done, c.statutory_days))),
-        ).where(*where)).one()
-        (total, accepted, refused, n_done, n_open, on_time, timed, immediate, one_visit, visits, deferred, commitment,
-         deemed, reminders, urged, paused, provisional, overdue, warning, used, promised, statutory) = row
+        dept = filters.department
+        rows, steps = rollups.period_rows(s, filters.start, filters.end, today, dept)
+        total = _sum(v for _, _, v in rows)
+        live = open_counts(s, now, dept)
+        counted = notice_counts(s, filters, dept)
         summary = {
-            "cases": total, "accepted": accepted or 0, "refused": refused or 0, "done": n_done or 0, "open": n_open or 0,
-            "on_time_rate": _rate(on_time or 0, timed or 0), "overdue": overdue or 0, "warning": warning or 0,
-            "paused": paused or 0, "provisional": provisional or 0,
-            "immediate_share": _rate(immediate or 0, accepted or 0),
-            "one_visit_rate": _rate(one_visit or 0, n_done or 0),
-            "visits_per_case": _rate(visits or 0, n_done or 0), "deferred": deferred or 0, "commitment": commitment or 0,
-            "deemed": int(deemed or 0), "reminders": int(reminders or 0), "urged": int(urged or 0),
-            "avg_used_workdays": _avg(used), "avg_promised_days": _avg(promised),
-            "avg_statutory_days": _avg(statutory)}
+            "cases": total["created"], "accepted": total["accepted"], "refused": total["refused"],
+            "done": total["closed"], "open": live["open"]["all"],
+            "on_time_rate": _rate(total["on_time"], total["timed"]), "overdue": live["overdue"]["all"],
+            "warning": live["warning"]["all"], "paused": live["paused"]["all"],
+            "provisional": live["provisional"]["all"],
+            "immediate_share": _rate(total["immediate"], total["accepted"]),
+            "one_visit_rate": _rate(total["one_visit"], total["closed"]),
+            "visits_per_case": _rate(total["visits_sum"], total["closed"]),
+            "deferred": total["deferred"], "commitment": total["commitment"],
+            "deemed": counted.get("deemed", 0), "reminders": counted.get("remind", 0),
+            "urged": counted.get("urge", 0),
+            "avg_used_workdays": _avg_of(total["used_sum"], total["used_n"]),
+            "avg_promised_days": _avg_of(total["promised_sum"], total["limits_n"]),
+            "avg_statutory_days": _avg_of(total["statutory_sum"], total["limits_n"])}
 
-        def grouped(key):
-            return s.execute(select(
-                key, func.count(), one(done), one(and_(done, c.on_time.is_(True))),
-                one(and_(done, c.on_time.is_not(None))), func.avg(case((done, c.used_workdays))),
-                func.avg(c.promised_days), func.avg(c.statutory_days), one(and_(c.status == "open", c.due_at < now)),
-                one(c.deferred.is_(True)), one(c.commitment.is_(True)), func.coalesce(func.sum(c.deemed), 0),
-            ).where(*where).group_by(key).order_by(func.count().desc(), key)).all()
+        def grouped(index: int, live_key: str) -> list[tuple[str, dict, int]]:
+            groups: dict[str, list] = {}
+            for _, key, v in rows:
+                groups.setdefault(key[index], []).append(v)
+            out = [(k, _sum(vs), live["overdue"].get((live_key, k), 0)) for k, vs in groups.items()]
+            return sorted(out, key=lambda x: (-x[1]["created"], x[0]))
 
-        def shaped(k, n, d, ot, timed_, used_, prom, stat, od, dfr, com, dm) -> dict:
-            return {"cases": n, "done": d or 0, "on_time_rate": _rate(ot or 0, timed_ or 0),
-                    "avg_used_workdays": _avg(used_), "promised_days": _avg(prom), "statutory_days": _avg(stat),
-                    "overdue": od or 0, "deferred": dfr or 0, "commitment": com or 0, "deemed": int(dm or 0)}
+        def shaped(v: dict, overdue: int) -> dict:
+            return {"cases": v["created"], "done": v["closed"], "on_time_rate": _rate(v["on_time"], v["timed"]),
+                    "avg_used_workdays": _avg_of(v["used_sum"], v["used_n"]),
+                    "promised_days": _avg_of(v["promised_sum"], v["limits_n"]),
+                    "statutory_days": _avg_of(v["statutory_sum"], v["limits_n"]), "overdue": overdue,
+                    "deferred": v["deferred"], "commitment": v["commitment"]}
 
-        by_matter = [dict(shaped(*r), matter=r[0], name=(names.get(r[0]) or {}).get("name") or r[0],
-                          department=(names.get(r[0]) or {}).get("department") or "") for r in grouped(c.process_id)]
-        by_department = [dict(shaped(*r), department=r[0], name=depts.get(r[0], r[0])) for r in grouped(c.department)]
-        by_channel = [{"channel": k, "cases": n} for k, n in s.execute(
-            select(c.channel, func.count()).where(*where).group_by(c.channel).order_by(func.count().desc())).all()]
-        day = _day(dialect, c.created_at)
-        by_day = [{"day": k, "cases": n} for k, n in s.execute(
-            select(day, func.count()).where(*where).group_by(day).order_by(day)).all()]
-
-        t = TaskClock
-        twhere = [t.created_at >= lo, t.created_at < hi]
-        if filters.department:
-            twhere.append(t.department == filters.department)
-        wait = _seconds(dialect, t.created_at, t.closed_at)
-        age = _seconds(dialect, t.created_at, literal_now(dialect, now))
-        waits = [{"process_id": pid, "element_id": el, "name": name, "department": dep,
-                  "department_name": depts.get(dep, dep), "done": d or 0,
-                  "avg_hours": round(float(w) / 3600, 1) if w is not None else None, "open": o or 0,
-                  "open_avg_hours": round(float(a) / 3600, 1) if a is not None else None,
-                  "overdue_open": od or 0}
-                 for pid, el, name, dep, d, w, o, a, od in s.execute(select(
-                     t.process_id, t.element_id, t.name, t.department, one(t.closed_at.is_not(None)),
-                     func.avg(case((t.closed_at.is_not(None), wait))), one(t.closed_at.is_(None)),
-                     func.avg(case((t.closed_at.is_(None), age))), one(and_(t.closed_at.is_(None), t.due_at < now)))
-                     .where(*twhere).group_by(t.process_id, t.element_id, t.name, t.department)).all()]
-        waits.sort(key=lambda w: -((w["avg_hours"] or 0) * w["done"] + (w["open_avg_hours"] or 0) * w["open"]))
-        tdepts = {}
+        by_matter = [dict(shaped(v, od), matter=k, name=(names.get(k) or {}).get("name") or k,
+                          department=(names.get(k) or {}).get("department") or "") for k, v, od in grouped(0, "p")]
+        by_department = [dict(shaped(v, od), department=k, name=depts.get(k, k)) for k, v, od in grouped(1, "d")]
+        channels: dict[str, int] = {}
+        days: dict[str, int] = {}
+        for day, key, v in rows:
+            channels[key[2]] = channels.get(key[2], 0) + v["created"]
+            if v["created"]:
+                days[day.isoformat()] = days.get(day.isoformat(), 0) + v["created"]
+        by_channel = [{"channel": k, "cases": n} for k, n in sorted(channels.items(), key=lambda x: (-x[1], x[0])) if n]
+        by_day = [{"day": k, "cases": n} for k, n in sorted(days.items())]
+        waits = waiting(s, dialect, steps, now, dept, depts)
+        tdepts: dict[str, dict] = {}
         for w in waits:
             d = tdepts.setdefault(w["department"], {"department": w["department"], "name": w["department_name"],
-                                                   "tasks_done": 0, "hours": 0.0, "open": 0, "overdue_open": 0})
+                                                   "tasks_done": 0, "seconds": 0.0, "open": 0, "overdue_open": 0})
             d["tasks_done"] += w["done"]
-            d["hours"] += (w["avg_hours"] or 0) * w["done"]
+            d["seconds"] += w.pop("_seconds")
             d["open"] += w["open"]
             d["overdue_open"] += w["overdue_open"]
-        task_departments = sorted(({**d, "avg_hours": round(d.pop("hours") / d["tasks_done"], 1) if d["tasks_done"]
-                                    else None} for d in tdepts.values()), key=lambda d: -d["tasks_done"])
-
+        task_departments = sorted(({**{k: v for k, v in d.items() if k != "seconds"},
+                                    "avg_hours": round(d["seconds"] / d["tasks_done"] / 3600, 1)
+                                    if d["tasks_done"] else None} for d in tdepts.values()),
+                                  key=lambda d: -d["tasks_done"])
         lists = {kind: open_cases(s, names, kind, now, filters) for kind in ("overdue", "warning", "paused")}
     return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
-            "calendar": calendar_state(services, names, now)}
+            "calendar": calendar_state(services, now, None if dept else live["provisional"]["all"])}
+
+
+def _sum(values) -> dict:
+    out = dict.fromkeys(rollups.CASE_FIELDS, 0)
+    for v in values:
+        for k in rollups.CASE_FIELDS:
+            out[k] += v[k]
+    return out
+
+
+def _avg_of(total, n) -> float | None:
+    return round(total / n, 2) if n else None
+
+
+def open_counts(s, now: datetime, department: str = "") -> dict:
+    """Open cases by state now: {state: {"all": n, ("p", process): n, ("d", department): n}}."""
+    c = CaseClock
+    states = {"overdue": and_(c.status == "open", c.due_at < now),
+              "warning": and_(c.status == "open", c.due_at >= now, c.warn_at <= now),
+              "paused": c.status == "paused", "provisional": c.provisional.is_(True), "open": None}
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    q = select(c.process_id, c.department, func.count(), *[one(v) for k, v in states.items() if v is not None]) \
+        .where(c.status.in_(("open", "paused"))).group_by(c.process_id, c.department)
+    if department:
+        q = q.where(c.department == department)
+    out = {k: {"all": 0} for k in states}
+    names = ["open"] + [k for k, v in states.items() if v is not None]
+    for pid, dept, *counts in s.execute(q).all():
+        for name, n in zip(names, counts):
+            n = int(n or 0)
+            bucket = out[name]
+            bucket["all"] += n
+            bucket[("p", pid)] = bucket.get(("p", pid), 0) + n
+            bucket[("d", dept)] = bucket.get(("d", dept), 0) + n
+    return out
+
+
+def notice_counts(s, filters: Filters, department: str = "") -> dict[str, int]:
+    """超时默认 (deemed), 催办 (remind) and 督办 (urge: cases urged) sent in the period."""
+    lo, hi = filters.bounds()
+    n = Notice
+    q = select(n.kind, func.count()) \
+        .where(n.at >= lo, n.at < hi).group_by(n.kind)
+    if department:
+        q = q.join(CaseClock, CaseClock.case_id == n.case_id).where(CaseClock.department == department)
+    out = {k: int(v) for k, v in s.execute(q).all()}
+    urge = select(func.count(func.distinct(n.case_id))).where(n.kind == "urge", n.at >= lo, n.at < hi)
+    if department:
+        urge = urge.join(CaseClock, CaseClock.case_id == n.case_id).where(CaseClock.department == department)
+    out["urge"] = int(s.scalar(urge) or 0)
+    return out
+
+
+def waiting(s, dialect: str, steps: dict, now: datetime, department: str, depts: dict) -> list[dict]:
+    """Where cases wait: steps finished in the period (count, average hours) and the tasks open now."""
+    t = TaskClock
+    age = rollups.seconds_between(dialect, t.created_at, literal_now(dialect, now))
+    q = select(t.process_id, t.element_id, t.department, func.max(t.name), func.count(), func.sum(age),
+               func.sum(case((t.due_at < now, 1), else_=0))).where(t.closed_at.is_(None)) \
+        .group_by(t.process_id, t.element_id, t.department)
+    if department:
+        q = q.where(t.department == department)
+    opened = {tuple(r[:3]): r[3:] for r in s.execute(q).all()}
+    out = []
+    for key in set(steps) | set(opened):
+        done = steps.get(key) or {"name": "", "done": 0, "seconds": 0, "late": 0}
+        name, n_open, age_sum, overdue = opened.get(key) or ("", 0, 0, 0)
+        out.append({"process_id": key[0], "element_id": key[1], "name": done["name"] or name, "department": key[2],
+                    "department_name": depts.get(key[2], key[2]), "done": done["done"],
+                    "avg_hours": round(done["seconds"] / done["done"] / 3600, 1) if done["done"] else None,
+                    "late": done["late"], "open": int(n_open or 0),
+                    "open_avg_hours": round(float(age_sum) / n_open / 3600, 1) if n_open else None,
+                    "overdue_open": int(overdue or 0), "_seconds": float(done["seconds"])})
+    out.sort(key=lambda w: -(w["_seconds"] + (w["open_avg_hours"] or 0) * 3600 * w["open"]))
+    return out
 
 
 def literal_now(dialect: str, now: datetime):
@@ -255,18 +303,17 @@ def open_cases(s, names: dict, kind: str, now: datetime, filters: Filters | None
     return out
 
 
-def calendar_state(services, names: dict | None, now: datetime) -> dict:
-    """Whether the working-day calendar reaches far enough: today plus the longest statutory limit."""
+def calendar_state(services, now: datetime, flagged: int | None = None) -> dict:
+    """Whether the working-day calendar reaches far enough: today plus the longest statutory limit of the
+    catalogue, and how many open cases are due in a year it does not cover."""
     from ..runtime.caltable import coverage_warning
 
     cal = services.calendar.get()
-    longest = 0
     with services.read() as s:
-        for (meta,) in s.execute(select(ProcessVersion.meta)).all():
-            guide = json.loads(meta or "{}").get("guide") or {}
-            longest = max(longest, int(guide.get("statutory_days") or 0))
-        flagged = s.scalar(select(func.count()).select_from(CaseClock).where(
-            CaseClock.status.in_(("open", "paused")), CaseClock.provisional.is_(True)))
+        longest = max((int(g.get("statutory_days") or 0) for g in latest_guides(s).values()), default=0)
+        if flagged is None:
+            flagged = s.scalar(select(func.count()).select_from(CaseClock).where(
+                CaseClock.status.in_(("open", "paused")), CaseClock.provisional.is_(True)))
     warning = coverage_warning(cal, local_date(now), longest) if longest else None
     rng = cal.covered_range()
     return {"covered_until": rng[1].isoformat() if rng else None, "longest_statutory_days": longest,

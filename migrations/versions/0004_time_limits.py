@@ -71,6 +71,11 @@ def upgrade() -> None:
     op.create_index('ix_case_clocks_department', 'case_clocks', ['department'])
     op.create_index('ix_case_clocks_open', 'case_clocks', ['status', 'due_at'])
     op.create_index('ix_case_clocks_created', 'case_clocks', ['created_at'])
+    op.create_index('ix_case_clocks_closed', 'case_clocks', ['closed_at'])
+    running = sa.text("status IN ('open', 'paused')")
+    op.create_index('ix_case_clocks_running', 'case_clocks',
+                    ['process_id', 'department', 'status', 'due_at', 'warn_at', 'provisional'],
+                    postgresql_where=running, sqlite_where=running)
     op.create_table(
         'task_clocks',
         sa.Column('task_id', sa.String(length=36), nullable=False),
@@ -92,6 +97,10 @@ def upgrade() -> None:
     op.create_index('ix_task_clocks_department', 'task_clocks', ['department'])
     op.create_index('ix_task_clocks_open', 'task_clocks', ['closed_at', 'due_at'])
     op.create_index('ix_task_clocks_created', 'task_clocks', ['created_at'])
+    waiting = sa.text("closed_at IS NULL")
+    op.create_index('ix_task_clocks_waiting', 'task_clocks',
+                    ['process_id', 'element_id', 'department', 'created_at', 'due_at', 'name'],
+                    postgresql_where=waiting, sqlite_where=waiting)
     op.create_table(
         'notices',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -109,8 +118,40 @@ def upgrade() -> None:
     )
     op.create_index('ix_notices_case_id', 'notices', ['case_id'])
     op.create_index('ix_notices_to', 'notices', ['group_name', 'username'])
+    op.create_index('ix_notices_kind_at', 'notices', ['kind', 'at'])
+    op.create_table(
+        'stats_case_days',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('process_id', sa.String(length=200), nullable=False),
+        sa.Column('department', sa.String(length=64), nullable=False),
+        sa.Column('channel', sa.String(length=20), nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in (
+            'created', 'accepted', 'refused', 'immediate', 'deferred', 'commitment', 'closed', 'on_time', 'timed')],
+        sa.Column('used_sum', sa.BigInteger(), nullable=False),
+        sa.Column('used_n', sa.Integer(), nullable=False),
+        sa.Column('promised_sum', sa.BigInteger(), nullable=False),
+        sa.Column('statutory_sum', sa.BigInteger(), nullable=False),
+        sa.Column('limits_n', sa.Integer(), nullable=False),
+        sa.Column('one_visit', sa.Integer(), nullable=False),
+        sa.Column('visits_sum', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('day', 'process_id', 'department', 'channel'),
+    )
+    op.create_table(
+        'stats_step_days',
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('process_id', sa.String(length=200), nullable=False),
+        sa.Column('element_id', sa.String(length=200), nullable=False),
+        sa.Column('department', sa.String(length=64), nullable=False),
+        sa.Column('name', sa.String(length=300), nullable=False),
+        sa.Column('done', sa.Integer(), nullable=False),
+        sa.Column('seconds', sa.BigInteger(), nullable=False),
+        sa.Column('late', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('day', 'process_id', 'element_id', 'department'),
+    )
+    op.create_table('stats_rolled_days', sa.Column('day', sa.Date(), nullable=False),
+                    sa.PrimaryKeyConstraint('day'))
 
 
 def downgrade() -> None:
-    for table in ('notices', 'task_clocks', 'case_clocks', 'calendar_days', 'calendar_years'):
+    for table in ('stats_rolled_days', 'stats_step_days', 'stats_case_days', 'notices', 'task_clocks', 'case_clocks', 'calendar_days', 'calendar_years'):
         op.drop_table(table)
