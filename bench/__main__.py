@@ -11,7 +11,7 @@ import time
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import flows, measure, report
+from . import flows, measure, report, supervision
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CASES_PER_ROUND = int(os.environ.get("BENCH_CASES", "20"))
@@ -150,6 +150,7 @@ def main() -> int:
     try:
         figures, spread = repeated(env, specs, loop)
         figures.update(verify_throughput())
+        figures.update(supervision.run())  # PostgreSQL: stats over 200,000 cases, timers on several workers
         for name, value in figures.items():
             print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
         prof = measure.profile(lambda: [env.bundle_case() for _ in range(CASES_PER_ROUND)])

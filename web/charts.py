@@ -75,6 +75,18 @@ def share_bars(title: str, rows: list[tuple[str, float | None]], width: int = 56
                  width, label_width)
 
 
+def titled(svg: Markup) -> Markup:
+    """The chart with its title (its <title>, for screen readers and tooltips) also written above it."""
+    text = str(svg)
+    title = Markup(text.split("<title>", 1)[1].split("</title>", 1)[0]).unescape()
+    head, rest = text.split(">", 1)
+    w = head.split('width="')[1].split('"')[0]
+    h = int(float(head.split('height="')[1].split('"')[0]))
+    head = head.replace(f'height="{h}"', f'height="{h + 20}"').replace(f'0 0 {w} {h}"', f'0 0 {w} {h + 20}"')
+    return Markup(f'{head}><text x="6" y="14" font-weight="600">{escape(title)}</text>'
+                  f'<g transform="translate(0,20)">{rest[:-6]}</g></svg>')
+
+
 def _legend(series: list[str], x: int, y: int) -> list[str]:
     out = []
     for j, name in enumerate(series):

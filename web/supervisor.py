@@ -46,6 +46,10 @@ def index():
 def _charts(data: dict) -> dict:
     t = translate
     matters = data["by_matter"][:12]
+    return {k: charts.titled(v) for k, v in _drawn(data, t, matters).items()}
+
+
+def _drawn(data: dict, t, matters) -> dict:
     return {
         "days": charts.columns(t("每日受理量"), [(d["day"], d["cases"]) for d in data["by_day"]]),
         "channels": charts.hbars(t("受理渠道"), [(t(CHANNELS.get(c["channel"], c["channel"])), [c["cases"]])

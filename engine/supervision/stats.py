@@ -159,8 +159,13 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                     "statutory_days": _avg_of(v["statutory_sum"], v["limits_n"]), "overdue": overdue,
                     "deferred": v["deferred"], "commitment": v["commitment"]}
 
+        guides = latest_guides(s)
         by_matter = [dict(shaped(v, od), matter=k, name=(names.get(k) or {}).get("name") or k,
-                          department=(names.get(k) or {}).get("department") or "") for k, v, od in grouped(0, "p")]
+                          department=(names.get(k) or {}).get("department") or "",
+                          # a matter's limits are its guide's (the averages are over its closed cases otherwise)
+                          promised_days=(guides.get(k) or {}).get("promised_days", shaped(v, od)["promised_days"]),
+                          statutory_days=(guides.get(k) or {}).get("statutory_days", shaped(v, od)["statutory_days"]))
+                     for k, v, od in grouped(0, "p")]
         by_department = [dict(shaped(v, od), department=k, name=depts.get(k, k)) for k, v, od in grouped(1, "d")]
         channels: dict[str, int] = {}
         days: dict[str, int] = {}
@@ -353,11 +358,11 @@ def csv_rows(data: dict, table: str) -> tuple[list[str], list[list]]:
     """One table of the figures as CSV header and rows (the supervisor's export)."""
     if table == "matters":
         cols = ["matter", "name", "department", "cases", "done", "on_time_rate", "avg_used_workdays", "promised_days",
-                "statutory_days", "overdue", "deferred", "commitment", "deemed"]
+                "statutory_days", "overdue", "deferred", "commitment"]
         return cols, [[m.get(k) for k in cols] for m in data["by_matter"]]
     if table == "departments":
         cols = ["department", "name", "cases", "done", "on_time_rate", "avg_used_workdays", "promised_days",
-                "statutory_days", "overdue", "deferred", "commitment", "deemed"]
+                "statutory_days", "overdue", "deferred", "commitment"]
         return cols, [[m.get(k) for k in cols] for m in data["by_department"]]
     if table == "waits":
         cols = ["process_id", "element_id", "name", "department", "done", "avg_hours", "open", "open_avg_hours",
