@@ -42,7 +42,7 @@ def food(categories=("热食类",)) -> dict:
 
 
 def test_a_case_is_due_the_promised_working_days_after_acceptance_with_the_statutory_date_beside(hall):
-    case = hall.apply("m_food_permit", COMPANY, food(), provided=hall.full("m_food_permit"))
+    case = hall.view(hall.apply("m_food_permit", COMPANY, food(), provided=hall.full("m_food_permit"))["id"])
     # promised 5 working days from Monday Nov 2: Monday Nov 9; statutory 20: Monday Nov 30
     assert case["due"] == end_of(9) and case["statutory_due"] == end_of(30) and case["timeliness"] == "normal"
     review = hall.task(case, "review")
@@ -58,12 +58,13 @@ def test_a_case_is_due_the_promised_working_days_after_acceptance_with_the_statu
 def test_correction_stops_the_clock_and_its_working_days_extend_the_limits(hall):
     case = hall.apply("m_signboard", COMPANY, fit("f_signboard", dict(FIELDS, sign_text="梅山味道")),
                       provided=hall.full("m_signboard"))
-    assert case["due"] == end_of(5)  # promised 3 working days
+    assert hall.view(case["id"])["due"] == end_of(5)  # promised 3 working days
     hall.clock.at = at(3)
     case = hall.act(hall.task(case, "review"), {"decision": "correct", "opinion": "补正", "corrections": ["效果图"]})
+    case = hall.view(case["id"])
     assert case["timeliness"] == "paused" and case["clock"]["pause_kind"] == "correction"
     hall.clock.at = at(6)  # Friday: Wed, Thu, Fri stood still
-    case = hall.act(hall.task(case, "correction"), {"supplied": ["sign_design"]})
+    case = hall.view(hall.act(hall.task(case, "correction"), {"supplied": ["sign_design"]})["id"])
     assert case["timeliness"] == "normal" and case["clock"]["paused_workdays"] == 3
     assert case["due"] == end_of(10) and case["statutory_due"] == datetime(2026, 12, 3, 15, 59, 59,
                                                                          tzinfo=timezone.utc).isoformat()
@@ -113,7 +114,7 @@ def test_a_review_not_decided_in_time_is_deemed_approved_and_sealed_automaticall
     assert issued["payload"]["seal"] == "auto" and issued["seq"] > deemed["seq"]
     assert [n["kind"] for n in notices.for_case(hall.sv, case["id"])] == ["deemed"]
     assert [t["rule"] for t in case["tasks"]] == ["pickup"]
-    case = hall.pickup(case, "express", "SF9")
+    case = hall.view(hall.pickup(case, "express", "SF9")["id"])
     assert case["status"] == "completed" and case["clock"]["on_time"] is False  # the department did not act
 
 

@@ -652,8 +652,6 @@ class CaseTx:
         self.result = self.sv._case_view(self.s, self.case)
         if self.sv.rules is not None and self._wf is not None:
             self.result.update(self.sv.rules.view(self))
-        if self.sv.limits is not None:
-            self.result.update(self.sv.limits.view(self.s, self.case, self.result["tasks"], self.now))
 
 
 @contextmanager

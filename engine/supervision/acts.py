@@ -86,7 +86,7 @@ class TimeActs:
                 raise Conflict(Message(f"{PROCEDURES[kind]}已在进行中", f"a {PROCEDURES[kind].en} is already open"))
             tx.append(actor, "procedure_started", {"kind": kind, "name": str(PROCEDURES[kind]), "reason": reason},
                       group=group)
-        return tx.result
+        return self.sv.case_view(case_id)
 
     def end_procedure(self, actor, case_id: int, kind: str, result: str) -> dict:
         kind, result = self._kind(kind), self._text(result, "result")
@@ -101,7 +101,7 @@ class TimeActs:
             tx.append(actor, "procedure_ended", {"kind": kind, "name": str(PROCEDURES[kind]), "result": result,
                                                  "workdays": days}, group=group)
             tx.save()
-        return tx.result
+        return self.sv.case_view(case_id)
 
     def _open(self, tx) -> dict[str, datetime]:
         rows = tx.s.execute(select(Event.type, Event.payload, Event.at).where(
@@ -126,4 +126,4 @@ class TimeActs:
             if not groups:
                 raise Conflict(Message("案件当前没有待办环节，无法督办", "the case has no open task to press"))
             tx.append(actor, "case_urged", {"text": text, "groups": groups}, group="supervisor")
-        return tx.result
+        return self.sv.case_view(case_id)

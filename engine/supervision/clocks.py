@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..clock import as_utc, iso_utc, local_date
 from ..db import WorkItem
 from ..model.durations import Duration
 from ..model.rulecheck import uses_window_rules
+from ..runtime.hotsql import LISTENERS, Prepared, hot
 from ..runtime.workcal import WorkCalendar, deadline_from
 from . import timeliness as T
 from .tables import CaseClock, TaskClock
@@ -60,6 +61,34 @@ def share_days(guide: dict, props: dict) -> int | None:
     return max(days - levels + 1, 1) if level == 1 else 1
 
 
+def _statements() -> dict:
+    t, c = TaskClock.__table__, CaseClock.__table__
+    return {"insert_task_clock": insert(t).values({col.name: bindparam(col.name) for col in t.c}),
+            "close_task_clock": update(t).where(t.c.task_id == bindparam("k_id"), t.c.closed_at.is_(None))
+            .values(closed_at=bindparam("closed_at")),
+            "insert_case_clock": insert(c).values({col.name: bindparam(col.name) for col in c.c})}
+
+
+_PREPARED: dict[str, dict] = {}
+
+
+def _many(s, name: str, rows: list[dict]) -> None:
+    """A write of every step, as the service layer's own (engine.runtime.hotsql): prepared once per dialect, run
+    on the action's connection without SQLAlchemy's per-statement bookkeeping."""
+    if not rows:
+        return
+    h = hot(s)
+    dialect = s.get_bind().dialect
+    stmts = _PREPARED.get(dialect.name)
+    if stmts is None:
+        stmts = _PREPARED[dialect.name] = {n: Prepared(n, st, dialect) for n, st in _statements().items()}
+    st = stmts[name]
+    cur = h.driver.cursor()
+    cur.executemany(st.sql, [st.params(r) for r in rows])
+    for listener in LISTENERS:
+        listener(st.sql, len(rows))
+
+
 class Limits:
     """The clocks of one service layer's cases; installed as `services.limits` and as an observer of events."""
 
@@ -83,7 +112,7 @@ class Limits:
 
     def tasks_opened(self, s, case, rows: list[dict], now: datetime) -> None:
         cal = self.calendar(s)
-        s.execute(insert(TaskClock), [dict(
+        _many(s, "insert_task_clock", [dict(
             task_id=r["id"], case_id=case.id, process_id=r["process_id"], element_id=r["element_id"], name=r["name"],
             group_name=r["group_name"], department=department_of(r["group_name"]), created_at=now,
             due_at=r["due_at"], warn_at=T.warn_at(now, r["due_at"]),
@@ -91,8 +120,7 @@ class Limits:
             for r in rows])
 
     def tasks_closed(self, s, case, ids: list[str], now: datetime) -> None:
-        s.execute(update(TaskClock).where(TaskClock.task_id.in_(ids), TaskClock.closed_at.is_(None))
-                  .values(closed_at=now))
+        _many(s, "close_task_clock", [{"k_id": i, "closed_at": now} for i in ids])
 
     # ---------------------------------------------------------------- cases (from the events)
     def observe(self, s, case, type_: str, payload: dict, at: datetime, actor, group, task_id, element_id) -> None:
@@ -120,21 +148,20 @@ class Limits:
 
     def _start(self, s, case, payload: dict, at: datetime) -> None:
         guide = self._guide(s, case)
-        s.execute(insert(CaseClock).values(
-            case_id=case.id, process_id=case.process_id, department=guide.get("group") or "",
-            channel=payload.get("channel") or "window", handling=guide.get("handling") or "", status="open",
-            created_at=at, promised_days=guide.get("promised_days"), statutory_days=guide.get("statutory_days"),
-            provisional=False, pause_kind="", paused_workdays=0, pauses=0, deferred=False, commitment=False,
-            deemed=0, reminders=0, urged=0, visits=case.visits or 0))
+        row = {col.name: None for col in CaseClock.__table__.c}
+        row.update(case_id=case.id, process_id=case.process_id, department=guide.get("group") or "",
+                   channel=payload.get("channel") or "window", handling=guide.get("handling") or "", status="open",
+                   created_at=at, promised_days=guide.get("promised_days"), statutory_days=guide.get("statutory_days"),
+                   provisional=False, pause_kind="", paused_workdays=0, pauses=0, deferred=False, commitment=False,
+                   deemed=0, reminders=0, urged=0, visits=case.visits or 0)
+        _many(s, "insert_case_clock", [row])
         if self.sv.rules is None or not uses_window_rules(guide):  # no intake: the clock runs from the start
             self._accept(s, case, {}, at)
 
     def _accept(self, s, case, payload: dict, at: datetime) -> None:
-        row = self._row(s, case.id)
-        if row is None:
-            return
+        guide = self._guide(s, case)  # the limits the clock was started with (no need to read the row back)
         values = dict(accepted_at=at, deferred=bool(payload.get("owed")), commitment=bool(payload.get("commitment")))
-        values.update(self.dues(self.calendar(s), at, row.promised_days, row.statutory_days, 0))
+        values.update(self.dues(self.calendar(s), at, guide.get("promised_days"), guide.get("statutory_days"), 0))
         self._set(s, case.id, **values)
 
     @staticmethod
