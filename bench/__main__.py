@@ -11,7 +11,7 @@ import time
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import flows, inbox, measure, report
+from . import flows, inbox, measure, report, supervision
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CASES_PER_ROUND = int(os.environ.get("BENCH_CASES", "20"))
@@ -152,6 +152,7 @@ def main() -> int:
         figures.update(verify_throughput())
         inbox_figures, plan = inbox.run()
         figures.update(inbox_figures)
+        figures.update(supervision.run())  # PostgreSQL: stats over 200,000 cases, timers on several workers
         for name, value in figures.items():
             print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
         prof = measure.profile(lambda: [env.bundle_case() for _ in range(CASES_PER_ROUND)])

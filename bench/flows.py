@@ -14,6 +14,7 @@ from engine.model.deploy import deploy
 from engine.runtime.hotsql import hot
 from engine.model.sandbox import make_script_engine
 from engine.runtime.services import Actor, Services
+from engine.supervision.clocks import install as install_limits
 from engine.window.rules import install
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -84,6 +85,7 @@ class PersistedEnv:
         Base.metadata.create_all(self.engine)
         self.services = Services(make_session_factory(self.engine))
         install(self.services, Ed25519PrivateKey.generate())
+        install_limits(self.services)  # the clocks are kept at every action, as in production
         with self.services.uow() as s:
             deploy(s, check([str(LOOP_FILE)]))
 

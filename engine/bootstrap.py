@@ -12,6 +12,7 @@ from .model.deploy import deploy
 from .errors import Invalid
 from .runtime.designer import dry_run
 from .runtime.services import Services
+from .supervision.clocks import install as install_limits
 from .window.rules import install
 
 DEMO_PASSWORD = "demo123"
@@ -58,6 +59,7 @@ def build_services(url: str | None = None) -> Services:
     engine = make_engine(url or database_url())
     services = Services(make_session_factory(engine))
     install(services)
+    install_limits(services)
     return services
 
 

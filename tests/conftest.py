@@ -9,6 +9,8 @@ from sqlalchemy import text
 
 import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
 import engine.runtime.migration  # noqa: F401 - registers the migration_runs/migration_items tables
+import engine.supervision.tables  # noqa: F401 - registers the clock and notice tables
+from engine.supervision.clocks import install as install_limits
 from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
@@ -94,6 +96,7 @@ def make_services(url: str, catalogue) -> Services:
     """Services with the window's rules (certificates sealed with a throw-away key), the catalogue deployed."""
     sv = Services(make_session_factory(make_engine(url)))
     install(sv, Ed25519PrivateKey.generate())
+    install_limits(sv)
     with sv.uow() as s:
         deploy(s, catalogue)
     return sv

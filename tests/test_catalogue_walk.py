@@ -3,10 +3,13 @@ refused, 一次性告知, 不予受理, 容缺 + 补齐, 补正, 告知承诺 + 
 members 0/1/n, every administrative act — then `onewindow audit verify --all` must report every case ok."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from click.testing import CliRunner
 
 from engine.model.catalogue import FORMS_DIR
+from engine.runtime.timers import fire_due
 from tests.walk import COMPANY, FIELDS, HOUSE, PERSON, add_hall_users
 from web import create_app
 from web.cli import cli
@@ -154,6 +157,9 @@ def test_the_whole_catalogue_through_the_api_then_every_case_verifies(hall, serv
         c = hall.apply("m_food_permit", materials={"licence": "provided", "lease": "provided",
                                                    "layout": "commitment", "safety_rules": "commitment"})
         c = hall.walk(c, pickup="express")
+        assert c["tasks"] == [] and c["status"] == "running"  # 事后核查 waits its working days
+        assert fire_due(services, now=datetime.now(timezone.utc) + timedelta(days=40)) == 1
+        c = hall.get(f"/api/v1/cases/{c['id']}")
         c = hall.act(c, "post_check", {"result": result, "remark": "核查意见"})
         assert c["certificates"][0]["status"] == ("valid" if result == "ok" else "revoked")
     # 秒批 both ways, and a person where the rules do not decide

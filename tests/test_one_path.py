@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from engine.audit.verify import case_ids, verify_ids
+from engine.runtime.timers import fire_due
 from web import create_app
 from tests.walk import COMPANY, FIELDS, add_hall_users, fit
 
@@ -145,6 +148,8 @@ def test_a_post_check_violation_revokes_the_certificate_with_the_reason(via):
     case = view(via, cid)
     assert case["certificates"][0]["status"] == "valid"
     assert via.act("pickup1", task(case, "pickup"), {"method": "express", "tracking_no": "SF1"})[0] == 200
+    assert view(via, cid)["tasks"] == []  # 事后核查 waits its working days (the timer)
+    assert fire_due(via.sv, now=datetime.now(timezone.utc) + timedelta(days=40)) == 1
     status, _ = via.act("market1", task(view(via, cid), "post_check"), {"result": "violation",
                                                                         "remark": "现场无食品安全管理制度"})
     assert status == 200

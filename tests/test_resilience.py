@@ -63,14 +63,14 @@ def test_the_worker_outlives_the_database_going_away(services, monkeypatch):
         if len(calls) <= 2:
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
         if len(calls) == 3:
-            return 2
+            return timers.Fired(2, [1.5, 0.5])
         raise KeyboardInterrupt  # end of the test's loop
 
     monkeypatch.setattr(timers, "fire_due", flaky)
     with pytest.raises(KeyboardInterrupt):
         timers.run_worker(services, interval=5, log=logged.append, sleep=slept.append)
     assert len(calls) == 4 and slept == [10.0, 20.0, 5]  # backed off twice, then back to its interval
-    assert "database unreachable" in logged[0] and logged[2] == "fired 2 timer(s)"
+    assert "database unreachable" in logged[0] and logged[2] == "fired 2 timer(s), lag max 1.5s"
 
 
 def test_the_web_answers_503_while_the_database_is_unreachable(services, db_url, monkeypatch):

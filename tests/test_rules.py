@@ -76,6 +76,17 @@ def test_deferred_material_blocks_pickup_and_certificates_until_supplied(hall):
 
 
 # ---------------------------------------------------------------- 告知承诺 + 事后核查
+def after_post_check_wait(hall, case) -> dict:
+    """The post-check opens the guide's `post_check_days` working days after the commitment was approved."""
+    from datetime import datetime, timedelta, timezone
+
+    from engine.runtime.timers import fire_due
+
+    assert fire_due(hall.sv, now=datetime.now(timezone.utc) + timedelta(days=3)) == 0  # not yet
+    assert fire_due(hall.sv, now=datetime.now(timezone.utc) + timedelta(days=40)) == 1
+    return hall.view(case["id"])
+
+
 def test_commitment_approves_at_once_then_a_violation_revokes(hall):
     case = hall.apply("m_food_permit", COMPANY, food(["冷食类"]), provided=["licence", "lease"],
                       commitments=["layout", "safety_rules"])
@@ -83,7 +94,8 @@ def test_commitment_approves_at_once_then_a_violation_revokes(hall):
     assert case["outcomes"][0]["status"] == "approved" and case["outcomes"][0]["source"] == "commitment"
     assert len(case["certificates"]) == 1
     case = hall.pickup(case, "express", "SF100")
-    assert case["visits"] == 1
+    assert case["visits"] == 1 and case["tasks"] == []  # 事后核查 waits its working days (a timer)
+    case = after_post_check_wait(hall, case)
     check = hall.task(case, "post_check")
     assert check["group"] == "market" and case["status"] == "running"
     case = hall.act(check, {"result": "violation", "remark": "现场无冷食专间"})
@@ -96,7 +108,7 @@ def test_commitment_approves_at_once_then_a_violation_revokes(hall):
 def test_commitment_post_check_ok_keeps_the_certificate(hall):
     case = hall.apply("m_food_permit", COMPANY, food(["冷食类"]), provided=["licence", "lease"],
                       commitments=["layout", "safety_rules"])
-    case = hall.pickup(case, "express", "SF101")
+    case = after_post_check_wait(hall, hall.pickup(case, "express", "SF101"))
     case = hall.act(hall.task(case, "post_check"), {"result": "ok", "remark": "承诺属实"})
     assert case["status"] == "completed" and case["certificates"][0]["status"] == "valid"
 

@@ -38,6 +38,9 @@ def test_no_key_no_app_and_serve_refuses(db_url, monkeypatch, tmp_path):
         create_app(config={"DATABASE_URL": db_url})
     execs = []
     monkeypatch.setattr(os, "execvp", lambda *a: execs.append(a))
+    import web.cli
+
+    monkeypatch.setattr(web.cli, "_metrics_dir", lambda fresh=False: str(tmp_path))  # not this process's metrics
     res = CliRunner().invoke(cli, ["serve"], env={"ONEWINDOW_DATABASE_URL": db_url})
     assert res.exit_code == 2 and "no secret key" in res.output and execs == []
     res = CliRunner().invoke(cli, ["secret", "init"])

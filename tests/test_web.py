@@ -52,7 +52,7 @@ def accept(client, name="示例科技有限公司", code="sample_bundle", **extr
 
 def task_id(client, case_number: str) -> str:
     r = client.get("/inbox/")
-    row = re.search(r'<tr data-task="([^"]+)">\s*<td><a href="[^"]+">' + case_number, r.text)
+    row = re.search(r'<tr data-task="([^"]+)"[^>]*>\s*<td><a href="[^"]+">' + case_number, r.text)
     assert row, f"{case_number} not in inbox"
     return row.group(1)
 

@@ -60,8 +60,17 @@ class Process:
     def par(self, nid, name="", **kw):
         return self._add("parallelGateway", nid, name, **kw)
 
-    def timer(self, nid, name, duration, **kw):
-        return self._add("intermediateCatchEvent", nid, name, timer=duration, **kw)
+    def timer(self, nid, name, duration, props=None, **kw):
+        return self._add("intermediateCatchEvent", nid, name, timer=duration, props=props, **kw)
+
+    def boundary(self, nid, name, attached, duration, interrupting=True, props=None, slot=0):
+        """A timer on the edge of task `attached` (interrupting: the task is cancelled when it fires); `slot`
+        places several timers of one task side by side."""
+        host = next(n for n in self.nodes if n["id"] == attached)
+        node = dict(kind="boundaryEvent", id=nid, name=name, col=host["col"], row=host["row"], lane=host.get("lane"),
+                    attached=attached, timer=duration, interrupting=interrupting, props=props, slot=slot)
+        self.nodes.append(node)
+        return node
 
     def flow(self, src, tgt, cond=None, fid=None, name=None):
         self.flows.append(dict(id=fid or f"Flow_{src}_{tgt}", src=src, tgt=tgt, cond=cond, name=name))
@@ -126,8 +135,10 @@ class Process:
             return f'{head} calledElement="{n["called"]}">{inc}{out}{mi}</bpmn:callActivity>'
         if kind == "exclusiveGateway" and n.get("default"):
             return f'{head} default="{n["default"]}">{inc}{out}</bpmn:{kind}>'
-        if kind == "intermediateCatchEvent" and n.get("timer"):
-            return (f"{head}>{inc}{out}<bpmn:timerEventDefinition><bpmn:timeDuration>"
+        if kind in ("intermediateCatchEvent", "boundaryEvent") and n.get("timer"):
+            if kind == "boundaryEvent":
+                head += f' attachedToRef="{n["attached"]}"' + ("" if n["interrupting"] else ' cancelActivity="false"')
+            return (f"{head}>{ext}{inc}{out}<bpmn:timerEventDefinition><bpmn:timeDuration>"
                     f"{escape(n['timer'])}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:{kind}>")
         return f"{head}>{ext}{inc}{out}</bpmn:{kind}>"
 
@@ -151,6 +162,9 @@ class Process:
 
     def _bounds(self, n):
         w, h = SIZES.get(n["kind"], TASK)
+        if n["kind"] == "boundaryEvent":  # on the lower edge of its task
+            hx, hy, hw, hh = self._bounds(next(m for m in self.nodes if m["id"] == n["attached"]))
+            return hx + 20 + n.get("slot", 0) * 45, hy + hh - h / 2, w, h
         layout = self._lane_layout()
         _, _, row0 = layout.get(n.get("lane") or "", next(iter(layout.values())))
         cx = 180 + n["col"] * 160

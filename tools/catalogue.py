@@ -50,14 +50,20 @@ LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", def
 
 
 def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, materials, handling="承诺件",
-           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1):
+           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1, deemed=False, post_check_days=10):
     """A matter and its guide; `levels`: review levels in the department (3: 承办 → 审核 → 审批 for a 行政许可 with
-    substantive review; 2: 一审一核; 1: one review)."""
+    substantive review; 2: 一审一核; 1: one review); `deemed`: 超时默认 — a review not decided within its time is
+    deemed approved and sealed automatically; `post_check_days`: 事后核查 of a 告知承诺 approval that many working days
+    after it."""
     guide = {"code": code, "name": name, "type": mtype, "department": DEPTS[group], "group": group,
              "review_levels": levels,
              "legal_basis": basis, "handling": handling, "statutory_days": statutory, "promised_days": promised,
              "fees": list(fees), "visits": 0 if online == "全程网办" else 1, "online": online, "scope": scope,
              "materials": materials}
+    if deemed:
+        guide["deemed_approval"] = True
+    if any(m["commitment_allowed"] for m in materials):
+        guide["post_check_days"] = post_check_days
     if cert:
         guide["certificate"] = {"type": cert[0], "name": cert[1], "valid_years": cert[2]}
     return {"id": mid, "group": group, "fields": fields, "extra": extra or {}, "guide": guide}
@@ -104,13 +110,13 @@ MATTERS = [
            cert=("estate_title", "不动产权证书", None), levels=2),
     matter("water_transfer", "用水过户", "water", "000-GG-1201", "公共服务", ["《城市供水条例》"], 5, 1,
            ["id_number", "property_address", "contact_phone"], [ID_CARD], handling="承诺件", online="全程网办",
-           cert=("water_account", "用水户号变更确认", None)),
+           cert=("water_account", "用水户号变更确认", None), deemed=True),
     matter("power_transfer", "用电过户", "power", "000-GG-1301", "公共服务", ["《供电营业规则》第二十九条"], 5, 1,
            ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
-           cert=("power_account", "用电户名变更确认", None)),
+           cert=("power_account", "用电户名变更确认", None), deemed=True),
     matter("gas_transfer", "用气过户", "gas", "000-GG-1401", "公共服务", ["《城镇燃气管理条例》"], 5, 1,
            ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
-           cert=("gas_account", "用气户名变更确认", None)),
+           cert=("gas_account", "用气户名变更确认", None), deemed=True),
     matter("project_filing", "企业投资项目备案", "dev", "000-QT-1001", "其他行政权力", ["《企业投资项目核准和备案管理条例》第十三条"], 3, 1,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("project_info", "项目基本情况")], online="全程网办",
            cert=("project_filing", "项目备案证明", None)),
@@ -279,6 +285,7 @@ def approved(mid: str) -> str:
     return f"decisions.get('{mid}') == 'approve'"
 
 
+WARNING_SHARE = 0.2  # 预警 when a fifth of a task's time is left (ONEWINDOW_WARNING_SHARE's default)
 LEVELS = {1: [("review", "审查", "")], 2: [("review", "审查", ""), ("review_check", "审核", "_lead")],
           3: [("review", "承办", ""), ("review_check", "审核", "_lead"), ("review_approve", "审批", "_head")]}
 
@@ -291,13 +298,16 @@ def review_process(m) -> Proc:
     levels = LEVELS[g.get("review_levels", 1)]
     p = Proc(f"rv_{mid}", f"{g['department']}审查：{g['name']}", guide={"kind": "internal", "member_of": f"m_{mid}"})
     p.start("start", "开始")
+    timers = []
     for n, (tid, label, suffix) in enumerate(levels, 1):
         props = {"rule": "review", "member": mid, "level": n, "levels": len(levels)}
         if n > 1:
             props["may_return"] = "true"
-        due = f"P{max(g['promised_days'] - len(levels) + 1, 1)}D" if n == 1 else "P1D"
+        days = max(g['promised_days'] - len(levels) + 1, 1) if n == 1 else 1
+        due = f"P{days}D"
         p.user(tid, f"{g['department']}{label}", group=m["group"] + suffix, col=1 + 2 * (n - 1),
                form="dept_review" if n == 1 else "dept_review_upper", due=due, props=props)
+        timers.append((n, tid, label, days, due))
         p.xor(f"gw_{tid}", f"{label}结论", col=2 + 2 * (n - 1), default=f"Flow_gw_{tid}_end")
         p.flow(f"gw_{tid}", "end", fid=f"Flow_gw_{tid}_end", name="不予" if n < len(levels) else "")
         p.flow(tid, f"gw_{tid}")
@@ -312,7 +322,33 @@ def review_process(m) -> Proc:
     p.flow("start", "review")
     p.flow("gw_review", "correction", name="补正", cond="decision == 'correct'")
     p.flow("correction", "review")
+    for n, tid, label, days, due in timers:
+        deadline_timers(p, m, n, len(levels), tid, label, days, due, levels)
     return p
+
+
+def deadline_timers(p: Proc, m, n: int, count: int, tid: str, label: str, days: int, due: str, levels) -> None:
+    """A review level's timers: 催办 (non-interrupting, at 预警: when a fifth of its time is left) where it has two
+    working days or more, and 超时默认 (interrupting, at its due time) where the guide allows it."""
+    g, mid = m["guide"], m["id"]
+    row = 2.2 + (n - 1) * 0.0
+    if days >= 2:
+        at = days - max(1, round(days * WARNING_SHARE))
+        p.boundary(f"remind_{tid}", f"{label}催办", tid, f"P{at}D", interrupting=False, slot=0)
+        p.script(f"note_{tid}", f"{label}催办通知", "reminded = True", col=2 * n - 1, row=row,
+                 props={"rule": "remind", "task": tid, "member": mid})
+        p.end(f"end_remind_{tid}", "已催办", col=2 * n, row=row)
+        p.chain(f"remind_{tid}", f"note_{tid}", f"end_remind_{tid}")
+    if g.get("deemed_approval"):
+        p.boundary(f"deadline_{tid}", f"{label}超时", tid, due, slot=1)
+        last = n == count
+        script = "decision = 'approve'\nopinion = '超时默认同意'"
+        if last:
+            script += f"\ndecisions = dict(decisions, {mid}='approve')"
+        p.script(f"deem_{tid}", f"{label}超时默认同意", script, col=2 * n, row=-1.2,
+                 props={"rule": "deemed", "member": mid, "level": n, "levels": count})
+        p.flow(f"deadline_{tid}", f"deem_{tid}")
+        p.flow(f"deem_{tid}", "end" if last else levels[n][0])
 
 
 def intake_head(p: Proc, form: str) -> None:
@@ -354,7 +390,7 @@ def matter_process(m) -> Proc:
     p.par("join", "", col=base + 3)
     p.xor("merge_decided", "", col=base + 4)
     p.user("pickup", "出件", group="pickup", form="pickup", props={"rule": "pickup"})
-    p.end("end", "办结", col=base + (8 if commit else 6))
+    p.end("end", "办结", col=base + (9 if commit else 6))
     p.flow("gw_accepted", "gw_route" if commit else "split", cond="accepted == True", name="受理")
     p.chain("split", "call_review", "join")
     p.flow("split", a)
@@ -367,10 +403,13 @@ def matter_process(m) -> Proc:
         p.flow("gw_route", "split", fid="Flow_gw_route_split")
         p.flow("commit_approve", "merge_decided")
         p.xor("gw_post", "需核查？", col=base + 6, default="Flow_gw_post_end")
-        p.user("post_check", "事后核查", group=m["group"], form="post_check", due="P20D", col=base + 7, row=-1,
+        p.timer("wait_post_check", f"承诺准予后{g['post_check_days']}个工作日", f"P{g['post_check_days']}D",
+                col=base + 7, row=-1)
+        p.user("post_check", "事后核查", group=m["group"], form="post_check", due="P20D", col=base + 8, row=-1,
                props={"rule": "post_check"})
         p.flow("pickup", "gw_post")
-        p.flow("gw_post", "post_check", cond="commitment == True", name="告知承诺")
+        p.flow("gw_post", "wait_post_check", cond="commitment == True", name="告知承诺")
+        p.flow("wait_post_check", "post_check")
         p.flow("gw_post", "end", fid="Flow_gw_post_end")
         p.flow("post_check", "end")
     else:
@@ -388,7 +427,9 @@ def bundle_process(bid: str, name: str, members: list[str], body, extra_material
     if chosen:
         guide["choose"] = chosen
     guide["member_guides"] = {x: {"name": M[x]["guide"]["name"], "department": M[x]["guide"]["department"],
-                                  "certificate": M[x]["guide"].get("certificate")} for x in members}
+                                  "certificate": M[x]["guide"].get("certificate"),
+                                  "promised_days": M[x]["guide"]["promised_days"],
+                                  "deemed_approval": bool(M[x]["guide"].get("deemed_approval"))} for x in members}
     seen = set()
     produced = {M[x]["guide"]["certificate"]["type"]: x for x in members if M[x]["guide"].get("certificate")}
     for x in members:

@@ -44,6 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auditor, designer
     app.register_blueprint(auditor.bp)
     app.register_blueprint(designer.bp)
+    from . import metrics, notices, supervisor  # time limits and 电子监察 (their API is in web/api_stats.py)
+    for module in (supervisor, notices):
+        app.register_blueprint(module.bp)
+    metrics.init_app(app)
     _register_errors(app)
     app.after_request(_security_headers)
     return app

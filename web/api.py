@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -50,7 +51,7 @@ def operation(method: str, path: str, summary: str, response, **kw):
     """Declare, validate and register an operation: the view gets `body=` and `query=` as models."""
     op = Operation(method, path, summary, response, **kw)
     OPERATIONS.append(op)
-    rule = path.replace("{case_id}", "<int:case_id>").replace("{task_id}", "<task_id>").replace("{code}", "<code>")
+    rule = re.sub(r"\{(\w+)\}", lambda m: f"<int:{m[1]}>" if m[1] == "case_id" else f"<{m[1]}>", path)
 
     def decorate(view):
         @wraps(view)
@@ -75,9 +76,9 @@ def _check_path(params: dict) -> None:
     case_id = params.get("case_id")
     if case_id is not None and not 1 <= case_id <= MAX_ID:
         raise NotFound(f"no such case: {case_id}")
-    task_id = params.get("task_id")
-    if task_id is not None and (len(task_id) > 64 or not task_id.isprintable()):
-        raise NotFound("no such task")
+    for name, value in params.items():
+        if isinstance(value, str) and (len(value) > 64 or not value.isprintable()):
+            raise NotFound(f"no such {name.removesuffix('_id')}")
 
 
 def _json_body():
@@ -150,13 +151,15 @@ def _case_json(c: dict) -> dict:
             "created_at": c["created_at"], "updated_at": c["updated_at"],
             "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
+            "due": c.get("due"), "statutory_due": c.get("statutory_due"), "timeliness": c.get("timeliness"),
             "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
                              for x in c.get("certificates") or []],
-            "tasks": [{k: t[k] for k in CASE_TASK_FIELDS} for t in c["tasks"]]}
+            "tasks": [{k: t.get(k) for k in CASE_TASK_FIELDS} for t in c["tasks"]]}
 
 
 MEMBER_FIELDS = ("matter", "name", "department", "status", "opinion", "notice")
-CASE_TASK_FIELDS = ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status")
+CASE_TASK_FIELDS = ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status", "due",
+                    "timeliness")
 TASK_FIELDS = ("id", "case_id", "case_number", "case_title", "name", "process_id", "element_id", "rule", "group",
                "assignee", "status", "created_at", "due", "applicant")
 CLAIM_FIELDS = ("id", "case_id", "name", "element_id", "process_id", "rule", "group", "assignee", "status", "form",
@@ -259,3 +262,6 @@ def claim(task_id: str):
            errors=(401, 403, 404, 409, 422))
 def complete(task_id: str, body: M.Completion):
     return _send(M.Case, _case_json(services().complete(g.api_actor, task_id, body.data)))
+
+
+from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)

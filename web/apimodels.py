@@ -144,6 +144,9 @@ class CertificateBrief(Strict):
     verify_code: str
 
 
+Timeliness = Literal["normal", "warning", "overdue", "paused", "done"]
+
+
 class CaseTask(Strict):
     id: str
     name: str
@@ -153,6 +156,8 @@ class CaseTask(Strict):
     group: str
     assignee: str | None
     status: str
+    due: str | None = Field(description="the task's own time limit (ISO 8601, UTC), if it has one")
+    timeliness: Timeliness | None
 
 
 class Case(Strict):
@@ -170,6 +175,9 @@ class Case(Strict):
     owed: list[Owed] = Field(description="deferred (容缺) materials not yet supplied")
     notice: Notice | None = Field(description="the notice of a refusal at intake (一次性告知 or 不予受理)")
     certificates: list[CertificateBrief]
+    due: str | None = Field(description="承诺时限: when the case is promised done (ISO 8601, UTC), pauses counted")
+    statutory_due: str | None = Field(description="法定时限: the statutory limit, pauses counted")
+    timeliness: Timeliness | None = Field(description="正常 / 预警 / 逾期 / 暂停 (补正, 特别程序) / 办结")
     tasks: list[CaseTask]
 
 
@@ -240,3 +248,92 @@ class ErrorBody(Strict):
 
 class Error(Strict):
     error: ErrorBody
+
+
+# ---------------------------------------------------------------- time limits and supervision (web/api_stats.py)
+class StatsQuery(Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str | None = Field(None, alias="from", max_length=10, description="first day, YYYY-MM-DD (the hall's)")
+    to: str | None = Field(None, max_length=10, description="last day, YYYY-MM-DD (default today)")
+    department: str | None = Field(None, max_length=100, description="a department (group code)")
+
+
+class StatsSummary(Strict):
+    cases: int
+    accepted: int
+    refused: int
+    done: int
+    open: int
+    on_time_rate: float | None
+    overdue: int
+    warning: int
+    paused: int
+    provisional: int
+    immediate_share: float | None
+    one_visit_rate: float | None
+    visits_per_case: float | None
+    deferred: int
+    commitment: int
+    deemed: int
+    reminders: int
+    urged: int
+    avg_used_workdays: float | None
+    avg_promised_days: float | None
+    avg_statutory_days: float | None
+
+
+class Stats(Strict):
+    filters: dict[str, Any]
+    now: str
+    summary: StatsSummary
+    by_matter: list[dict[str, Any]]
+    by_department: list[dict[str, Any]]
+    task_departments: list[dict[str, Any]]
+    by_channel: list[dict[str, Any]]
+    by_day: list[dict[str, Any]]
+    waits: list[dict[str, Any]]
+    lists: dict[str, list[dict[str, Any]]] = Field(description="open cases overdue, in warning and paused")
+    calendar: dict[str, Any] = Field(description="the working-day calendar's coverage")
+
+
+class UrgeBody(Strict):
+    text: str = Field(min_length=1, max_length=2000, description="督办 text to the groups holding the case")
+
+
+class ProcedureStart(Strict):
+    kind: str = Field(max_length=40, description="hearing, testing, expert, appraisal, quarantine, publicity, survey")
+    reason: str = Field(max_length=2000)
+
+
+class ProcedureEnd(Strict):
+    result: str = Field(max_length=2000)
+
+
+class CaseBrief(Strict):
+    id: int
+    number: str
+    status: str
+
+
+class CaseClock(Strict):
+    id: int
+    number: str
+    status: str
+    due: str | None
+    statutory_due: str | None
+    timeliness: Timeliness | None
+    clock: dict[str, Any] | None
+
+
+class NoticeOut(Strict):
+    id: int
+    at: str
+    kind: str
+    case_id: int | None
+    task_id: str | None
+    group: str | None
+    user: str | None
+    text: str
+    text_en: str | None
+    by: str | None

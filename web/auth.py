@@ -92,6 +92,8 @@ def home_for(actor) -> str:
         return url_for("auditor.index")
     if "designer" in actor.groups and "designer.index" in current_app.view_functions:
         return url_for("designer.index")
+    if "supervisor" in actor.groups and "supervisor.index" in current_app.view_functions:
+        return url_for("supervisor.index")
     return url_for("inbox.index")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup
@@ -53,11 +54,37 @@ def check_cmd(paths, strict):
     result = check(list(paths) or None, strict=strict)
     for problem in result.problems + result.warnings:
         click.echo(str(problem))
+    warning = _calendar_warning(result)
+    if warning:
+        click.echo(f"calendar: warning: {warning} ({warning.en})")
+    warnings = len(result.warnings) + (1 if warning else 0)
     if not result.ok:
-        click.echo(f"{len(result.problems)} error(s), {len(result.warnings)} warning(s) in {result.checked_files} file(s)", err=True)
+        click.echo(f"{len(result.problems)} error(s), {warnings} warning(s) in {result.checked_files} file(s)", err=True)
         sys.exit(1)
     click.echo(f"ok: {result.checked_files} file(s), {len(result.processes)} process(es), {len(result.forms)} form(s), "
-               f"{len(result.warnings)} warning(s)")
+               f"{warnings} warning(s)")
+
+
+def _calendar_warning(result):
+    """Whether today plus the longest statutory limit of the checked matters runs past the working-day calendar:
+    the database's calendar when one is configured (or the default one exists), else the one it is seeded from."""
+    from engine.clock import local_date
+    from engine.runtime.caltable import coverage_warning
+    from engine.runtime.workcal import default_calendar
+
+    longest = max((g.get("statutory_days") or 0 for g in result.guides.values() if isinstance(g, dict)), default=0)
+    if not longest:
+        return None
+    cal = default_calendar()
+    from engine.db import default_url
+
+    url = os.environ.get("ONEWINDOW_DATABASE_URL")
+    if url or os.path.exists(default_url().removeprefix("sqlite:///")):
+        try:
+            cal = _services().calendar.fresh()
+        except Exception:  # noqa: BLE001 - no reachable database or no schema: check stays usable offline
+            cal = default_calendar()
+    return coverage_warning(cal, local_date(), longest)
 
 
 @cli.command("deploy")
@@ -196,9 +223,13 @@ def seed_cmd(demo):
 @click.option("--once", is_flag=True, help="fire what is due now and exit")
 def worker_cmd(interval, once):
     """Fire due timers; run one or more next to the web nodes (they share the database)."""
-    from engine.runtime.timers import run_worker
+    from engine.runtime import timers
 
-    run_worker(_services(), interval=interval, once=once, log=click.echo)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # the web nodes' /metrics then shows this worker's timer lag
+        from web.metrics import observe_lag
+
+        timers.LISTENERS.append(observe_lag)
+    timers.run_worker(_services(), interval=interval, once=once, log=click.echo)
 
 
 @cli.group("outbox")
@@ -232,15 +263,32 @@ def outbox_list(target, status, limit, as_json):
 @click.option("--workers", default=2, type=int)
 @click.option("--debug", is_flag=True, help="allow a missing or short secret key (never in production)")
 def serve_cmd(host, port, workers, debug):
-    """Serve the web front end with gunicorn (refuses to start without a proper secret key)."""
+    """Serve the web front end with gunicorn (refuses to start without a proper secret key; Prometheus counters in
+    multiprocess mode, see web/metrics.py)."""
     from web.secret import secret_key, weak
 
     problem = weak(secret_key())
     if problem and not debug:
         click.echo(f"error: {problem}", err=True)
         sys.exit(2)
+    _metrics_dir(fresh=True)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-                               "--access-logfile", "-", "web.wsgi:app"])
+                               "--config", "python:web.gunicorn_conf", "--access-logfile", "-", "web.wsgi:app"])
+
+
+def _metrics_dir(fresh: bool = False) -> str:
+    """PROMETHEUS_MULTIPROC_DIR (default var/prometheus): where every process writes its counters for /metrics."""
+    import shutil
+
+    from engine.db import ROOT
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
+                                                             / "prometheus")
+    if fresh and os.path.isdir(path):
+        shutil.rmtree(path)
+    os.makedirs(path, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
 @cli.group("secret")
@@ -262,9 +310,14 @@ def secret_init():
 
 from web.cli_admin import admin  # noqa: E402
 from web.cli_audit import audit  # noqa: E402
+from web.cli_calendar import calendar  # noqa: E402
+from web.cli_supervision import procedure, urge  # noqa: E402
 
 cli.add_command(audit)
 cli.add_command(admin)
+cli.add_command(calendar)
+cli.add_command(procedure)
+cli.add_command(urge)
 
 
 def main():

@@ -10,7 +10,7 @@ from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
-SORTS = ("received", "due", "number")
+SORTS = ("due", "received", "number")  # "due" first: the overdue, then the soonest due (urgency)
 PAGE = 50
 
 
@@ -18,9 +18,11 @@ PAGE = 50
 @login_required
 def index():
     args = request.args
-    sort = args.get("sort", "received") if args.get("sort") in SORTS else "received"
+    sort = args.get("sort") if args.get("sort") in SORTS else "due"
     page = services().inbox(g.actor, group=args.get("group") or None, q=args.get("q", "").strip() or None, sort=sort,
                             desc=args.get("dir") == "desc", limit=PAGE, cursor=args.get("after") or None)
+    if services().limits is not None:  # 正常/预警/逾期/暂停 of each task on the page (engine.supervision.clocks)
+        services().limits.annotate(page.items)
     more = url_for("inbox.index", **dict(args.to_dict(), after=page.next)) if page.next else None
     return render_template("inbox/index.html", tasks=page.items, groups=sorted(g.actor.groups), q=args.get("q", ""),
                            group=args.get("group", ""), sort=sort, desc=args.get("dir") == "desc", more=more)

@@ -2,6 +2,7 @@
 web/apimodels.py — the same ones that validate requests and build responses, so it lists exactly what is served."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pydantic import TypeAdapter
@@ -41,7 +42,7 @@ def spec() -> dict:
             entry["security"] = []
         params = [{"name": p, "in": "path", "required": True,
                    "schema": {"type": "integer", "minimum": 1} if p == "case_id" else {"type": "string"}}
-                  for p in ("case_id", "task_id", "code") if "{" + p + "}" in op.path]
+                  for p in re.findall(r"\{(\w+)\}", op.path)]
         if op.query is not None:
             qs = op.query.model_json_schema(ref_template=REF)
             for name, prop in qs.get("properties", {}).items():

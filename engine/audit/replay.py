@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timezone
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,20 +18,21 @@ from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from ..runtime import acts, livetasks, stepping, store
+from ..runtime import acts, livetasks, stepping, store, timerclock
 from ..db import Blob, Case, Event, ProcessVersion, TaskRow
 from ..model.sandbox import make_script_engine
 from ..errors import OneWindowError, WorkflowFailed
 from ..model.bpmn import task_meta
 from ..model.rulespec import rule_name
+from ..runtime.workcal import default_calendar
 from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
-PASSIVE = {"certificate_revoked", "timer_failed"}
+PASSIVE = {"certificate_revoked", "timer_failed", "case_urged"}
 # Event types that are an action (each is followed, at once, by the events the rules implied).
 ACTIONS = {"case_started", "task_completed", "timer_fired", "data_corrected", "version_migrated", "case_suspended",
-           "case_resumed"}
+           "case_resumed", "procedure_started", "procedure_ended"}
 
 
 class ReplayError(Exception):
@@ -97,6 +99,7 @@ class Source:
     bundle: Callable[[int], object]
     guide: Callable[[int], dict]
     rules: object = None
+    calendar: object = None  # the working-day calendar timers are counted in (engine.runtime.workcal)
 
 
 @dataclass
@@ -153,6 +156,7 @@ class Saved:
         self.issued: dict = {}
         self.tx_at = None  # time of the transaction the last event belongs to
         self.groups: dict[str, str] = {}  # task path -> group an administrator reassigned it to
+        self.procedures: dict[str, object] = {}  # 特别程序 open: kind -> start time
 
     @property
     def rules(self):
@@ -187,9 +191,10 @@ class Saved:
         return self.load()
 
     def harvest(self, wf) -> None:
-        """As the service layer after every action: apply the rules of automatic tasks that have completed."""
+        """As the service layer after every action: apply the rules of automatic tasks that have completed; the
+        events they imply come after the action's own."""
         if self.rules is not None:
-            self.rules.harvest(wf, self.guide, self.process_id, self.channel)
+            self.pending += self.rules.harvest(wf, self.guide, self.process_id, self.channel)
 
     def implied(self, wf) -> list:
         """What the rules imply now that no event has recorded yet: the last action's own effects, then what
@@ -319,7 +324,16 @@ def _effect(saved: Saved, wf, ev, payload: dict) -> None:
 
 
 def apply_event(wf, saved: Saved, ev, payload: dict):
-    """Apply one event to the workflow (None before case_started); returns the workflow."""
+    """Apply one event to the workflow (None before case_started); returns the workflow. Timers it reaches count
+    from the event's time, as they did in the action."""
+    token = timerclock.enter(ev.at if ev.at.tzinfo else ev.at.replace(tzinfo=timezone.utc), saved.source.calendar)
+    try:
+        return _apply_event(wf, saved, ev, payload)
+    finally:
+        timerclock.leave(token)
+
+
+def _apply_event(wf, saved: Saved, ev, payload: dict):
     if saved.rules is not None and ev.type in saved.rules.effects:
         if wf is None:
             raise ReplayError(ev.seq, f"{ev.type} before case_started")
@@ -373,6 +387,15 @@ def apply_event(wf, saved: Saved, ev, payload: dict):
             raise ReplayError(ev.seq, f"the migration cannot be replayed: {exc}") from None
         saved.bundle, saved.version_id = bundle, version_id
         _engine_steps(wf, ev.seq)
+    elif ev.type == "procedure_started":
+        if payload.get("kind") in saved.procedures:
+            raise ReplayError(ev.seq, f"special procedure {payload.get('kind')} started twice")
+        saved.procedures[payload.get("kind")] = ev.at
+    elif ev.type == "procedure_ended":
+        if saved.procedures.pop(payload.get("kind"), None) is None:
+            raise ReplayError(ev.seq, f"special procedure {payload.get('kind')} ended but never started")
+        wf = saved.current(wf, ev)
+        timerclock.shift(wf, int(payload.get("workdays") or 0), saved.source.calendar or default_calendar())
     elif ev.type == "case_completed":
         if not livetasks.is_completed(wf):
             raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")
@@ -488,7 +511,7 @@ def source_of(services, s) -> Source:
     """Specs and guides of every version (from the service's caches) and the service's rule book."""
     return Source(bundle=lambda version_id: services.spec_bundle(s, services.version(s, int(version_id))),
                   guide=lambda version_id: services.guide(services.version(s, int(version_id))),
-                  rules=services.rules)
+                  rules=services.rules, calendar=services.calendar.get(s))
 
 
 def start_version(events, fallback: int) -> int:

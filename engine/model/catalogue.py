@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, dialect_problems, one_line, parse_xml,
                    problem_from_exception, read_task_meta, task_meta, xsd_errors)
 from ..errors import BpmnProblem
-from . import rulecheck
+from . import limitcheck, rulecheck
 from .guide import check_guide, guide_of
 from .forms import FormError, load_form
 from . import expressions
@@ -56,6 +56,7 @@ class CheckResult:
     files: dict[str, bytes] = field(default_factory=dict)        # BPMN/DMN name -> bytes (the good ones)
     forms: dict[str, bytes] = field(default_factory=dict)        # form name -> bytes
     decision_files: dict[str, str] = field(default_factory=dict)  # decision id -> file name
+    guides: dict[str, dict] = field(default_factory=dict)  # process id -> its service guide
     checked_files: int = 0
 
     @property
@@ -93,7 +94,7 @@ def _static_problems(tree, where: Locator) -> list[BpmnProblem]:
         message = expression_problem(written)
         if message:
             out.append(where.problem(el, message))
-    return out + _dangling_flows(tree, where) + dialect_problems(tree, where)
+    return out + _dangling_flows(tree, where) + dialect_problems(tree, where) + limitcheck.problems(tree, where)
 
 
 def expression_problem(written: Written, role: str = "", python: str | None = None) -> str | None:
@@ -417,6 +418,8 @@ def _check_processes(parser, path: Path, tree, data: bytes, where: Locator, run:
             run.report(path, problem)
             ok &= problem.severity == "warning"
         run.result.processes[info.process_id] = info
+        if run.wants(path):
+            run.result.guides[info.process_id] = guide_of(proc)
     if ok:
         run.result.files[path.name] = data
 

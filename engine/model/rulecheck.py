@@ -12,7 +12,8 @@ from __future__ import annotations
 from .bpmn import task_meta
 from .rulespec import RULES, param_problems, rule_name
 
-KINDS = {"intake": {"UserTask", "StartEvent"}, "auto_decision": {"ScriptTask"}}
+KINDS = {"intake": {"UserTask", "StartEvent"}, "auto_decision": {"ScriptTask"}, "deemed": {"ScriptTask"},
+         "remind": {"ScriptTask"}}
 
 
 def _kind(ts) -> str:

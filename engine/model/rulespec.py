@@ -28,8 +28,14 @@ RULES: dict[str, dict] = {
     "post_check": {"on": "user task", "params": [],
                    "does": "事后核查 of a 告知承诺 approval; 'violation' revokes the certificates it won"},
     "pickup": {"on": "user task", "params": [], "does": "出件 at the window or by express; refused while materials are owed"},
+    "deemed": {"on": "script task", "params": ["member", "level", "levels"],
+               "does": "超时默认: reached from a review's interrupting timer, records 默认同意 at that level (the "
+                       "member's approval at the last level; certificates follow with the automatic seal)"},
+    "remind": {"on": "script task", "params": ["task", "member"],
+               "does": "催办: reached from a review's non-interrupting timer, sends the group (or the assignee) of "
+                       "task `task` an in-app reminder"},
 }
-AUTOMATIC = {"auto_decision"}
+AUTOMATIC = {"auto_decision", "deemed", "remind"}
 
 
 def rule_name(task_spec) -> str | None:
@@ -48,6 +54,12 @@ def param_problems(rule: str, props: dict) -> list[str]:
             out.append(f"review level {level!r} of {levels!r}: levels are 1 to 3 and level <= levels")
         if str(props.get("may_return", "false")).lower() not in ("true", "false"):
             out.append("may_return must be true or false")
+    if rule == "deemed":
+        level, levels = props.get("level", "1"), props.get("levels", props.get("level", "1"))
+        if not (str(level).isdigit() and str(levels).isdigit() and 1 <= int(level) <= int(levels) <= 3):
+            out.append(f"deemed level {level!r} of {levels!r}: levels are 1 to 3 and level <= levels")
+    if rule == "remind" and not str(props.get("task") or "").strip():
+        out.append("remind needs `task`: the id of the task whose group is reminded")
     if rule == "inspection" and not str(props.get("members") or "").strip():
         out.append("inspection needs `members`: the members a failed inspection ends")
     return out

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, signin, stepping, store, worklist
+from . import access, livetasks, signin, stepping, store, timerclock, worklist
+from .caltable import StoredCalendar
 from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
@@ -33,7 +34,7 @@ from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
 from .users import hash_password
-from .workcal import due_from
+from .workcal import deadline_from
 
 # SpiffWorkflow walks the task tree only to depth 1,000; past that a case would report itself
 # finished while a task is still ready. We refuse any step that takes a live task near that depth.
@@ -66,6 +67,13 @@ class Services:
         # The one-window rule book (engine.window.rules); installed by the wiring, so this layer stays generic.
         # Without it a task that declares a rule is refused, never completed around its rule.
         self.rules = rules
+        # Time limits (engine.runtime.caltable, engine.supervision): the working-day calendar of this database;
+        # `limits` (installed by the wiring, like the rules) keeps the case and task clocks; `observers` are told of
+        # every event appended; `timer_holds` are conditions on a case id under which its timers wait (a pause).
+        self.calendar = StoredCalendar(session_factory)
+        self.limits = None
+        self.observers: list = []
+        self.timer_holds: list = []
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
@@ -296,9 +304,9 @@ class Services:
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
                                    closed_at=None), written=False)
-            self._step(wf)
             tx = CaseTx(self, s, case, version, wf, store.Snapshot(indexed=set()), now)
             try:
+                self._step(wf)
                 started = {"process_id": process_id, "version_id": version.id, "number": case.number,
                            "applicant": applicant, "data": data, "channel": channel}
                 if start_intake is not None:
@@ -412,6 +420,8 @@ class Services:
             out = self._case_view(tx.s, tx.case)
             if self.rules is not None:
                 out.update(self.rules.view(tx))
+            if self.limits is not None:
+                out.update(self.limits.view(tx.s, tx.case, out["tasks"], self.clock()))
             return out
 
     def case_data(self, case_id: int, actor: Actor | None = None) -> dict:
@@ -516,6 +526,8 @@ class Services:
             snap.indexed = set(ready)
         gone = existing - ready.keys()
         sql.many("delete_item", [{"k_id": i} for i in sorted(gone)])
+        if self.limits is not None and gone:
+            self.limits.tasks_closed(s, case, sorted(gone), now)
         new = [tid for tid in ready if tid not in existing]
         if len(new) > 1:  # keep the library's order (diagram position) for items created together
             order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
@@ -529,12 +541,22 @@ class Services:
                              rule=(meta.properties.get("rule") or None),
                              group_name=(meta.groups or [""])[0],
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
-                             assignee=None, status="ready", created_at=now, due_at=due_from(meta.due, now)))
+                             assignee=None, status="ready", created_at=now, due_at=self._task_due(s, case, t, meta, now)))
         sql.many("insert_item", rows)
+        if self.limits is not None and rows:
+            self.limits.tasks_opened(s, case, rows, now)
         timers = livetasks.timers(wf, live)
         if timers or snap is None or snap.timers is None or snap.timers:  # skip only when none before and none now
             sql.run("delete_timers", {"k_case": case.id})
             sql.many("insert_timer", [dict(case_id=case.id, task_id=i, due_at=d) for i, d in timers])
+
+    def _task_due(self, s: Session, case, task, meta, now: datetime) -> datetime | None:
+        """A new task's due time: its `dueDate` in the working-day calendar (or calendar days, `calendar=natural`),
+        else, with time limits installed, the department's share of the promised days."""
+        if self.limits is not None:
+            return self.limits.task_due(s, case, task, meta, now)
+        found = deadline_from(meta.due, now, self.calendar.get(s), meta.properties.get("calendar") == "natural")
+        return found.at if found is not None else None
 
     def _append(self, s: Session, case: Case, actor: Actor, group: str, type_: str, task_id, element_id,
                 payload: dict, at: datetime) -> None:
@@ -545,6 +567,8 @@ class Services:
             case_id=case.id, seq=seq, at=at, type=type_, actor=actor.username, group_name=group, task_id=task_id,
             element_id=element_id, payload=text, prev_hash=case.chain_head, hash=h))
         case.event_count, case.chain_head = seq, h
+        for observe in self.observers:
+            observe(s, case, type_, payload, at, actor, group, task_id, element_id)
 
     def _case_view(self, s: Session, case: Case) -> dict:
         items = hot(s).query("select_case_items", {"k_case": case.id})
@@ -590,6 +614,8 @@ class CaseTx:
         self.known_items: dict = {}  # work items already read under this transaction's lock
         self._saved_revision: int | None = None  # case revision at the last save() of this transaction
         self._unsettled = False  # the workflow was saved after a change the rules have not looked at
+        # Timers reached during this action count from its time, in this database's working-day calendar.
+        self._timer_clock = timerclock.enter(self.now, services.calendar.get(session))
 
     @property
     def wf(self):
@@ -703,6 +729,9 @@ class CaseTx:
         self._unsettled = self._unsettled or not settled
 
     def dispose(self) -> None:
+        if self._timer_clock is not None:
+            timerclock.leave(self._timer_clock)
+            self._timer_clock = None
         if self._wf is not None:
             store.dispose(self._wf)
             self._wf = None

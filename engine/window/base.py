@@ -14,7 +14,8 @@ from .outcomes import applied_for
 RESERVED = frozenset({"window", "decisions", "inspections", "materials", "owed", "commitment", "accepted", "results",
                       "applicant", "channel", "missing", "supplied", "member", "level", "kind"})
 # Event types the rules imply; the service layer appends them right after the action that implied them.
-EFFECTS = frozenset({"intake_accepted", "intake_refused", "certificate_issued", "certificate_revoked"})
+EFFECTS = frozenset({"intake_accepted", "intake_refused", "certificate_issued", "certificate_revoked",
+                     "clock_paused", "clock_resumed", "deemed_approved", "reminder_sent"})
 SEED = {"decisions": {}, "inspections": {}}  # what gateways read, present from the start
 
 

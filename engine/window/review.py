@@ -63,6 +63,7 @@ class ReviewRule(Rule):
             requested = [str(x) for x in call.data.get("corrections") or []]
             L.set_member(call.wf, mid, corrections=[{"requested": requested, "by": call.actor}])
             out["corrections"] = requested
+            call.emit("clock_paused", {"reason": "补正", "member": mid})  # the applicant's time is not the limit's
         elif decision == "return":
             if level <= 1 or str(props.get("may_return", "")).lower() != "true":
                 raise Invalid("此环节不能退回上一级 (this level cannot return the member to the level before)",
@@ -90,6 +91,7 @@ class CorrectionRule(Rule):
         if not supplied:
             raise Invalid("请列出补正的材料", {"supplied": "请列出补正的材料"})
         L.set_member(call.wf, mid, corrections=asks[:-1] + [dict(asks[-1], answered=supplied, by_front=call.actor)])
+        call.emit("clock_resumed", {"reason": "补正", "member": mid})
         return {"supplied": supplied, "remark": str(call.data.get("remark") or "")}
 
 

@@ -21,6 +21,7 @@ from ..runtime import livetasks
 from . import ledger as L
 from .base import EFFECTS, RESERVED, SEED, Call, Effect, Rule  # noqa: F401 - EFFECTS, RESERVED re-exported
 from .certificates import Certificates, holder_key
+from .deadlines import DeemedRule, RemindRule
 from .handover import PickupRule, PostCheckRule, SupplyRule
 from .intake import IntakeRule, earlier_applications, judge, shared_materials, verdict_effects
 from .outcomes import active_members, certificates_due, member_infos, outcomes, revocations_due
@@ -117,9 +118,10 @@ class RuleBook:
             return dict(call.data)
         return rule.apply(call)
 
-    def harvest(self, wf, guide: dict, process_id: str, channel: str) -> None:
-        """Apply the rules of automatic tasks (a 秒批 or 告知承诺 decision written by a script) completed since
-        the last harvest, oldest first; each task once (recorded in the ledger by its path)."""
+    def harvest(self, wf, guide: dict, process_id: str, channel: str) -> list[Effect]:
+        """Apply the rules of automatic tasks (a 秒批 or 告知承诺 decision written by a script, 超时默认, 催办)
+        completed since the last harvest, oldest first; each task once (recorded in the ledger by its path).
+        Returns the events they imply."""
         done = set(L.read(wf).get("harvested") or [])
         found = []
         for w in livetasks.workflows(wf):
@@ -133,10 +135,14 @@ class RuleBook:
                 path = "/".join(livetasks.task_path(t))
                 if path not in done:
                     found.append((t.last_state_change, path, t, rule))
+        effects: list[Effect] = []
         for _, path, t, rule in sorted(found, key=lambda x: (x[0], x[1])):
-            rule.apply(Call(wf, t, "system", dict(t.data), guide, process_id, channel))
+            call = Call(wf, t, "system", dict(t.data), guide, process_id, channel)
+            rule.apply(call)
+            effects += call.effects
             done.add(path)
             L.write(wf, harvested=sorted(done))
+        return effects
 
     def consequences(self, wf, guide: dict, process_id: str, issued: dict) -> list[Effect]:
         """What the ledger now implies: certificates to issue (approved, nothing owed) and to revoke.
@@ -145,9 +151,11 @@ class RuleBook:
         out = []
         for due in certificates_due(guide, process_id, ledger, issued):
             cert = due["certificate"]
-            out.append(Effect("certificate_issued", {"matter": due["matter"], "type": cert["type"],
-                                                     "name": cert["name"], "valid_years": cert.get("valid_years")},
-                              key=("matter", "type")))
+            payload = {"matter": due["matter"], "type": cert["type"], "name": cert["name"],
+                       "valid_years": cert.get("valid_years")}
+            if L.member(ledger, due["matter"]).get("source") == "deemed":
+                payload["seal"] = "auto"  # 超时默认、自动用印: no officer signed it off
+            out.append(Effect("certificate_issued", payload, key=("matter", "type")))
         for rev in revocations_due(ledger, issued):
             out.append(Effect("certificate_revoked", {"number": rev["number"], "matter": rev["matter"],
                                                       "reason": rev["reason"]}, key=("number", "matter", "reason")))
@@ -181,7 +189,8 @@ class RuleBook:
         """After an action: harvest, carry out what the ledger implies, bring the visit count up to date.
         True when the ledger changed (the workflow must be saved again)."""
         before = L.read(tx.wf)
-        self.harvest(tx.wf, tx.guide, tx.case.process_id, tx.case.channel)
+        for effect in self.harvest(tx.wf, tx.guide, tx.case.process_id, tx.case.channel):
+            self.carry_out(tx, actor, effect)
         if self._may_certify(tx):  # else no certificate can be due or revoked: spare the query
             issued = self.certs.issued_for(tx.s, tx.case.id)
             for effect in self.consequences(tx.wf, tx.guide, tx.case.process_id, issued):
@@ -228,7 +237,8 @@ class RuleBook:
 def window_rulebook(certificates=None) -> RuleBook:
     """The rules of a one-window service hall (every rule engine.model.rulespec documents)."""
     return RuleBook([IntakeRule(certificates), ReviewRule(), CorrectionRule(), InspectionRule(), OnSpotRule(),
-                     AutoDecisionRule(), SupplyRule(), PostCheckRule(), PickupRule()], certificates)
+                     AutoDecisionRule(), SupplyRule(), PostCheckRule(), PickupRule(), DeemedRule(), RemindRule()],
+                    certificates)
 
 
 def install(services, key=None) -> RuleBook:
