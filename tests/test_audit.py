@@ -11,6 +11,7 @@ from engine.audit.chain import event_hash
 from engine.db import Case, Event, TaskRow
 from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
+from tests.walk import pickup_data
 
 DEPT_USER = {"market": "market1", "tax": "tax1", "social": "social1", "fund": "fund1", "police": "police1"}
 
@@ -27,7 +28,7 @@ def bundle_case(services, order=("market", "tax", "social", "fund", "police"), f
         case = services.complete(actor, tasks[g]["id"], {"decision": "reject" if g == "tax" else "approve",
                                                          "opinion": f"{g} 意见"})
     if finish and len(order) == 5:
-        case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], {"method": "window"})
+        case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], pickup_data())
     return case
 
 
