@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
         API_TOKEN_MAX_AGE=int(os.environ.get("ONEWINDOW_API_TOKEN_MAX_AGE", 8 * 3600)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # a page's request may carry several material files; each one is held to the file limit on its own
+        MAX_CONTENT_LENGTH=int(os.environ.get("ONEWINDOW_MAX_REQUEST_MB") or 100) * 1024 * 1024,
     )
     if config:
         app.config.update(config)
@@ -29,11 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["onewindow"] = services_for(app.config["DATABASE_URL"])
 
-    from . import api, auth, cases, frontdesk, home, i18n, inbox, pickup
+    from . import api, api_papers, auth, cases, frontdesk, home, i18n, inbox, papers, pickup
     i18n.init_app(app)
     app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
     auth.init_app(app)
-    for module in (home, auth, frontdesk, inbox, pickup, cases, api):
+    for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api, api_papers):
         app.register_blueprint(module.bp)
     from . import auditor
     app.register_blueprint(auditor.bp)

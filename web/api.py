@@ -7,6 +7,7 @@ from engine.errors import Invalid, NotFound, Unauthorized
 
 from engine import readmodels as catalog
 from .auth import make_token, services, token_user
+from .api_papers import papers_json
 from .openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -44,8 +45,7 @@ def _case_json(case_id: int) -> dict:
             "outcomes": [{k: o[k] for k in ("matter", "name", "department", "status", "opinion", "notice")}
                          for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
-            "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
-                             for x in c.get("certificates") or []],
+            **papers_json(c),
             "tasks": [{k: t[k] for k in ("id", "name", "process_id", "element_id", "rule", "group", "assignee", "status")}
                       for t in c["tasks"]]}
 
@@ -94,20 +94,33 @@ def create_case():
     verdict = body.get("intake") or {}
     if not isinstance(verdict, dict):
         raise Invalid("intake must be an object", {"intake": "必须是对象 (must be an object)"})
-    verdict = {"accepted": verdict.get("accepted", True), "materials": _materials(body.get("materials")),
-               **{k: verdict[k] for k in ("reason", "remark") if k in verdict}}
+    statuses, files = _materials(body.get("materials"))
+    verdict = {"accepted": verdict.get("accepted", True), "materials": statuses,
+               **{k: verdict[k] for k in ("reason", "remark") if k in verdict}, **({"files": files} if files else {})}
     case = services().start_case(g.api_actor, code, body.get("applicant"), data, channel=channel, intake=verdict)
     return jsonify(_case_json(case["id"])), 201
 
 
-def _materials(value) -> dict:
-    """`materials`: a list of ids handed in, or {id: provided|deferred|commitment}."""
+def _materials(value) -> tuple[dict, dict]:
+    """`materials`: a list of ids handed in, or {id: provided|deferred|commitment}, or {id: {"status": "provided",
+    "files": [sha256, ...]}}; (statuses, files by material)."""
     if value is None:
-        return {}
+        return {}, {}
     if isinstance(value, list) and all(isinstance(x, str) for x in value):
-        return {x: "provided" for x in value}
-    if isinstance(value, dict) and all(isinstance(k, str) and v in MATERIAL_STATUSES for k, v in value.items()):
-        return dict(value)
+        return {x: "provided" for x in value}, {}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        statuses, files = {}, {}
+        for k, v in value.items():
+            if isinstance(v, dict) and v.get("status") in MATERIAL_STATUSES and set(v) <= {"status", "files"}:
+                statuses[k] = v["status"]
+                if v.get("files") is not None:
+                    files[k] = v["files"]
+            elif v in MATERIAL_STATUSES:
+                statuses[k] = v
+            else:
+                raise Invalid(f"materials.{k}: provided|deferred|commitment, or {{status, files}}",
+                              {f"materials.{k}": "格式不正确 (wrong shape)"})
+        return statuses, files
     raise Invalid("materials: a list of material ids, or {id: provided|deferred|commitment}",
                   {"materials": "格式不正确 (wrong shape)"})
 

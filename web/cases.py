@@ -1,12 +1,8 @@
 """The case page (status, members, open tasks, timeline, diagram) and public document verification."""
 from __future__ import annotations
 
-import hmac
-
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template
 from markupsafe import Markup
-
-from engine.window import documents
 
 from engine import readmodels as catalog
 from .auth import login_required, services
@@ -31,13 +27,3 @@ def show(case_id):
 def diagram(case_id):
     sv = services()
     return Response(catalog.diagram(sv, sv.get_case(case_id), sv.events(case_id)), mimetype="image/svg+xml")
-
-
-@bp.get("/verify/<number>")
-def verify(number):
-    """Anyone holding a receipt or notice can check it was issued here (the QR code points here)."""
-    code = request.args.get("code", "")
-    secret = current_app.config["SECRET_KEY"]
-    kind = next((k for k in ("receipt", "notice")
-                 if hmac.compare_digest(documents.verification_code(secret, number, k), code.upper())), None)
-    return render_template("cases/verify.html", number=number, kind=kind), (200 if kind else 404)

@@ -89,9 +89,14 @@ def spec() -> dict:
             "credit_code": {"type": "string"}, "phone": {"type": "string"}}},
         "NewCase": {"type": "object", "required": ["matter", "applicant"], "properties": {
             "matter": {"type": "string"}, "applicant": _ref("Applicant"), "data": {"type": "object"},
-            "materials": {"description": "material ids received, or {id: provided|deferred|commitment}",
+            "materials": {"description": "material ids received, or {id: provided|deferred|commitment}, or "
+                                         "{id: {status: provided, files: [sha256 of POST /files, ...]}}",
                           "oneOf": [{"type": "array", "items": {"type": "string"}},
-                                    {"type": "object", "additionalProperties": {"type": "string"}}]},
+                                    {"type": "object", "additionalProperties": {"oneOf": [
+                                        {"enum": ["provided", "deferred", "commitment"]},
+                                        {"type": "object", "required": ["status"], "properties": {
+                                            "status": {"enum": ["provided", "deferred", "commitment"]},
+                                            "files": {"type": "array", "items": {"type": "string"}}}}]}}]},
             "channel": {"enum": ["window", "online", "kiosk"]},
             "intake": {"type": "object", "description": "the front desk's verdict at a window (default accepted)",
                        "properties": {"accepted": {"type": "boolean"}, "reason": {"type": "string"},
@@ -123,9 +128,17 @@ def spec() -> dict:
             "actor": {"type": "string"}, "element_id": {"type": ["string", "null"]}, "payload": {"type": "object"},
             "hash": {"type": "string"}}},
     }
+    from .api_papers import openapi_fragment  # the reviewer's desk and the papers (issue 11)
+
+    more_paths, more_schemas = openapi_fragment()
+    paths.update(more_paths)
+    schemas.update(more_schemas)
+    schemas["Case"]["properties"].update(
+        certificates={"type": "array", "items": _ref("Paper")}, documents={"type": "array", "items": _ref("Paper")})
     responses = {name: _json(_ref("Error"), desc) for name, desc in
                  [("Unauthorized", "Missing, invalid or expired token"), ("Forbidden", "Not your group"),
                   ("NotFound", "No such resource"), ("Conflict", "No longer ready, or claimed by someone else"),
+                  ("TooLarge", "The upload is larger than the limit (error.fields names the field)"),
                   ("Invalid", "Per-field validation errors in error.fields")]}
     return {"openapi": "3.1.0",
             "info": {"title": "onewindow API", "version": "1",
