@@ -85,16 +85,16 @@ def opinions(services, s, version, guide: dict, process_id: str, ledger: dict, e
                "group": e["group"], "member": member, "member_name": (infos.get(member) or {}).get("name") or member,
                "department": (infos.get(member) or {}).get("department"), "level": None, "level_name": "",
                "decision": data.get("decision"), "decision_text": DECISION_TEXT.get(data.get("decision"), ""),
-               "opinion": data.get("opinion") or data.get("findings") or data.get("remark") or "", "items": []}
+               "opinion": data.get("opinion") or data.get("findings") or data.get("remark") or "", "entries": []}
         if rule == "review":
             row.update(level=level, level_name=f"第{level}级 · {LEVEL_NAMES.get(levels, {}).get(level, '')}".rstrip(" ·"))
-            row["items"] = list(data.get("corrections") or [])
+            row["entries"] = list(data.get("corrections") or [])
         elif rule == "inspection":
             row.update(decision="approve" if data.get("passed") else "reject",
                        decision_text="现场符合要求" if data.get("passed") else "现场不符合要求",
                        member=None, member_name=str(props.get("members") or ""))
         elif rule in ("correction", "supply"):
-            row["items"] = list(data.get("supplied") or [])
+            row["entries"] = list(data.get("supplied") or [])
             row["decision_text"] = "已补正" if rule == "correction" else "已补齐"
         elif rule == "post_check":
             row["decision_text"] = {"ok": "承诺属实", "violation": "承诺不实"}.get(data.get("result"), "")
@@ -107,7 +107,7 @@ def opinions(services, s, version, guide: dict, process_id: str, ledger: dict, e
                         "member_name": (infos.get(mid) or {}).get("name") or mid,
                         "department": (infos.get(mid) or {}).get("department"), "level": None, "level_name": "",
                         "decision": rec["decision"], "decision_text": DECISION_TEXT.get(rec["decision"], ""),
-                        "opinion": rec.get("opinion") or "", "items": []})
+                        "opinion": rec.get("opinion") or "", "entries": []})
     names = _names(s, [o["actor"] for o in out])
     for o in out:
         o["actor_name"] = names.get(o["actor"], o["actor"])

@@ -71,6 +71,9 @@ class Web:
         for k, v in _flat(data).items():
             form[f"f_{k}"] = "\n".join(v) if isinstance(v, list) else ("on" if v is True else v)
         if task["rule"] == "pickup":
+            page = c.get("/pickup/").get_data(as_text=True)
+            card = page[page.index(f'action="/pickup/{task["id"]}"'):].split("</form>")[0]
+            form["handed"] = re.findall(r'name="handed" value="([^"]+)"', card)  # the clerk ticks off each item
             form["_csrf"] = _csrf(c, "/pickup/")
             r = c.post(f"/pickup/{task['id']}", data=form)
         else:

@@ -1,11 +1,15 @@
-"""The case page (status, members, open tasks, timeline, diagram) and public document verification."""
+"""The case page: status, the case file (application, materials, opinions, documents, certificates), members,
+open tasks, timeline, diagram."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, g, render_template
 from markupsafe import Markup
 
+from engine import casefile
 from engine import readmodels as catalog
+from .access import check_read_case
 from .auth import login_required, services
+from .papers import REVOKERS
 
 bp = Blueprint("cases", __name__)
 
@@ -14,12 +18,15 @@ bp = Blueprint("cases", __name__)
 @login_required
 def show(case_id):
     sv = services()
+    check_read_case(sv, g.actor, case_id)
     case = catalog.case_detail(sv, case_id)
+    papers = casefile.case_file(sv, case_id, case["events"])
     try:
         svg = Markup(catalog.diagram(sv, case, case["events"]))  # built as an lxml tree: text is escaped
     except ImportError:
         svg = None
-    return render_template("cases/show.html", case=case, svg=svg)
+    return render_template("cases/show.html", case=case, svg=svg, file=papers,
+                           may_revoke=bool(set(g.actor.groups) & REVOKERS))
 
 
 @bp.get("/cases/<int:case_id>/diagram.svg")

@@ -68,7 +68,7 @@ def _face(path: Path, index: int):
     return TTFont(str(path), fontNumber=index, lazy=True)
 
 
-def _subset_truetype(path: Path, index: int, text: str) -> tuple[bytes, str]:
+def _subset_truetype(path: Path, index: int, text: str, name: str = "") -> tuple[bytes, str]:
     """A TrueType font with only the glyphs `text` needs (CFF outlines converted), and the characters it lacks."""
     from fontTools import subset
     from fontTools.pens.cu2quPen import Cu2QuPen
@@ -90,10 +90,10 @@ def _subset_truetype(path: Path, index: int, text: str) -> tuple[bytes, str]:
         glyphs = font.getGlyphSet()
         glyf = newTable("glyf")
         glyf.glyphOrder, glyf.glyphs = order, {}
-        for name in order:
+        for glyph in order:
             pen = TTGlyphPen(None)
-            glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-            glyf[name] = pen.glyph()
+            glyphs[glyph].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+            glyf[glyph] = pen.glyph()
         font["loca"], font["glyf"] = newTable("loca"), glyf
         for table in ("CFF ", "VORG"):
             if table in font:
@@ -108,6 +108,10 @@ def _subset_truetype(path: Path, index: int, text: str) -> tuple[bytes, str]:
         post = font["post"]
         post.formatType, post.extraNames, post.mapping, post.glyphOrder = 2.0, [], {}, order
         font.sfntVersion = "\x00\x01\x00\x00"
+    if name:  # reportlab registers faces by PostScript name: each subset needs its own, or glyphs get mixed up
+        for record in font["name"].names:
+            if record.nameID in (1, 3, 4, 6, 16):
+                record.string = name
     buf = io.BytesIO()
     font.save(buf)
     return buf.getvalue(), missing
@@ -127,8 +131,8 @@ def font_for(text: str) -> PrintFont:
         found = _cache.get(key)
         if found is not None:
             return found
-        data, missing = _subset_truetype(source[0], source[1], chars)
         name = f"CJK-{key}"
+        data, missing = _subset_truetype(source[0], source[1], chars, name)
         pdfmetrics.registerFont(ReportlabTTFont(name, io.BytesIO(data)))
         found = _cache[key] = PrintFont(name, True, missing)
         if len(_cache) > 64:  # reportlab keeps registered fonts; drop our oldest handle (names are unique)
