@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from io import BytesIO
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -114,7 +112,7 @@ def render(sheet: dict, verify_url: str) -> bytes:
     clean = {ord(ch): " " for ch in pf.missing}  # a character the font lacks prints as a blank, not a box
     font = pf.name
     buf = BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1, initialFontName=font)
     c.setTitle(f"{sheet.get('title', '')} {sheet.get('number', '')}")
     c.setAuthor(sheet.get("authority", ""))
     c.setSubject(verify_url)
@@ -166,17 +164,29 @@ def _footer(c, p: _Page, sheet: dict, verify_url: str, clean: dict) -> None:
     sx = RIGHT - 6 * mm - max(stringWidth(authority, p.font, 13), 30 * mm) / 2
     draw_seal(c, sx, top - 22 * mm, 21 * mm, authority, p.font)
     size = 30 * mm
-    widget = QrCodeWidget(verify_url)
-    x0, y0, x1, y1 = widget.getBounds()
-    d = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    d.add(widget)
-    renderPDF.draw(d, c, LEFT, top - size - 2 * mm)
+    _qr(c, verify_url, LEFT, top - size - 2 * mm, size)
     c.setFillColor(GREY)
     c.setFont(p.font, 9)
     c.drawString(LEFT, top - size - 7 * mm, "扫码核验")
     if sheet.get("code"):
         c.drawString(LEFT, top - size - 12 * mm, f"核验码：{sheet['code']}")
     p.y = top - size - 16 * mm
+
+
+def _qr(c, text: str, x: float, y: float, size: float) -> None:
+    """A QR code drawn module by module (no font, no drawing renderer: nothing but the CJK font in the PDF)."""
+    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    qr.addData(text)
+    qr.make()
+    n = qr.getModuleCount()
+    cell = size / (n + 2)  # a quiet zone of one module on each side
+    c.saveState()
+    c.setFillColor(black)
+    for row in range(n):
+        for col in range(n):
+            if qr.isDark(row, col):
+                c.rect(x + (col + 1) * cell, y + size - (row + 2) * cell, cell, cell, stroke=0, fill=1)
+    c.restoreState()
 
 
 def _void(c, font: str, text: str) -> None:
