@@ -29,6 +29,8 @@ def _display(value, prop: dict) -> str:
         return "、".join(str(labels.get(str(v), v)) for v in value)
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return str(labels.get(str(value), value))
 
 

@@ -20,7 +20,8 @@ from .outcomes import applied_for, member_infos
 KINDS = {"receipt": "受理通知书", "notice": "一次性告知书", "refusal": "不予受理决定书", "correction": "补正告知书",
          "approval": "准予许可决定书", "rejection": "不予许可决定书"}
 PREFIX = {"receipt": "SL", "notice": "GZ", "refusal": "BSL", "correction": "BZ", "approval": "ZY", "rejection": "BY"}
-STATUS_TEXT = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交"}
+STATUS_TEXT = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交",
+               "produced": "本件办理中核发"}
 RECORD_NAMES = {"population": "人口信息库", "enterprise": "法人信息库", "hospital": "医院出生医学信息",
                 "employment": "用工备案信息"}
 APPEAL = ("如对本决定不服，可以自收到本决定书之日起六十日内依法申请行政复议，"
@@ -105,8 +106,11 @@ def materials_rows(guide: dict, process_id: str, ledger: dict) -> list[dict]:
     for m in case_materials(guide, process_id, ledger):
         mid = m["id"]
         status = statuses.get(mid)
+        if status is None and m.get("produced_by"):  # 一链办理: a member of this case issues it
+            status = "produced"
         rows.append({"id": mid, "name": m.get("name", mid), "required": m.get("required", True),
-                     "status": status or "missing", "status_text": STATUS_TEXT.get(status, "未提交"),
+                     "status": status or "missing",
+                     "status_text": STATUS_TEXT.get(status, "未提交" if m.get("required", True) else "未提交（非必需）"),
                      "source": sources.get(mid), "source_text": source_text(sources.get(mid)) if mid in sources else "",
                      "supplied": mid in supplied, "produced_by": m.get("produced_by"),
                      "keep_original": bool(m.get("keep_original")),
