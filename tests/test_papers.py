@@ -386,3 +386,22 @@ def test_a_finished_case_exports_as_an_e_archive(client, services, db_url, tmp_p
     assert {"events", "document", "document-pdf", "certificate", "certificate-pdf", "file", "key"} <= kinds
     assert manifest["verified"]["ok"] and manifest["case"]["chain_head"] == events[-1]["hash"]
     assert [e["seq"] for e in manifest["events"]] == list(range(1, len(events) + 1))
+
+
+def test_an_online_application_hands_in_files_at_its_start(client, services):
+    """A matter applied for online only judges its intake at the start event: the files go with case_started."""
+    from tests.walk import PERSON
+
+    h = auth(client, "front")
+    sha = upload(client, h, PNG, "身份证.png").json["sha256"]
+    r = client.post("/api/v1/cases", headers=h, json={
+        "matter": "m_unemp_benefit", "applicant": PERSON, "channel": "online",
+        "data": {"id_number": PERSON["id_number"], "contact_phone": "13900000000", "insured_months": 30,
+                 "leaving_reason": "contract_ended", "job_registered": True},
+        "materials": {"id_card": {"status": "provided", "files": [sha]}}})
+    assert r.status_code == 201, r.json
+    started = client.get(f"/api/v1/cases/{r.json['id']}/events", headers=h).json[0]
+    assert started["type"] == "case_started" and started["payload"]["intake"]["data"]["files"] == {"id_card": [sha]}
+    assert started["payload"]["intake"]["context"]["files"][sha]["content_type"] == "image/png"
+    assert client.get(f"/api/v1/cases/{r.json['id']}/files/{sha}", headers=h).data == PNG
+    assert [f.kind for f in verify_ids(services, [r.json["id"]])] == ["ok"]
