@@ -13,7 +13,7 @@ from .model.bpmn import task_meta
 from .window import ledger as L
 from .window.handover import handover_items
 from .window.notices import materials_rows, owed_deadline
-from .window.outcomes import applied_for, member_infos
+from .window.outcomes import applied_for, member_infos, outcomes
 
 DECISION_TEXT = {"approve": "准予", "reject": "不予", "correct": "退回补正", "return": "退回上一级"}
 LEVEL_NAMES = {1: {1: "审查"}, 2: {1: "审查", 2: "审核"}, 3: {1: "承办", 2: "审核", 3: "审批"}}
@@ -116,12 +116,6 @@ def opinions(services, s, version, guide: dict, process_id: str, ledger: dict, e
     return out
 
 
-def _members(guide: dict, process_id: str, ledger: dict, finished: bool) -> list[dict]:
-    from .window.outcomes import outcomes
-
-    return outcomes(guide, process_id, ledger, finished)
-
-
 def case_file(services, case_id: int, events: list[dict] | None = None) -> dict:
     """The case file of one case (see the module's docstring)."""
     events = services.events(case_id) if events is None else events
@@ -146,7 +140,7 @@ def case_file(services, case_id: int, events: list[dict] | None = None) -> dict:
             "owed": [{"id": m, "name": next((r["name"] for r in materials_rows(guide, pid, ledger) if r["id"] == m), m),
                       "deadline": iso_utc(deadline)} for m in L.owed(ledger)],
             "opinions": opinions(services, s, version, guide, pid, ledger, events) if ledger else [],
-            "outcomes": _members(guide, pid, ledger, finished) if ledger else [],
+            "outcomes": outcomes(guide, pid, ledger, finished) if ledger else [],
             "corrections": {mid: L.member(ledger, mid).get("corrections") or []
                             for mid in applied_for(guide, pid, ledger) if L.member(ledger, mid).get("corrections")},
             "documents": [{k: d[k] for k in ("number", "kind", "key", "title", "issued_at", "verify_code")}
@@ -156,6 +150,7 @@ def case_file(services, case_id: int, events: list[dict] | None = None) -> dict:
             "handover": handover_items(guide, pid, ledger) if ledger else [],
             "pickup": ledger.get("pickup"),
             "edition": int(ledger.get("edition") or 1),
+            "derived": bool(guide.get("derived")),  # no service guide: members and outcomes are the diagram's
             "guide": {"name": guide.get("name"), "department": guide.get("department"),
                       "legal_basis": guide.get("legal_basis") or [], "promised_days": guide.get("promised_days")},
         }

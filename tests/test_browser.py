@@ -114,6 +114,8 @@ def test_bundle_in_the_browser(live_server, browser):
     assert "不同意" in card.inner_text()
     shot(pickup, "06-pickup")
     card.locator("select[name=f_method]").select_option("window")
+    card.locator("input[name='f_recipient.name']").fill("王五")  # who took the results, by their ID card
+    card.locator("input[name='f_recipient.id_number']").fill("330206198505050022")
     card.locator("button[type=submit]").click()
     pickup.wait_for_load_state()
     assert f"已办结 {number}" in pickup.inner_text("main")

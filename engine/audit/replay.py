@@ -24,6 +24,7 @@ from ..errors import OneWindowError, WorkflowFailed
 from ..model.bpmn import task_meta
 from ..model.rulespec import rule_name
 from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
+from ..window import ledger
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
@@ -319,11 +320,9 @@ def _effect(saved: Saved, wf, ev, payload: dict) -> None:
     elif ev.type == "certificate_revoked":
         saved.issued[payload["matter"]]["status"] = "revoked"
     elif ev.type == "document_issued":
-        from ..window.rules import issue_document  # the same ledger note the rule book makes
-
         if not payload.get("number") or not payload.get("sha256"):
             raise ReplayError(ev.seq, "document_issued without its number and content hash")
-        issue_document(wf, payload)
+        ledger.note_document(wf, payload["key"], payload["number"])  # as the rule book noted it
         saved.documents[payload["number"]] = payload["sha256"]
         saved.save(wf)  # the service layer saved the ledger with it
 

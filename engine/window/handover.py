@@ -7,6 +7,8 @@ from ..files.registry import file_refs
 from ..messages import Message
 from . import ledger as L
 from .base import Call, Rule
+from .notices import case_materials
+from .outcomes import applied_for, member_infos
 
 
 class SupplyRule(Rule):
@@ -56,9 +58,6 @@ def handover_items(guide: dict, process_id: str, ledger: dict) -> list[dict]:
     """What the pickup window hands over, in order: each member's decision (准予/不予许可决定书), each approved
     member's certificate, and the originals the hall kept during review. `key` is what a submission's `handed`
     lists; `label` is what the clerk reads."""
-    from .notices import case_materials  # notices imports the rules' modules; imported here to keep one direction
-    from .outcomes import applied_for, member_infos
-
     infos, docs = member_infos(guide, process_id), ledger.get("documents") or {}
     items = []
     for mid in applied_for(guide, process_id, ledger):

@@ -68,6 +68,11 @@ def add_files(wf, step: str, refs: dict, meta: dict, by: str, member: str | None
     write(wf, files=entries)
 
 
+def note_document(wf, key: str, number: str) -> None:
+    """Note an issued document (at run time, and in a replay from its event)."""
+    write(wf, documents=dict(read(wf).get("documents") or {}, **{key: number}))
+
+
 def files_of(ledger: dict, key: str | None = None) -> list[dict]:
     return [f for f in ledger.get("files") or [] if key is None or f.get("key") == key]
 

@@ -223,7 +223,7 @@ class RuleBook:
                               accepted_at=tx.case.created_at, names=display_names(tx.s, ledger))
             doc = self.docs.issue(tx.s, tx.case, payload["key"], payload["kind"], content, tx.now)
             payload.update(number=doc["number"], sha256=doc["sha256"])
-            issue_document(tx.wf, payload)
+            L.note_document(tx.wf, payload["key"], payload["number"])
         tx.append(actor, effect.type, payload)
 
     def view(self, tx) -> dict:
@@ -248,12 +248,6 @@ def window_rulebook(certificates=None, files=None, documents=None) -> RuleBook:
     """The rules of a one-window service hall (every rule engine.model.rulespec documents)."""
     return RuleBook([IntakeRule(certificates), ReviewRule(), CorrectionRule(), InspectionRule(), OnSpotRule(),
                      AutoDecisionRule(), SupplyRule(), PostCheckRule(), PickupRule()], certificates, files, documents)
-
-
-def issue_document(wf, payload: dict) -> None:
-    """Note an issued document in the ledger (at run time and in a replay, from the event's payload)."""
-    ledger = L.read(wf)
-    L.write(wf, documents=dict(ledger.get("documents") or {}, **{payload["key"]: payload["number"]}))
 
 
 def display_names(s, ledger: dict) -> dict[str, str]:
