@@ -405,3 +405,26 @@ def test_an_online_application_hands_in_files_at_its_start(client, services):
     assert started["payload"]["intake"]["context"]["files"][sha]["content_type"] == "image/png"
     assert client.get(f"/api/v1/cases/{r.json['id']}/files/{sha}", headers=h).data == PNG
     assert [f.kind for f in verify_ids(services, [r.json["id"]])] == ["ok"]
+
+
+def test_the_auditor_downloads_the_e_archive_and_pages_read_in_english(app, client, services):
+    from tests.test_one_path import Web
+
+    h = auth(client, "front")
+    case = decide_all(client, start(client, h))
+    web = Web(app)
+    services.add_user("audit1", "pw", ["auditor"])
+    auditor = web._c("audit1")
+    assert auditor.get(f"/audit/cases/{case['id']}/archive.zip").status_code == 409  # not finished yet
+    assert 'id="archive"' not in auditor.get(f"/audit/cases/{case['id']}").get_data(as_text=True)
+    t = next(x for x in case["tasks"] if x["rule"] == "pickup")
+    complete(client, "pickup1", t, pickup_data("express", "SF9"))
+    page = auditor.get(f"/audit/cases/{case['id']}").get_data(as_text=True)
+    assert 'id="archive"' in page
+    r = auditor.get(f"/audit/cases/{case['id']}/archive.zip")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+        assert json.loads(z.read("manifest.json"))["verified"]["ok"]
+    assert web._c("market1").get(f"/audit/cases/{case['id']}/archive.zip").status_code == 403
+    english = web._c("market1").get(f"/cases/{case['id']}?lang=en").get_data(as_text=True)
+    assert "Documents issued" not in english and "E-certificates" in english and "Verify" in english
