@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 serve: install
+	$(VENV)/bin/onewindow secret init
 	$(VENV)/bin/onewindow db upgrade
 	$(VENV)/bin/onewindow seed --demo
 	$(VENV)/bin/onewindow serve --host $(HOST) --port $(PORT)

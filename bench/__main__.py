@@ -11,7 +11,7 @@ import time
 
 from SpiffWorkflow.util.task import TaskState
 
-from . import flows, measure, report
+from . import flows, inbox, measure, report
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CASES_PER_ROUND = int(os.environ.get("BENCH_CASES", "20"))
@@ -150,12 +150,14 @@ def main() -> int:
     try:
         figures, spread = repeated(env, specs, loop)
         figures.update(verify_throughput())
+        inbox_figures, plan = inbox.run()
+        figures.update(inbox_figures)
         for name, value in figures.items():
             print(f"{name}: {value:.2f}" if isinstance(value, float) else f"{name}: {value}")
         prof = measure.profile(lambda: [env.bundle_case() for _ in range(CASES_PER_ROUND)])
     finally:
         env.close()
-    path = report.write(figures, prof, CASES_PER_ROUND, spread, REPEATS)
+    path = report.write(figures, prof, CASES_PER_ROUND, spread, REPEATS, plan)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

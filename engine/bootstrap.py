@@ -10,6 +10,7 @@ from .model.catalogue import check
 from .db import User, database_url, make_engine, make_session_factory
 from .model.deploy import deploy
 from .errors import Invalid
+from .runtime.designer import dry_run
 from .runtime.services import Services
 from .window.rules import install
 
@@ -47,6 +48,8 @@ DEMO_USERS = [
     ("pickup1", "出件窗口 孙丽", ["pickup"]),
     ("super1", "电子监察 郑华", ["supervisor"]),
     ("audit1", "审计员 钱进", ["auditor"]),
+    ("citizen1", "申请人 王五", ["applicant"]),  # an applicant identity: applies online (e.g. 秒批)
+    ("designer1", "流程设计 冯蕾", ["designer"]),
 ]
 
 
@@ -67,10 +70,32 @@ def services_for(url: str | None = None) -> Services:
 def deploy_catalogue(services: Services, paths: list[str] | None = None):
     result = check(paths)
     if not result.ok:
-        raise Invalid("the catalogue has errors", {str(p): p.message for p in result.problems})
-    only = {os.path.basename(p) for p in paths if not p.endswith(".json")} if paths else None
+        raise Invalid("the catalogue has errors", problem_fields(result.problems))
     with services.uow() as s:
-        return deploy(s, result, only_files=only or None)
+        return deploy(s, result, only_files=_only(paths))
+
+
+def problem_fields(problems) -> dict[str, str]:
+    """Problems as Invalid fields: `FILE:LINE: ELEMENT` -> message(s)."""
+    out: dict[str, str] = {}
+    for p in problems:
+        key = f"{p.file}:{p.line or 0}: {p.element or '-'}"
+        out[key] = f"{out[key]}; {p.message}" if key in out else p.message
+    return out
+
+
+def _only(paths: list[str] | None) -> set[str] | None:
+    """The model files named (None: every process, also when only forms are named)."""
+    only = {os.path.basename(p) for p in paths if not p.endswith(".json")} if paths else None
+    return only or None
+
+
+def preview_catalogue(services: Services, paths: list[str] | None = None):
+    """What `deploy_catalogue` would do, per process (engine.runtime.designer.dry_run); deploys nothing."""
+    result = check(paths)
+    if not result.ok:
+        raise Invalid("the catalogue has errors", problem_fields(result.problems))
+    return dry_run(services, result, _only(paths))
 
 
 def seed_demo(services: Services) -> list[str]:

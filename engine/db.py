@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        create_engine, event)
+                        create_engine, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,17 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0)  # moved on by logout/revoke: old tokens stop working
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, by user name and by address (for throttling across server processes)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Membership(Base):
@@ -85,6 +95,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     visits: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    applicant_user: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # applied online by
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -109,7 +120,12 @@ class WorkItem(Base):
     """The index of open user tasks: what inboxes query, without loading any workflow."""
 
     __tablename__ = "work_items"
-    __table_args__ = (Index("ix_work_items_group", "group_name", "status"),)
+    __table_args__ = (Index("ix_work_items_group", "group_name", "status"),
+                      Index("ix_work_items_group_created", "group_name", "created_at", "id"),
+                      Index("ix_work_items_group_due", "group_name", "due_at", "id"),
+                      Index("ix_work_items_assignee", "assignee", "created_at", "id"),
+                      Index("ix_work_items_offered", "created_at", "id", postgresql_where=text("candidate_users <> ''"),
+                            sqlite_where=text("candidate_users <> ''")))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(200))
@@ -142,6 +158,50 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON text, as hashed
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """A request that started a case, by the caller's key: the same request again gets the same case."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("actor", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TimerFailure(Base):
+    """A due timer whose case could not be stepped: kept apart from the timer index (rewritten at every save),
+    so the worker backs off from it, goes on with the others, and supervisors see it."""
+
+    __tablename__ = "timer_failures"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retry_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class OutboxMessage(Base):
+    """A message leaving the system, written with the event that causes it (engine.runtime.outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_try_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Timer(Base):

@@ -52,6 +52,18 @@ class Unauthorized(OneWindowError):
     status, code = 401, "unauthorized"
 
 
+class TooManyAttempts(OneWindowError):
+    """Throttled (e.g. sign-in attempts); `retry_after` seconds."""
+
+    status, code = 429, "too_many_attempts"
+
+
+class Unavailable(OneWindowError):
+    """The database cannot be reached right now; try again shortly."""
+
+    status, code = 503, "unavailable"
+
+
 class BpmnProblem(OneWindowError):
     """A defect in a process or form file, located as FILE:LINE: ELEMENT_ID."""
 

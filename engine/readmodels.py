@@ -97,6 +97,7 @@ def matter(services, code: str) -> dict:
             "groups": sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups}),
             "guide": guide,
             "rules": uses_window_rules(guide),
+            "startable": services.startable(version),
         })
         return out
 
@@ -191,10 +192,7 @@ def visit_stats(services) -> dict:
 
 
 def task_form(services, process_version_id: int, form: str | None) -> dict | None:
-    if not form:
-        return None
-    with services.uow() as s:
-        return services.form_schema(s, s.get(ProcessVersion, process_version_id), form)
+    return services.form_of(process_version_id, form)
 
 
 def completed_reviews(events: list[dict]) -> list[dict]:
@@ -226,11 +224,11 @@ def members(services, case: dict, events: list[dict], results: dict | None = Non
     return out
 
 
-def case_detail(services, case_id: int) -> dict:
+def case_detail(services, case_id: int, actor=None) -> dict:
     """The case as the API and the case page show it: its view (tasks, and under the window rules what is owed,
     each member's outcome, certificates, the notice of a refusal), events, the called processes."""
-    case = services.case_view(case_id)
-    events = services.events(case_id)
+    case = services.case_view(case_id, actor)
+    events = services.events(case_id, actor)
     intake = intake_record(events)
     return dict(case, matter=case["process_id"], members=members(services, case, events), events=events,
                 accepted=intake["accepted"], intake=intake)
@@ -272,8 +270,5 @@ def version_of_task(services, task: dict) -> int:
 
 
 def find_task(services, actor, task_id: str) -> dict:
-    """A ready task the actor may see, with its case; NotFound when it is no longer open to them."""
-    for t in services.list_tasks(actor):
-        if t["id"] == task_id:
-            return t
-    raise NotFound(f"no open task {task_id}")
+    """A ready task the actor may work on, with its case; NotFound when it is no longer open to them."""
+    return services.task_for(actor, task_id)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
 import engine.window.documents  # noqa: F401 - the documents table
 import engine.files.registry  # noqa: F401 - the files table
+import engine.runtime.migration  # noqa: F401 - registers the migration_runs/migration_items tables
 from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
@@ -87,8 +88,8 @@ def db_url(request, tmp_path):
 
 USERS = [("front", ["front_desk"]), ("market1", ["market"]), ("market2", ["market"]), ("tax1", ["tax"]),
          ("social1", ["social"]), ("fund1", ["fund"]), ("police1", ["police"]), ("pickup1", ["pickup"]),
-         ("admin", ["admin"]), ("nobody", ["visitors"]), ("market_lead1", ["market_lead"]),
-         ("market_head1", ["market_head"])]
+         ("admin", ["admin"]), ("nobody", ["visitors"]), ("citizen1", ["applicant"]), ("market_lead1", ["market_lead"]),
+         ("market_head1", ["market_head"]), ("super1", ["supervisor"]), ("audit1", ["auditor"])]
 
 
 def make_services(url: str, catalogue) -> Services:
@@ -141,3 +142,9 @@ def _fresh_app_services():
     services_for.cache_clear()
     yield
     services_for.cache_clear()
+
+
+@pytest.fixture
+def cli_env(services, db_url) -> dict:
+    """Environment for `onewindow` commands run in-process on this test's database."""
+    return {"ONEWINDOW_DATABASE_URL": db_url}

@@ -222,13 +222,13 @@ def test_auditor_pages_step_through_and_verify(services, db_url):
 
     services.add_user("auditor1", "pw", ["auditor"])
     case = bundle_case(services)
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
     client = app.test_client()
     with client.session_transaction() as sess:
-        sess["user"], sess["csrf"] = "market1", "t"
+        sess["user"], sess["e"], sess["csrf"] = "market1", 0, "t"
     assert client.get("/audit/").status_code == 403  # not an auditor
     with client.session_transaction() as sess:
-        sess["user"] = "auditor1"
+        sess["user"], sess["e"] = "auditor1", 0
     page = client.get(f"/audit/?q={case['number']}").get_data(as_text=True)
     assert case["number"] in page
     page = client.get(f"/audit/cases/{case['id']}?step=2").get_data(as_text=True)

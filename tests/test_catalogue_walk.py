@@ -127,10 +127,10 @@ def test_the_whole_catalogue_through_the_api_then_every_case_verifies(hall, serv
         if code == "m_unemp_benefit":
             continue  # applied for online only (below)
         case = hall.walk(hall.apply(code))                       # everything approved
-        assert all(o["status"] == "approved" for o in case["outcomes"]), (code, case["outcomes"])
+        assert all(o["status"] == "approved" for o in case["members"]), (code, case["members"])
         done.append(case)
-        case = hall.walk(hall.apply(code), reject={o["matter"] for o in case["outcomes"]})  # every member refused
-        assert {o["status"] for o in case["outcomes"]} <= {"rejected", "not_handled"}, (code, case["outcomes"])
+        case = hall.walk(hall.apply(code), reject={o["matter"] for o in case["members"]})  # every member refused
+        assert {o["status"] for o in case["members"]} <= {"rejected", "not_handled"}, (code, case["members"])
         assert case["certificates"] == [], code
         refused = hall.apply(code, intake={"accepted": False, "reason": "不属于本中心受理范围"})
         assert refused["status"] == "completed" and refused["notice"]["kind"] == "不予受理"
@@ -161,16 +161,16 @@ def test_the_whole_catalogue_through_the_api_then_every_case_verifies(hall, serv
                                      ("other", 30, "approved")):
         data = {k: KNOWN[k] for k in ("id_number", "contact_phone", "job_registered")}
         c = hall.apply("m_unemp_benefit", data=dict(data, insured_months=months, leaving_reason=reason),
-                       materials=["separation", "id_card"], channel="online", user="nobody")
+                       materials=["separation", "id_card"], channel="online", user="citizen1")
         c = hall.walk(c)
-        assert c["outcomes"][0]["status"] == expected and c["visits"] == 0
+        assert c["members"][0]["status"] == expected and c["visits"] == 0
     # applicant-chosen members: 0, 1, n
     for chosen in ([], ["food_permit"], ["food_permit", "hygiene_permit", "signboard"]):
         c = hall.walk(hall.apply("b_joint", chosen=chosen))
-        assert [o["matter"] for o in c["outcomes"]] == ["company_reg", *chosen]
+        assert [o["matter"] for o in c["members"]] == ["company_reg", *chosen]
     # a failed joint inspection
     c = hall.walk(hall.apply("b_restaurant"), inspection=False)
-    assert [o["status"] for o in c["outcomes"]] == ["approved", "rejected", "rejected"]
+    assert [o["status"] for o in c["members"]] == ["approved", "rejected", "rejected"]
     # every administrative act, on cases that then go on to the end
     admin_acts(hall, services, db_url)
     out = verify_all(db_url)

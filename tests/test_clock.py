@@ -106,7 +106,7 @@ def test_the_notice_prints_the_local_time(late_app):
     token = re.search(r'name="_csrf" value="([^"]+)"', form_page).group(1)
     r = front.post("/frontdesk/matters/sample_bundle", data={
         "_csrf": token, "a_type": "person", "a_name": "张三", "a_id": "11010519491231002X",
-        "decision": "refuse", "i_remark": "缺少股东身份证明"})
+        "decision": "refuse", "i_remark": "缺少股东身份证明"}, follow_redirects=True)
     assert r.status_code == 200, r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     text = pdf_text(front.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)

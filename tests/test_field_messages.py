@@ -66,11 +66,11 @@ def review_task(client, h: dict) -> dict:
     """A market review task of a new sample_bundle case (the intake, where the kernel leaves one, accepted)."""
     case = client.post("/api/v1/cases", headers=h, json={"matter": "sample_bundle", "applicant": APPLICANT,
                                                          "data": {}, "materials": ["营业执照"]}).json
-    for t in client.get("/api/v1/tasks", headers=h).json:
+    for t in client.get("/api/v1/tasks", headers=h).json["items"]:
         if t["case_id"] == case["id"]:
             client.post(f"/api/v1/tasks/{t['id']}/complete", headers=h, json={"data": {"accepted": True}})
     m = auth(client, "market1")
-    return m, next(t for t in client.get("/api/v1/tasks", headers=m).json if t["case_id"] == case["id"])
+    return m, next(t for t in client.get("/api/v1/tasks", headers=m).json["items"] if t["case_id"] == case["id"])
 
 
 def test_the_api_gives_the_same_messages_in_either_language(client_app):

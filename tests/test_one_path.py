@@ -61,7 +61,7 @@ class Web:
                 "decision": "accept" if accepted else "refuse", **({"i_remark": reason} if reason else {})}
         form.update({f"f_{k}": v for k, v in data.items()})
         form.update({f"mat_{k}": v for k, v in materials.items()})
-        r = c.post(f"/frontdesk/matters/{matter}", data=form)
+        r = c.post(f"/frontdesk/matters/{matter}", data=form, follow_redirects=True)
         assert r.status_code == 200, r.text[-2000:]
         return int(re.search(r"/cases/(\d+)", r.text).group(1))
 

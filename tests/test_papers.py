@@ -156,7 +156,7 @@ def test_the_reviewer_sees_the_application_materials_opinions_and_what_they_deci
     case = start(client, h, materials={"id_card": "provided", "articles": {"status": "provided", "files": [sha]},
                                        "lease": "deferred"})
     market = auth(client, "market1")
-    task = next(t for t in client.get("/api/v1/tasks", headers=market).json if t["case_id"] == case["id"])
+    task = next(t for t in client.get("/api/v1/tasks", headers=market).json["items"] if t["case_id"] == case["id"])
     desk = client.get(f"/api/v1/tasks/{task['id']}", headers=market).json
     labels = {r["label"]: r["display"] for r in desk["application"]}
     assert labels["企业（主体）名称"] == "梅山味道餐饮有限公司" and labels["注册资本（万元）"] == "100"
@@ -171,7 +171,7 @@ def test_the_reviewer_sees_the_application_materials_opinions_and_what_they_deci
         "approve", "reject", "correct"}
     complete(client, "market1", task, {"decision": "approve", "opinion": "承办：材料齐全"})
     lead = auth(client, "market_lead1")
-    task = next(t for t in client.get("/api/v1/tasks", headers=lead).json if t["case_id"] == case["id"])
+    task = next(t for t in client.get("/api/v1/tasks", headers=lead).json["items"] if t["case_id"] == case["id"])
     desk = client.get(f"/api/v1/tasks/{task['id']}", headers=lead).json
     assert desk["decides"]["level"] == 2 and desk["decides"]["level_name"] == "审核"
     (op,) = [o for o in desk["opinions"] if o["rule"] == "review"]
@@ -392,7 +392,7 @@ def test_an_online_application_hands_in_files_at_its_start(client, services):
     """A matter applied for online only judges its intake at the start event: the files go with case_started."""
     from tests.walk import PERSON
 
-    h = auth(client, "front")
+    h = auth(client, "citizen1")  # online, an applicant applies for themself
     sha = upload(client, h, PNG, "身份证.png").json["sha256"]
     r = client.post("/api/v1/cases", headers=h, json={
         "matter": "m_unemp_benefit", "applicant": PERSON, "channel": "online",
@@ -413,7 +413,6 @@ def test_the_auditor_downloads_the_e_archive_and_pages_read_in_english(app, clie
     h = auth(client, "front")
     case = decide_all(client, start(client, h))
     web = Web(app)
-    services.add_user("audit1", "pw", ["auditor"])
     auditor = web._c("audit1")
     assert auditor.get(f"/audit/cases/{case['id']}/archive.zip").status_code == 409  # not finished yet
     assert 'id="archive"' not in auditor.get(f"/audit/cases/{case['id']}").get_data(as_text=True)

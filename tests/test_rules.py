@@ -306,11 +306,11 @@ UNEMP = {"id_number": "330206198808080042", "contact_phone": "13600000000", "ins
 
 def test_instant_approval_by_rules_with_no_person(hall):
     p = {"type": "person", "name": "钱七", "id_number": UNEMP["id_number"]}
-    case = hall.apply("m_unemp_benefit", p, UNEMP, channel="online", who="nobody")
+    case = hall.apply("m_unemp_benefit", p, UNEMP, channel="online", who="citizen1")
     assert case["status"] == "completed" and case["visits"] == 0
     assert case["outcomes"][0]["status"] == "approved" and case["certificates"][0]["type"] == "unemp_benefit"
     assert not any(e["type"] == "task_completed" for e in hall.sv.events(case["id"]))
-    case = hall.apply("m_unemp_benefit", p, dict(UNEMP, insured_months=6), channel="online", who="nobody")
+    case = hall.apply("m_unemp_benefit", p, dict(UNEMP, insured_months=6), channel="online", who="citizen1")
     assert case["status"] == "completed" and case["outcomes"][0]["status"] == "rejected"
     assert "缴费不满一年" in case["outcomes"][0]["opinion"] and case["certificates"] == []
 
@@ -318,7 +318,7 @@ def test_instant_approval_by_rules_with_no_person(hall):
 def test_instant_approval_falls_back_to_a_person(hall):
     p = {"type": "person", "name": "孙八", "id_number": UNEMP["id_number"]}
     case = hall.apply("m_unemp_benefit", p, dict(UNEMP, leaving_reason="other"), channel="online",
-                      provided=["separation"], who="nobody")
+                      provided=["separation"], who="citizen1")
     assert case["status"] == "running" and case["tasks"][0]["group"] == "social"
     case = hall.act(case["tasks"][0], {"decision": "approve", "opinion": "经核实属非本人意愿中断就业"})
     assert case["status"] == "completed" and case["outcomes"][0]["status"] == "approved" and case["certificates"]
@@ -331,7 +331,7 @@ def test_online_application_with_missing_materials_is_not_submitted(hall):
     p = {"type": "person", "name": "孙八"}
     data = dict(UNEMP, leaving_reason="other")  # no employment record to share: the separation proof is missing
     with pytest.raises(Invalid, match="一次性告知书"):
-        hall.apply("m_unemp_benefit", p, data, channel="online", who="nobody")
+        hall.apply("m_unemp_benefit", p, data, channel="online", who="citizen1")
     with hall.sv.uow() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0
 

@@ -197,3 +197,56 @@ def test_expression_refused_is_the_platform_error():
     env = SandboxEnvironment()
     with pytest.raises(ExpressionRefused):
         env.evaluate("__import__('os')", {})
+
+
+# ---------------------------------------------------------------- limits on what sandboxed code may cost
+@pytest.mark.parametrize("source, kind", [
+    ("x = 'a' * (2 * 10**9)", "script"), ("x = [0] * 10**8", "script"), ("x = 10 ** 10**7", "script"),
+    ("x = 1 << 10**9", "script"), ("x = 'ab'\nx *= 10**8", "script"), ("'a' * 10**9 == 'a'", "expression"),
+])
+def test_huge_values_stop_at_a_limit(source, kind):
+    import time
+
+    from engine.model.limits import LimitExceeded
+    from engine.model.sandbox import SandboxEnvironment
+
+    env, t0 = SandboxEnvironment(), time.monotonic()
+    with pytest.raises(LimitExceeded):
+        (env.execute if kind == "script" else env.evaluate)(source, {})
+    assert time.monotonic() - t0 < 1.0  # refused before it is built
+
+
+def test_code_that_never_ends_is_stopped(monkeypatch):
+    from engine.model import limits
+    from engine.model.sandbox import SandboxEnvironment
+
+    monkeypatch.setattr(limits, "MAX_SECONDS", 0.3)
+    monkeypatch.setattr(limits.deadline, "__defaults__", (0.3,))
+    with pytest.raises(limits.LimitExceeded, match="longer than"):
+        SandboxEnvironment().execute("n = 0\nwhile True:\n    n += 1", {})
+    env = SandboxEnvironment()
+    ctx = {}
+    env.execute("y = 'ab' * 1000\nz = 2 ** 100", ctx)  # ordinary sizes still work
+    assert len(ctx["y"]) == 2000 and ctx["z"] == 2 ** 100
+
+
+def test_a_step_past_a_limit_fails_as_a_workflow_error_and_saves_nothing(services, tmp_path):
+    from engine.errors import WorkflowFailed
+    from tests.conftest import APPLICANT
+    from tests.helpers import deploy_files
+    from tools.bpmngen import Process
+
+    p = Process("greedy", "贪婪脚本")
+    p.start("start")
+    p.user("intake", "受理", group="front_desk")
+    p.script("boom", "生成", "x = 'a' * (2 * 10**9)")
+    p.end("end")
+    p.chain("start", "intake", "boom", "end")
+    p.write(str(tmp_path / "greedy.bpmn"))
+    deploy_files(services, tmp_path)
+    front = services.actor("front")
+    case = services.start_case(front, "greedy", APPLICANT, {})
+    before = services.events(case["id"])
+    with pytest.raises(WorkflowFailed, match="limit"):
+        services.complete(front, case["tasks"][0]["id"], {})
+    assert services.events(case["id"]) == before and services.get_case(case["id"])["tasks"] == case["tasks"]

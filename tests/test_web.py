@@ -43,7 +43,7 @@ def pdf_text(data: bytes) -> str:
 def accept(client, name="示例科技有限公司", code="sample_bundle", **extra):
     form = {"_csrf": csrf(client, f"/frontdesk/matters/{code}"), "a_type": "company", "a_name": name,
             "a_id": "91330206MA2XXXXX04", "a_phone": "13800000000", "decision": "accept", **extra}
-    r = client.post(f"/frontdesk/matters/{code}", data=form)
+    r = client.post(f"/frontdesk/matters/{code}", data=form, follow_redirects=True)
     assert r.status_code == 200, r.text
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
     case_id = int(re.search(r"/cases/(\d+)", r.text).group(1))
@@ -113,10 +113,10 @@ def test_front_desk_search_guide_and_field_errors(app):
     assert "办事指南" in r.text and "受理意见" in r.text and 'class="req"' in r.text
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "company", "a_name": "",
             "a_phone": "13911112222", "i_remark": "备注内容", "decision": "accept"}
-    r = client.post("/frontdesk/matters/sample_bundle", data=form)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 422
     assert 'id="a_name-error"' in r.text and 'value="13911112222"' in r.text and "备注内容" in r.text
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, a_name="x", i_remark="长" * 600))
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, a_name="x", i_remark="长" * 600), follow_redirects=True)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text
     assert login(app, "market1").get("/inbox/").text.count("data-task=") == 0, "no case was left behind"
 
@@ -142,9 +142,10 @@ def test_front_desk_refuses_with_a_decision_naming_reason_basis_and_appeal(app):
     client = login(app, "front")
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "person", "a_name": "张三",
             "a_id": "110101199001011237", "decision": "refuse"}
-    r = client.post("/frontdesk/matters/sample_bundle", data=form)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text  # a refusal must say what is missing
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="不属于本中心受理范围"))
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="不属于本中心受理范围"),
+                    follow_redirects=True)
     assert r.status_code == 200 and "不予受理决定书" in r.text  # a substantive refusal is a decision, not a notice
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
@@ -197,13 +198,17 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
     r = pk.get("/pickup/")
     assert number in r.text and "快递单号" in r.text
     tid = re.search(r'action="/pickup/([^"]+)"', r.text).group(1)
+    handed = re.findall(r'name="handed" value="([^"]+)"', r.text)  # what to hand over, one box per item
+    assert handed and all(k.startswith(("decision:", "certificate:", "original:")) for k in handed)
     token = csrf(pk, "/pickup/")
     r = pk.post(f"/pickup/{tid}", data={"_csrf": token, "f_method": "express", "f_recipient.name": "李四"})
     assert r.status_code == 422 and 'id="f_tracking_no-error"' in r.text and 'id="f_address-error"' in r.text
     assert 'id="f_recipient.phone-error"' in r.text
     express = {"_csrf": token, "f_method": "express", "f_tracking_no": "SF1234567", "f_address": "中山路1号",
                "f_recipient.name": "李四", "f_recipient.phone": "13800000000"}
-    r = pk.post(f"/pickup/{tid}", data=express)
+    r = pk.post(f"/pickup/{tid}", data=dict(express, handed=handed[:-1]))  # an item not ticked off
+    assert r.status_code == 422 and 'id="handed-error"' in r.text and "未确认" in r.text
+    r = pk.post(f"/pickup/{tid}", data=dict(express, handed=handed))
     assert r.status_code == 302
     r = pk.get("/pickup/")
     assert f"已办结 {number}" in r.text and f'data-case="{number}"' not in r.text
@@ -262,7 +267,7 @@ def test_materials_from_the_guide_go_on_the_receipt_and_the_notice(app, services
     r = client.post("/frontdesk/matters/sample_bundle", data=form)  # the clerk is asked to confirm first
     assert r.status_code == 200 and 'id="confirm-notice"' in r.text and "法定代表人身份证" in r.text
     assert "/notice.pdf" not in r.text and "一次性告知书" in r.text  # nothing stored yet; says what will be issued
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, confirm_notice="1"))
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, confirm_notice="1"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知" in r.text and "法定代表人身份证" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
@@ -316,19 +321,20 @@ def test_catalogue_matter_through_the_window_rules(app):
             "a_id": "91330206MA2YYYYY1F", "f_address": "中山路1号", "f_contact_name": "王五",
             "f_contact_phone": "13800001111", "f_food_categories": ["热食类", "冷食类"], "decision": "accept",
             "mat_licence": "provided", "mat_lease": "deferred", "mat_layout": "provided", "mat_safety_rules": "commitment"}
-    r = client.post("/frontdesk/matters/m_food_permit", data=base)  # 容缺 and 告知承诺 together are refused
+    r = client.post("/frontdesk/matters/m_food_permit", data=base, follow_redirects=True)  # 容缺 and 告知承诺 together are refused
     assert r.status_code == 422 and 'id="materials-error"' in r.text
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"), follow_redirects=True)
     assert r.status_code == 422 and 'id="f_company_name-error"' in r.text and "checked" in r.text
     base["f_company_name"] = "小馆餐饮有限公司"
 
     r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided",
-                                                                  confirm_notice="1"))
+                                                                  confirm_notice="1"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知书" in r.text and "经营场所平面布局图" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     assert "经营场所平面布局图" in pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"),
+                    follow_redirects=True)
     assert r.status_code == 200 and "受理通知书" in r.text and 'id="owed"' in r.text and "补齐期限" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/receipt.pdf", r.text).group(1))
     text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/receipt.pdf").data).replace("\n", "")
@@ -337,5 +343,5 @@ def test_catalogue_matter_through_the_window_rules(app):
     assert re.search(r"经营场所使用证明（租赁合同/产权证），请于 \d{4}年\d{2}月\d{2}日前补齐", text)
     assert client.get(f"/frontdesk/cases/{case_id}/notice.pdf").status_code == 404  # it was accepted
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, decision="refuse", i_remark="不属于本级受理范围"))
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, decision="refuse", i_remark="不属于本级受理范围"), follow_redirects=True)
     assert r.status_code == 200 and "不予受理" in r.text and "不属于本级受理范围" in r.text

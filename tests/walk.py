@@ -29,7 +29,7 @@ _HASH = hash_password("pw")  # one scrypt for every test user (each costs ~50 ms
 def add_hall_users(services) -> None:
     """A user for every department and level, plus the front desk, pickup window and an administrator."""
     wanted = [("front", ["front_desk"]), ("pickup1", ["pickup"]), ("admin", ["admin"]), ("super1", ["supervisor"]),
-              ("nobody", ["visitors"])]
+              ("nobody", ["visitors"]), ("citizen1", ["applicant"])]
     for g in DEPARTMENTS:
         wanted += [(f"{g}1", [g]), (f"{g}2", [g]), (f"{g}_lead1", [f"{g}_lead"]), (f"{g}_head1", [f"{g}_head"])]
     add_users(services, wanted)

@@ -11,21 +11,25 @@ from engine.errors import OneWindowError
 from engine.model.identifiers import SHAPES
 
 from .i18n import localized
+from .secret import secret_key, weak
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("ONEWINDOW_SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=secret_key(),
         DATABASE_URL=os.environ.get("ONEWINDOW_DATABASE_URL"),
         API_TOKEN_MAX_AGE=int(os.environ.get("ONEWINDOW_API_TOKEN_MAX_AGE", 8 * 3600)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # a page's request may carry several material files; each one is held to the file limit on its own
-        MAX_CONTENT_LENGTH=int(os.environ.get("ONEWINDOW_MAX_REQUEST_MB") or 100) * 1024 * 1024,
+        SESSION_COOKIE_SECURE=os.environ.get("ONEWINDOW_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        MAX_CONTENT_LENGTH=int(os.environ.get("ONEWINDOW_MAX_REQUEST_BYTES", 2 * 1024 * 1024)),
     )
     if config:
         app.config.update(config)
+    app.config.setdefault("VALIDATE_RESPONSES", bool(app.config.get("TESTING")))  # every answer to its model
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError(weak(None))  # never a built-in key: it would let anyone forge tokens and cookies
     clock.zone()  # a wrong ONEWINDOW_TIMEZONE stops the start, not the first page that shows a time
     from engine.bootstrap import services_for
 
@@ -34,13 +38,30 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api, api_papers, auth, cases, frontdesk, home, i18n, inbox, papers, pickup
     i18n.init_app(app)
     app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
+    app.before_request(papers.upload_limit)  # before anything reads the form (the CSRF check does)
     auth.init_app(app)
-    for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api, api_papers):
+    for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
         app.register_blueprint(module.bp)
-    from . import auditor
+    from . import auditor, designer
     app.register_blueprint(auditor.bp)
+    app.register_blueprint(designer.bp)
     _register_errors(app)
+    app.after_request(_security_headers)
     return app
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response):
+    """No framing, no inline script, no content sniffing, no referrer leaking case numbers to other sites."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def _wants_json() -> bool:
@@ -58,12 +79,23 @@ def _error(status: int, code: str, message: str, fields: dict | None = None):
     return render_template("error.html", status=status, code=code, message=message, fields=fields), status
 
 
+def _database_down(exc: Exception) -> bool:
+    """The database cannot be reached (restart, network, a locked SQLite file): 503, not 500."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError)) or (isinstance(exc, DBAPIError)
+                                                                    and exc.connection_invalidated)
+
+
 def _register_errors(app: Flask) -> None:
     """JSON errors under /api/, a plain page elsewhere; never a traceback."""
 
     @app.errorhandler(OneWindowError)
     def _onewindow(exc: OneWindowError):
-        return _error(exc.status, exc.code, exc.message, getattr(exc, "fields", None))
+        response = _error(exc.status, exc.code, exc.message, getattr(exc, "fields", None))
+        if exc.details.get("retry_after"):
+            response = (response[0], response[1], {"Retry-After": str(exc.details["retry_after"])})
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -77,5 +109,10 @@ def _register_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
+        if _database_down(exc):
+            app.logger.warning("database unreachable on %s: %s", request.path, exc)
+            body, status = _error(503, "unavailable", "系统暂时无法访问数据库，请稍后重试 (the database cannot be reached; "
+                                               "try again shortly)")
+            return body, status, {"Retry-After": "5"}
         app.logger.exception("unhandled error on %s", request.path)
         return _error(500, "internal_error", "内部错误 (internal error)")

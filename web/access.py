@@ -1,15 +1,16 @@
-"""Who may read a case (its page, its files, its documents). One function, so the rule has one home: today every
-signed-in user of the hall may read every case (as the case page always allowed); the service layer's
-authorization (issue 10) replaces the body of `may_read_case`, and every reader below follows."""
+"""Who may read a case's papers (its files and documents): the service layer's rule (engine.runtime.access), asked
+with the case's row, so a page or the API never decides it on its own."""
 from __future__ import annotations
 
-from engine.errors import Forbidden
-
-
-def may_read_case(services, actor, case_id: int) -> bool:
-    return actor is not None
+from engine.db import Case
+from engine.errors import NotFound
+from engine.runtime.access import check_read
 
 
 def check_read_case(services, actor, case_id: int) -> None:
-    if not may_read_case(services, actor, case_id):
-        raise Forbidden("无权查看该办件 (you may not read this case)")
+    """NotFound (404) when there is no such case or `actor` may not read it."""
+    with services.uow() as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"no such case: {case_id}")
+        check_read(s, actor, case)

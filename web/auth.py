@@ -8,7 +8,9 @@ from functools import wraps
 from flask import (Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for)
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from engine.errors import NotFound, Unauthorized
+from urllib.parse import urlsplit
+
+from engine.errors import NotFound, TooManyAttempts, Unauthorized
 
 bp = Blueprint("auth", __name__)
 TOKEN_SALT = "onewindow-api-token"
@@ -23,19 +25,25 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
 
 
-def make_token(username: str) -> str:
-    return _serializer().dumps({"u": username})
+def make_token(username: str, epoch: int) -> str:
+    """A bearer token: the user and their sign-in epoch, signed; revoked when the epoch moves on."""
+    return _serializer().dumps({"u": username, "e": epoch})
 
 
-def token_user(token: str) -> str:
-    """The username a token carries; Unauthorized if it is forged or older than API_TOKEN_MAX_AGE."""
+def token_actor(token: str):
+    """The actor a token names; Unauthorized if it is forged, older than API_TOKEN_MAX_AGE, or revoked."""
     try:
         data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
     except SignatureExpired:
         raise Unauthorized("token expired") from None
     except BadSignature:
         raise Unauthorized("invalid token") from None
-    return data["u"]
+    if not isinstance(data, dict) or "u" not in data or "e" not in data:
+        raise Unauthorized("invalid token")
+    try:
+        return services().signed_in(str(data["u"]), data["e"])
+    except Unauthorized:
+        raise Unauthorized("token revoked or its user no longer exists") from None
 
 
 # ---------------------------------------------------------------- CSRF
@@ -60,8 +68,8 @@ def load_user() -> None:
     username = session.get("user")
     if username and not request.path.startswith("/api/"):
         try:
-            g.actor = services().actor(username)
-        except NotFound:
+            g.actor = services().signed_in(username, session.get("e"))
+        except (NotFound, Unauthorized):  # signed out elsewhere, revoked, or the user was removed
             session.clear()
 
 
@@ -82,29 +90,47 @@ def home_for(actor) -> str:
         return url_for("pickup.index")
     if "auditor" in actor.groups and "auditor.index" in current_app.view_functions:
         return url_for("auditor.index")
+    if "designer" in actor.groups and "designer.index" in current_app.view_functions:
+        return url_for("designer.index")
     return url_for("inbox.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
-            actor = services().authenticate(request.form.get("username", ""), request.form.get("password", ""))
+            actor, epoch = services().authenticate(request.form.get("username", ""), request.form.get("password", ""),
+                                                   request.remote_addr)
         except Unauthorized:
-            error = "用户名或密码错误"
+            error, status = "用户名或密码错误", 401
+        except TooManyAttempts as exc:
+            error, status = exc.message, 429
+            headers["Retry-After"] = str(exc.details.get("retry_after", 60))
         else:
             session.clear()
-            session["user"] = actor.username
-            target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
-                target = home_for(actor)
-            return redirect(target)
-    return render_template("login.html", error=error), (401 if error else 200)
+            session["user"], session["e"] = actor.username, epoch
+            return redirect(local_target(request.args.get("next")) or home_for(actor))
+    return render_template("login.html", error=error), status, headers
+
+
+def local_target(target: str | None) -> str | None:
+    """`next=` only to a path on this site: no scheme, no host, no backslash or control character (browsers
+    drop a tab from '/\t/evil.com' and then read '//evil.com' as another host)."""
+    if not target or any(ord(c) < 32 or c in "\\\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.post("/logout")
 def logout():
+    """Signs out everywhere: the user's sign-in epoch moves on, so this and every other session and token of the
+    user stop working."""
+    if g.get("actor") is not None:
+        services().revoke(g.actor.username)
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -7,7 +7,6 @@ from markupsafe import Markup
 
 from engine import casefile
 from engine import readmodels as catalog
-from .access import check_read_case
 from .auth import login_required, services
 from .papers import REVOKERS
 
@@ -18,8 +17,7 @@ bp = Blueprint("cases", __name__)
 @login_required
 def show(case_id):
     sv = services()
-    check_read_case(sv, g.actor, case_id)
-    case = catalog.case_detail(sv, case_id)
+    case = catalog.case_detail(sv, case_id, g.actor)
     papers = casefile.case_file(sv, case_id, case["events"])
     try:
         svg = Markup(catalog.diagram(sv, case, case["events"]))  # built as an lxml tree: text is escaped
@@ -33,4 +31,5 @@ def show(case_id):
 @login_required
 def diagram(case_id):
     sv = services()
-    return Response(catalog.diagram(sv, sv.get_case(case_id), sv.events(case_id)), mimetype="image/svg+xml")
+    return Response(catalog.diagram(sv, sv.get_case(case_id, g.actor), sv.events(case_id, g.actor)),
+                    mimetype="image/svg+xml")

@@ -1,6 +1,7 @@
 """The `onewindow` command: a Flask CLI group over the service layer."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -11,9 +12,14 @@ from engine.errors import OneWindowError
 
 
 def _create_app():
-    from web import create_app
+    """The app the commands run in. Without a configured key it gets a random one for this process only: the
+    commands sign nothing that outlives them (`users token` refuses without a real key)."""
+    import secrets
 
-    return create_app()
+    from web import create_app
+    from web.secret import secret_key
+
+    return create_app({"SECRET_KEY": secret_key() or secrets.token_urlsafe(32)})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -36,13 +42,15 @@ def _fail(exc: OneWindowError):
 
 @cli.command("check", with_appcontext=False)
 @click.argument("paths", nargs=-1, type=click.Path())
-def check_cmd(paths):
+@click.option("--strict", is_flag=True, help="treat warnings (lint, guide) as errors")
+def check_cmd(paths, strict):
     """Validate the catalogue (or the given files); one line per problem, exit 1 on any error.
 
-    Needs no app or database, so it runs in CI and pre-commit hooks as is."""
+    Lint findings are warnings (exit 0) unless --strict. Needs no app or database, so it runs in CI and
+    pre-commit hooks as is."""
     from engine.model.catalogue import check
 
-    result = check(list(paths) or None)
+    result = check(list(paths) or None, strict=strict)
     for problem in result.problems + result.warnings:
         click.echo(str(problem))
     if not result.ok:
@@ -54,10 +62,19 @@ def check_cmd(paths):
 
 @cli.command("deploy")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-def deploy_cmd(paths):
+@click.option("--dry-run", is_flag=True, help="print what the new versions change, and where running cases wait; "
+                                                "deploy nothing")
+def deploy_cmd(paths, dry_run):
     """Register new process versions by content hash (unchanged files are a no-op)."""
-    from engine.bootstrap import deploy_catalogue
+    from engine.bootstrap import deploy_catalogue, preview_catalogue
 
+    if dry_run:
+        try:
+            previews = preview_catalogue(_services(), list(paths) or None)
+        except OneWindowError as exc:
+            _fail(exc)
+        _print_previews(previews)
+        return
     try:
         rows = deploy_catalogue(_services(), list(paths) or None)
     except OneWindowError as exc:
@@ -66,6 +83,31 @@ def deploy_cmd(paths):
     for pid, vid, created in rows:
         click.echo(f"{pid}: version {vid}{' (new)' if created else ' (unchanged)'}")
     click.echo(f"{len(new)} new version(s), {len(rows) - len(new)} unchanged")
+
+
+def _print_previews(previews) -> None:
+    """One block per process: what its new version changes and where the open cases of older versions wait."""
+    counts = {"new process": 0, "new version": 0, "unchanged": 0}
+    for item in previews:
+        p = item.preview
+        counts[p.status] += 1
+        if p.status == "unchanged":
+            click.echo(f"{p.process_id}: unchanged (version {p.base})" + (f"; {p.note}" if p.note else ""))
+            continue
+        if p.status == "new process":
+            click.echo(f"{p.process_id}: new process \"{p.name}\" (no version deployed yet)")
+            continue
+        click.echo(f"{p.process_id}: new version, compared with version {p.base}")
+        for line in p.diff.lines("  ") or ["  (only layout or documentation changed)"]:
+            click.echo(line)
+        if not item.versions:
+            click.echo("  running cases: none")
+        for v in item.versions:
+            suspended = f", {v.suspended} suspended" if v.suspended else ""
+            click.echo(f"  running cases on version {v.version_id}: {v.running}{suspended}; "
+                       f"waiting at {v.where() or '-'}")
+    click.echo(f"dry run: {counts['new process']} new process(es), {counts['new version']} new version(s), "
+               f"{counts['unchanged']} unchanged; nothing was deployed")
 
 
 @cli.group("db")
@@ -108,13 +150,29 @@ def users_token(name):
     from web import create_app
     from web.auth import make_token
 
+    from web.secret import secret_key, weak
+
+    if weak(secret_key()):
+        click.echo(f"error: {weak(secret_key())}", err=True)
+        sys.exit(2)
     app = create_app()
     try:
-        app.extensions["onewindow"].actor(name)
+        epoch = app.extensions["onewindow"].epoch(name)
     except OneWindowError as exc:
         _fail(exc)
     with app.app_context():
-        click.echo(make_token(name))
+        click.echo(make_token(name, epoch))
+
+
+@users_group.command("revoke")
+@click.argument("name")
+def users_revoke(name):
+    """Revoke every API token and session of NAME (they sign in again)."""
+    try:
+        _services().revoke(name)
+    except OneWindowError as exc:
+        _fail(exc)
+    click.echo(f"tokens and sessions of {name} revoked")
 
 
 @cli.command("seed")
@@ -143,12 +201,44 @@ def worker_cmd(interval, once):
     run_worker(_services(), interval=interval, once=once, log=click.echo)
 
 
+@cli.group("outbox")
+def outbox_group():
+    """Messages leaving the system (SMS, e-mail, notices), delivered by `onewindow worker`."""
+
+
+@outbox_group.command("list")
+@click.option("--to", "target", default=None, help="only messages to this phone, address or user")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]), default=None)
+@click.option("--limit", default=50, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def outbox_list(target, status, limit, as_json):
+    """List messages, newest first."""
+    from engine.runtime.outbox import listing
+
+    rows = listing(_services(), target=target, status=status, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"#{r['id']} {r['status']:<9} {r['kind']:<7} {r['target']:<20} "
+                   f"{json.dumps(r['payload'], ensure_ascii=False)}")
+    if not rows:
+        click.echo("no messages")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=2, type=int)
-def serve_cmd(host, port, workers):
-    """Serve the web front end with gunicorn."""
+@click.option("--debug", is_flag=True, help="allow a missing or short secret key (never in production)")
+def serve_cmd(host, port, workers, debug):
+    """Serve the web front end with gunicorn (refuses to start without a proper secret key)."""
+    from web.secret import secret_key, weak
+
+    problem = weak(secret_key())
+    if problem and not debug:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
                                "--access-logfile", "-", "web.wsgi:app"])
 
@@ -175,6 +265,23 @@ def archive_cmd(case, out, base_url):
                f"{verdict} -> {out}")
     if not manifest["verified"]["ok"]:
         sys.exit(1)
+
+
+@cli.group("secret")
+def secret_group():
+    """The key that signs cookies, tokens and verification codes."""
+
+
+@secret_group.command("init", with_appcontext=False)
+def secret_init():
+    """Create var/secret_key (mode 0600) unless a key is configured or the file exists."""
+    from web.secret import init_key_file
+
+    if os.environ.get("ONEWINDOW_SECRET_KEY"):
+        click.echo("ONEWINDOW_SECRET_KEY is set; no file needed")
+        return
+    path, created = init_key_file()
+    click.echo(f"{'created' if created else 'kept'} {path}")
 
 
 from web.cli_admin import admin  # noqa: E402

@@ -1,12 +1,15 @@
 """综合窗口 front desk: search the catalogue, open a guide, fill the intake form, accept or refuse."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from engine import casefile
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Invalid, NotFound
+from engine.runtime.access import check_window
 
 from engine import readmodels as catalog
 from . import formkit
@@ -15,12 +18,10 @@ from .auth import login_required, services
 from .papers import paper_pdf
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/frontdesk")
-DESK_GROUPS = {"front_desk", "admin"}
 
 
 def _desk_only():
-    if not (g.actor.groups & DESK_GROUPS):
-        raise Forbidden("综合窗口专用 (front desk only)")
+    check_window(g.actor)  # decided in the engine (engine.runtime.access)
 
 
 @bp.get("/")
@@ -49,6 +50,7 @@ def _render_intake(m: dict, errors: dict | None = None, values: dict | None = No
                   "shared": shared.get(catalog.material_id(x)),
                   "files": (uploaded or {}).get(catalog.material_id(x)) or []} for x in m["materials"]]
     return render_template("frontdesk/intake.html", m=m, fields=formkit.fields(m["form"]), ivalues=ivalues,
+                           form_token=values.get("form_token") or secrets.token_urlsafe(16),
                            intake_fields=formkit.fields(m["intake_form"], skip=INTAKE_SKIP), materials=materials,
                            errors=errors or {}, values=values, status_code=status, previewed=preview is not None,
                            confirm=confirm), status
@@ -104,9 +106,8 @@ def submit(code):
     accepted = decision == "accept"
     ids = [catalog.material_id(x) for x in m["materials"]]
     statuses = {mid: form.get("mat_" + mid, "") for mid in ids}
-    names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
     values = dict(formkit.values(form, "f_"), **{k: v for k, v in form.items() if k.startswith(("a_", "mat_"))},
-                  **{"i_" + k: v for k, v in formkit.values(form, "i_").items()})
+                  **{"i_" + k: v for k, v in formkit.values(form, "i_").items()}, form_token=form.get("form_token"))
     applicant, data = formkit.applicant_from(form), formkit.parse(m["form"], form, "f_")
     refs, uploaded, file_errors = _take_files(sv, form, ids)
     preview = catalog.intake_preview(sv, code, applicant, data) if applicant.get("name") else None
@@ -124,16 +125,34 @@ def submit(code):
         outcome = catalog.intake_outcome(sv, code, applicant, data, verdict)
         if outcome is not None and outcome.get("accepted") is False:
             return _render_intake(m, {}, values, 200, preview, uploaded, confirm=outcome.get("missing") or [])
+    token = form.get("form_token") or None  # one per rendered page: a reload or Back + 受理 gives the same case
     try:
-        case = sv.start_case(g.actor, code, applicant, data, channel="window", intake=verdict)
+        case = sv.start_case(g.actor, code, applicant, data, channel="window", intake=verdict,
+                             idempotency_key=token and f"form:{token}", request_hash=_form_hash(form) if token else None)
     except Invalid as exc:
         return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422, preview, uploaded)
-    record = catalog.intake_record(sv.events(case["id"]))
-    papers = casefile.case_file(sv, case["id"])
+    return redirect(url_for("frontdesk.done", case_id=case["id"]), code=303)
+
+
+@bp.get("/cases/<int:case_id>/done")
+@login_required
+def done(case_id):
+    """What the window decided (after the POST: reloading this page starts nothing), with the documents issued."""
+    _desk_only()
+    sv = services()
+    case = sv.case_view(case_id, g.actor)
+    m = catalog.matter(sv, case["process_id"])
+    names = {catalog.material_id(x): catalog.material_name(x) for x in m["materials"]}
+    record = catalog.intake_record(sv.events(case_id, g.actor))
     return render_template("frontdesk/done.html", case=case, m=m, accepted=bool(record["accepted"]),
                            missing=record["missing"], remark=record["reason"] or record["remark"],
-                           received=[names.get(k, k) for k, v in statuses.items() if v], papers=papers,
-                           kind=record["kind"])
+                           received=[names.get(k, k) for k, v in record["materials"].items() if v],
+                           papers=casefile.case_file(sv, case_id), kind=record["kind"])
+
+
+def _form_hash(form) -> str:
+    fields = sorted((k, v) for k in form.keys() if k not in ("_csrf", "form_token") for v in form.getlist(k))
+    return hashlib.sha256(repr(fields).encode("utf-8")).hexdigest()
 
 
 def _field_key(path: str) -> str:

@@ -67,6 +67,26 @@ STRINGS: dict[str, str] = {
     "出具日期": "Issued on", "有效期至": "Valid until", "长期有效": "no expiry", "电子印章": "E-seal",
     "通过": "intact", "不通过": "broken", "本件办理中核发": "issued by this case", "未提交（非必需）": "not handed in (optional)",
 }
+# The designer's page (web/designer.py, templates/designer/).
+STRINGS.update({
+    "流程设计": "Process design", "上传并检查 BPMN": "Upload and check BPMN", "流程": "Process", "版本数": "Versions",
+    "最新版本": "Latest version", "部署时间": "Deployed", "办理中案件": "Running cases", "版本": "Version",
+    "内容哈希": "Content hash", "部署人": "Deployed by", "办理中": "Running", "已挂起": "Suspended",
+    "停留环节": "Waiting at", "高亮的环节有案件正在停留": "Highlighted elements have cases waiting in them",
+    "无法绘制流程图": "The diagram cannot be drawn", "版本差异": "Changes", "这是第一个版本": "This is the first version",
+    "仅布局或说明有变化": "Only the layout or documentation changed", "变化": "Change", "元素": "Element",
+    "内容": "Details", "新增": "Added", "删除": "Removed", "修改": "Changed", "字段": "Field", "文件": "File",
+    "办理组": "Group", "候选人": "Candidate users", "表单": "Form", "条件": "Condition", "默认流": "Default flow",
+    "起点": "From", "终点": "To", "定时": "Timer", "调用流程": "Calls", "决策表": "Decision", "脚本": "Script",
+    "附着于": "Attached to", "多实例": "Multi-instance", "标题": "Title", "可选值": "Options",
+    "最大长度": "Max length", "最小长度": "Min length", "格式": "Format", "最小值": "Minimum", "最大值": "Maximum",
+    "BPMN/DMN 文件及其表单（.json）": "BPMN/DMN files and their forms (.json)", "检查": "Check",
+    "检查结果": "Check result", "检查通过": "Check passed", "检查未通过，不能部署": "The check failed: nothing can be deployed",
+    "级别": "Level", "行": "Line", "问题": "Problem", "源文件": "Source", "错误": "error", "警告": "warning",
+    "部署预览": "Deploy preview", "新流程": "New process", "新版本": "New version", "对比": "compared with",
+    "无变化": "Unchanged", "旧版本上的办理中案件": "Running cases on older versions", "部署": "Deploy",
+    "已部署新版本": "New versions deployed", "没有变化，未产生新版本": "Nothing changed; no new version",
+})
 STATUS_ZH = {"running": "办理中", "completed": "已办结", "pending": "未开始", "not_started": "未开始",
              "ready": "待认领", "claimed": "已认领"}
 STATUS_EN = {"running": "running", "completed": "completed", "pending": "not started", "not_started": "not started",

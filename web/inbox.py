@@ -10,26 +10,20 @@ from . import formkit
 from .auth import login_required, services
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
-SORTS = {"received": "created_at", "due": "due", "number": "case_number", "matter": "case_title"}
+SORTS = ("received", "due", "number")
+PAGE = 50
 
 
 @bp.get("/")
 @login_required
 def index():
-    q = request.args.get("q", "").strip().lower()
-    group = request.args.get("group", "")
-    sort = request.args.get("sort", "received")
-    desc = request.args.get("dir") == "desc"
-    tasks = services().list_tasks(g.actor)
-    groups = sorted({t["group"] for t in tasks})
-    if group:
-        tasks = [t for t in tasks if t["group"] == group]
-    if q:
-        tasks = [t for t in tasks if q in " ".join([t["case_number"] or "", t["case_title"] or "", t["name"] or "",
-                                                   str(t["applicant"].get("name", ""))]).lower()]
-    key = SORTS.get(sort, "created_at")
-    tasks.sort(key=lambda t: (t.get(key) is None, t.get(key) or ""), reverse=desc)
-    return render_template("inbox/index.html", tasks=tasks, groups=groups, q=q, group=group, sort=sort, desc=desc)
+    args = request.args
+    sort = args.get("sort", "received") if args.get("sort") in SORTS else "received"
+    page = services().inbox(g.actor, group=args.get("group") or None, q=args.get("q", "").strip() or None, sort=sort,
+                            desc=args.get("dir") == "desc", limit=PAGE, cursor=args.get("after") or None)
+    more = url_for("inbox.index", **dict(args.to_dict(), after=page.next)) if page.next else None
+    return render_template("inbox/index.html", tasks=page.items, groups=sorted(g.actor.groups), q=args.get("q", ""),
+                           group=args.get("group", ""), sort=sort, desc=args.get("dir") == "desc", more=more)
 
 
 @bp.post("/tasks/<task_id>/claim")

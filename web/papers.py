@@ -18,6 +18,19 @@ bp = Blueprint("papers", __name__)
 REVOKERS = {"admin", "supervisor"}
 
 
+UPLOADS = ("/frontdesk/matters/", "/inbox/tasks/", "/api/v1/files")
+MAX_FILES = 10  # files of one page request, each within the file limit
+
+
+def upload_limit() -> None:
+    """Requests that carry material files may be as large as their files allow (the app's request limit stays for
+    everything else); each file is still held to the file limit when it is stored."""
+    if request.method == "POST" and request.path.startswith(UPLOADS) and services().rules is not None:
+        limit = services().rules.files.max_bytes
+        request.max_content_length = max(request.max_content_length or 0,
+                                         limit * (1 if request.path.startswith("/api/") else MAX_FILES) + 1024 * 1024)
+
+
 def verify_url(number: str) -> str:
     return url_for("papers.verify", number=number, _external=True)
 

@@ -18,7 +18,7 @@ def _ready(sv) -> list[dict]:
     for t in sv.list_tasks(g.actor):
         if t.get("rule") != "pickup" and t["group"] != "pickup":
             continue
-        case = catalog.case_detail(sv, t["case_id"])
+        case = catalog.case_detail(sv, t["case_id"], g.actor)
         schema = catalog.task_form(sv, case["version_id"], t["form"])
         rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema,
                      "file": casefile.case_file(sv, t["case_id"], case["events"])})

@@ -28,7 +28,7 @@ from ..window import ledger
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
-PASSIVE = {"certificate_revoked"}
+PASSIVE = {"certificate_revoked", "timer_failed"}
 # Event types that are an action (each is followed, at once, by the events the rules implied).
 ACTIONS = {"case_started", "task_completed", "timer_fired", "data_corrected", "version_migrated", "case_suspended",
            "case_resumed"}

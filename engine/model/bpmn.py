@@ -1,10 +1,11 @@
 """Reading BPMN files safely and turning them into SpiffWorkflow specs.
 
-One parser family (SpiffWorkflow's `spiff` dialect) reads files from both designers we support:
-SpiffArena's `spiffworkflow:*` extensions are read natively, and the Camunda Modeler attributes
-the library ignores (`camunda:candidateGroups`, `candidateUsers`, `dueDate`, `formKey`,
-`camunda:properties`) are read here from the XML and normalised into `task_spec.extensions['ow']`,
-so the rest of the platform sees one shape whatever tool drew the file.
+One parser family (SpiffWorkflow's `spiff` dialect) reads files from the designers we support:
+SpiffArena's `spiffworkflow:*` extensions are read natively; the Camunda 7 attributes the library
+ignores (`camunda:candidateGroups`, `candidateUsers`, `assignee`, `dueDate`, `formKey`,
+`camunda:properties`) and their Camunda 8 counterparts (the `zeebe:*` extension elements Camunda
+Modeler 5 writes by default) are read here from the XML and normalised into
+`task_spec.extensions['ow']`, so the rest of the platform sees one shape whatever tool drew the file.
 
 Expressions are read in the language the file declares (expressions.dialect): before the library sees
 a file, each JUEL or FEEL expression is tagged with its language, so conditions, timers and decision
@@ -29,7 +30,8 @@ from .expressions.dialect import mark_bpmn, mark_dmn
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"  # Camunda 8 ("Camunda Cloud" in Camunda Modeler 5)
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS, "zeebe": ZEEBE_NS}
 
 # Ids the engine uses for its own internal task specs; a BPMN element with one of them breaks
 # workflow creation later ("No output task connected"), so we refuse them up front.
@@ -150,25 +152,85 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
+def _zeebe(node, name: str):
+    """A Camunda 8 extension element of a task (`zeebe:<name>` under extensionElements), or None."""
+    return node.find(f"bpmn:extensionElements/zeebe:{name}", NS)
+
+
+def _zeebe_attr(node, element: str, attr: str) -> str | None:
+    el = _zeebe(node, element)
+    return el.get(attr) if el is not None else None
+
+
 def read_task_meta(node, lane: str | None, spiff_ext: dict) -> TaskMeta:
-    """Normalise the designer's declarations on one task element."""
+    """Normalise the designer's declarations on one task element (SpiffArena, Camunda 7 or Camunda 8).
+
+    Camunda 8 counterparts: `zeebe:assignmentDefinition` (candidateGroups, candidateUsers, assignee) for
+    `camunda:candidateGroups`/`candidateUsers`/`assignee`; `zeebe:formDefinition` (formKey or formId) for
+    `camunda:formKey`; `zeebe:taskSchedule dueDate` for `camunda:dueDate`; `zeebe:taskHeaders` and
+    `zeebe:properties` for `camunda:properties`. An assignee is offered the task as a candidate user.
+    """
     camunda = lambda name: node.get(f"{{{CAMUNDA_NS}}}{name}")  # noqa: E731
+    assignment = lambda attr: _zeebe_attr(node, "assignmentDefinition", attr)  # noqa: E731
     props = dict(spiff_ext.get("properties") or {})
-    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
-        if prop.get("name"):
-            props[prop.get("name")] = prop.get("value", "")
-    form = form_name(camunda("formKey") or props.get("formJsonSchemaFilename") or props.get("form"))
-    groups = _split(camunda("candidateGroups")) or _split(props.get("candidateGroups")) or ([lane] if lane else [])
-    users = _split(camunda("candidateUsers")) or _split(props.get("candidateUsers"))
-    due = camunda("dueDate") or props.get("dueDate")
+    for header in node.iterfind("bpmn:extensionElements/zeebe:taskHeaders/zeebe:header", NS):
+        if header.get("key"):
+            props[header.get("key")] = header.get("value", "")
+    for xpath in ("bpmn:extensionElements/camunda:properties/camunda:property",
+                  "bpmn:extensionElements/zeebe:properties/zeebe:property"):
+        for prop in node.iterfind(xpath, NS):
+            if prop.get("name"):
+                props[prop.get("name")] = prop.get("value", "")
+    form = form_name(camunda("formKey") or _zeebe_attr(node, "formDefinition", "formKey")
+                     or _zeebe_attr(node, "formDefinition", "formId")
+                     or props.get("formJsonSchemaFilename") or props.get("form"))
+    groups = (_split(camunda("candidateGroups")) or _split(assignment("candidateGroups"))
+              or _split(props.get("candidateGroups")) or ([lane] if lane else []))
+    users = (_split(camunda("candidateUsers")) or _split(assignment("candidateUsers"))
+             or _split(props.get("candidateUsers")))
+    assignee = (camunda("assignee") or assignment("assignee") or "").strip()
+    if assignee and assignee not in users:
+        users = [assignee, *users]
+    due = camunda("dueDate") or _zeebe_attr(node, "taskSchedule", "dueDate") or props.get("dueDate")
     return TaskMeta(form=form, groups=groups, users=users, due=due, properties=props)
 
 
+# Camunda 8 attributes that name groups, users, forms and called processes; they may be FEEL expressions
+# (a leading `=`), which are evaluated per case by Zeebe and which we cannot honour statically.
+_ZEEBE_STATIC = [("assignmentDefinition", ("candidateGroups", "candidateUsers", "assignee")),
+                 ("formDefinition", ("formKey", "formId")), ("calledElement", ("processId",))]
+
+
+def dialect_problems(tree, where: "Locator") -> list[BpmnProblem]:
+    """Camunda 8 declarations we cannot run: a FEEL expression where we need a static name."""
+    out = []
+    for element, attrs in _ZEEBE_STATIC:
+        for el in tree.getroot().iterfind(f".//zeebe:{element}", NS):
+            for attr in attrs:
+                value = (el.get(attr) or "").strip()
+                if value.startswith("="):
+                    out.append(where.problem(el.getparent().getparent(), f"zeebe:{element} {attr} is a FEEL "
+                                             f"expression ({value}); give a static value (e.g. a group name)"))
+    return out
+
+
+def normalise_calls(tree) -> None:
+    """Give Camunda 8 call activities (`zeebe:calledElement processId`) the `calledElement` attribute the
+    library reads, so a called process is found whatever dialect named it."""
+    root = tree.getroot() if hasattr(tree, "getroot") else tree
+    for call in root.iterfind(".//bpmn:callActivity", NS):
+        if not call.get("calledElement"):
+            process_id = _zeebe_attr(call, "calledElement", "processId")
+            if process_id and not process_id.strip().startswith("="):
+                call.set("calledElement", process_id.strip())
+
+
 class OneWindowParser(SpiffBpmnParser):
-    """SpiffBpmnParser that also keeps the Camunda attributes the library drops, and reads every
+    """SpiffBpmnParser that also keeps the Camunda 7 and 8 declarations the library drops, and reads every
     expression (BPMN and DMN) in the language its file declares."""
 
     def add_bpmn_xml(self, bpmn, filename=None):
+        normalise_calls(bpmn)
         mark_bpmn(bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn)
         super().add_bpmn_xml(bpmn, filename)
 

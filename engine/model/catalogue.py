@@ -17,8 +17,8 @@ from pathlib import Path
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 
-from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, one_line, parse_xml, problem_from_exception,
-                   read_task_meta, task_meta, xsd_errors)
+from .bpmn import (NS, RESERVED_IDS, Locator, OneWindowParser, dialect_problems, one_line, parse_xml,
+                   problem_from_exception, read_task_meta, task_meta, xsd_errors)
 from ..errors import BpmnProblem
 from . import rulecheck
 from .guide import check_guide, guide_of
@@ -26,6 +26,7 @@ from .forms import FormError, load_form
 from . import expressions
 from .expressions import PYTHON, label
 from .expressions.dialect import Written, any_cell, bpmn_sources, dmn_cells, refusal
+from .lint import lint
 from .sandbox import check_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def _static_problems(tree, where: Locator) -> list[BpmnProblem]:
         message = expression_problem(written)
         if message:
             out.append(where.problem(el, message))
-    return out + _dangling_flows(tree, where)
+    return out + _dangling_flows(tree, where) + dialect_problems(tree, where)
 
 
 def expression_problem(written: Written, role: str = "", python: str | None = None) -> str | None:
@@ -143,18 +144,21 @@ def _dangling_flows(tree, where: Locator) -> list[BpmnProblem]:
 def _process_info(parser: OneWindowParser, pid: str, spec, subs: dict, file: str) -> ProcessInfo:
     """What deploy needs to know about one process: calls, decisions and forms (its embedded subprocesses' too)."""
     info = ProcessInfo(pid, spec.description or pid, file)
-    start = parser.get_process_parser(pid).node.find("bpmn:startEvent", NS)
+    node = parser.get_process_parser(pid).node
+    start = node.find("bpmn:startEvent", NS)
     if start is not None:
         info.start_form = read_task_meta(start, None, {}).form
+    for rule in node.iterfind(".//bpmn:businessRuleTask", NS):  # the decision id, as the DMN file declares it
+        ref = rule.get(f"{{{NS['camunda']}}}decisionRef") or rule.findtext(
+            "bpmn:extensionElements/spiffworkflow:calledDecisionId", namespaces=NS)
+        if ref and ref.strip():
+            info.decisions.add(ref.strip())
     for ts in _own_task_specs(spec, subs, file):
         if isinstance(ts, SubWorkflowTask):
             info.calls.add(ts.spec)
         meta = task_meta(ts)
         if meta.form:
             info.forms.add(meta.form)
-        dec = getattr(getattr(ts, "engine", None), "decision_table", None)
-        if dec is not None:
-            info.decisions.add(getattr(dec, "id", None) or "")
     if info.start_form:
         info.forms.add(info.start_form)
     return info
@@ -198,11 +202,13 @@ def _unique(paths) -> list[Path]:
     return list(seen.values())
 
 
-def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None) -> CheckResult:
+def check(paths: list[str] | None = None, processes_dir: Path | None = None, forms_dir: Path | None = None,
+          strict: bool = False) -> CheckResult:
     """Check the catalogue, or just `paths` (resolving calls and forms against the catalogue).
 
     Only the checked files' problems are reported. Given files take precedence over catalogue
-    files defining the same process ids or form names.
+    files defining the same process ids or form names. `strict` turns every warning (lint, guide)
+    into an error, so the result is not ok while any remains.
     """
     processes_dir = Path(processes_dir or PROCESSES_DIR)
     forms_dir = Path(forms_dir or FORMS_DIR)
@@ -216,6 +222,12 @@ def check(paths: list[str] | None = None, processes_dir: Path | None = None, for
     _check_forms(_unique(form_files + [p for p in targets if p.suffix == ".json"]), run)
     _check_models(_unique([p for p in targets if p.suffix in MODEL_SUFFIXES] + catalogue), run)
     run.result.checked_files = len(targets)
+    if strict:
+        for warning in run.result.warnings:
+            warning.severity = "error"
+        run.result.problems += run.result.warnings
+        run.result.problems.sort(key=lambda p: (str(p.file), p.line or 0))
+        run.result.warnings = []
     return run.result
 
 
@@ -295,6 +307,11 @@ def _add_dmn(parser, path: Path, data: bytes, tree, where: Locator, run: _Run) -
     run.result.files[path.name] = data
 
 
+def _dmn_shadowed(run: _Run, tree) -> bool:
+    """True when a decision of this (catalogue) DMN file is already defined by a checked file."""
+    return any(d.get("id") in run.result.decision_files for d in tree.getroot().iter("{*}decision"))
+
+
 def _shadowed(parser, tree) -> bool:
     """True when a process of this (catalogue) file is already defined by a checked file."""
     return any(p.get("id") in parser.process_parsers for p in tree.getroot().iterfind("bpmn:process", NS))
@@ -310,6 +327,8 @@ def _check_models(paths: list[Path], run: _Run) -> None:
         data, tree = read
         where = Locator(tree, str(path))
         if path.suffix == ".dmn":
+            if not run.wants(path) and _dmn_shadowed(run, tree):
+                continue
             _add_dmn(parser, path, data, tree, where, run)
             continue
         if not run.wants(path) and _shadowed(parser, tree):
@@ -319,6 +338,9 @@ def _check_models(paths: list[Path], run: _Run) -> None:
             run.report(path, e)
         if errors:
             continue
+        if run.wants(path):
+            for warning in lint(tree, where):
+                run.report(path, warning)
         try:
             parser.add_bpmn_xml(tree, filename=path.name)
         except Exception as exc:  # noqa: BLE001
@@ -400,7 +422,7 @@ def _check_rules(proc, spec, subs, path: Path, where: Locator, run: _Run) -> boo
 
 
 def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: ProcessInfo) -> bool:
-    """Forms the user tasks (and the start event) name must exist; tasks without a group are a warning."""
+    """Forms the user tasks (and the start event) name must exist (tasks without a group: engine.model.lint)."""
     ok = True
     for ts in _own_task_specs(spec, subs, path.name):
         if not getattr(ts, "manual", False):
@@ -409,8 +431,6 @@ def _check_tasks(spec, subs, path: Path, where: Locator, run: _Run, info: Proces
         if meta.form and meta.form not in run.result.forms:
             run.report(path, where.problem(el, f"form '{meta.form}' not found in forms/"))
             ok = False
-        if not meta.groups and not meta.users:
-            run.report(path, where.problem(el, "user task has no candidate group and no lane", "warning"))
     if info.start_form and info.start_form not in run.result.forms:
         start = _start_element(where, info.process_id)
         run.report(path, where.problem(start, f"start form '{info.start_form}' not found in forms/"))

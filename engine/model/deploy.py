@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from .catalogue import CheckResult, sha256
 from ..db import Blob, ProcessVersion
 from ..errors import Invalid
 from .guide import guide_from_bpmn
+from .versions import VersionDiff, diff_versions
 
 
 def kind_of(guide: dict, calls=()) -> str:
@@ -23,6 +25,12 @@ def kind_of(guide: dict, calls=()) -> str:
     if guide.get("derived"):
         return "bundle" if calls else "matter"
     return "bundle" if guide.get("type") == "一件事" or guide.get("members") else "matter"
+
+
+def startable(kind: str, guide: dict, called_by_others: bool) -> bool:
+    """Whether one applies for this process: a matter or a bundle — not an internal review or dispatcher, nor a
+    diagram without a guide that other processes call."""
+    return kind != "internal" and not (guide.get("derived") and called_by_others)
 
 
 def _closure(result: CheckResult, pid: str) -> set[str]:
@@ -56,15 +64,17 @@ def plan(result: CheckResult) -> dict[str, dict]:
     return out
 
 
-def deploy(session, result: CheckResult, only_files: set[str] | None = None) -> list[tuple[str, int, bool]]:
+def deploy(session, result: CheckResult, only_files: set[str] | None = None,
+           deployed_by: str | None = None) -> list[tuple[str, int, bool]]:
     """Register new versions; return (process id, version id, newly created) for each process.
 
     With `only_files` (file names), only the processes defined in those files are deployed; the
-    processes they call are pinned by content either way."""
+    processes they call are pinned by content either way. `deployed_by` is kept in the version's meta."""
     if not result.ok:
         raise Invalid("the catalogue has errors; run `onewindow check`",
                       {str(p.element or p.file): str(p) for p in result.problems[:50]})
     out = []
+    called = {c for info in result.processes.values() for c in info.calls}
     for pid, entry in sorted(plan(result).items()):
         if only_files is not None and entry["info"].file not in only_files:
             continue
@@ -82,11 +92,58 @@ def deploy(session, result: CheckResult, only_files: set[str] | None = None) -> 
             pinned[name] = h
         info = entry["info"]
         guide = guide_from_bpmn(result.files[info.file], pid)
-        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind_of(guide, info.calls),
-                "guide": guide}
+        kind = kind_of(guide, info.calls)
+        meta = {"start_form": info.start_form, "calls": sorted(info.calls), "kind": kind, "guide": guide,
+                "startable": startable(kind, guide, pid in called)}
+        if deployed_by:
+            meta["deployed_by"] = deployed_by
         version = ProcessVersion(process_id=pid, name=info.name, file_name=info.file, content_hash=entry["hash"],
                                  files=json.dumps(pinned, sort_keys=True), meta=json.dumps(meta, ensure_ascii=False))
         session.add(version)
         session.flush()
         out.append((pid, version.id, True))
+    return out
+
+
+def pinned_files(session, version: ProcessVersion) -> dict[str, bytes]:
+    """The files a deployed version pins, by name."""
+    return {name: session.get(Blob, h).content.encode("utf-8") for name, h in json.loads(version.files).items()}
+
+
+@dataclass
+class Preview:
+    """What deploying would do to one process: `status` is 'new process', 'new version' or 'unchanged'; `base` is the
+    deployed version it is compared with (the latest), or the identical one when unchanged."""
+
+    process_id: str
+    name: str
+    status: str
+    base: int | None
+    diff: VersionDiff | None = None
+    note: str = ""
+
+
+def preview(session, result: CheckResult, only_files: set[str] | None = None) -> list[Preview]:
+    """What `deploy` would register, each new version compared with the latest deployed one. Writes nothing."""
+    if not result.ok:
+        raise Invalid("the catalogue has errors; run `onewindow check`",
+                      {str(p.element or p.file): str(p) for p in result.problems[:50]})
+    out = []
+    for pid, entry in sorted(plan(result).items()):
+        info = entry["info"]
+        if only_files is not None and info.file not in only_files:
+            continue
+        latest = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == pid)
+                                .order_by(ProcessVersion.id.desc()).limit(1))
+        same = session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == pid,
+                                                           ProcessVersion.content_hash == entry["hash"]))
+        if same is not None:
+            note = "" if same.id == latest.id else (f"identical to older version {same.id}: deploying will not make it "
+                                                    f"current (the latest is version {latest.id})")
+            out.append(Preview(pid, info.name, "unchanged", same.id, note=note))
+        elif latest is None:
+            out.append(Preview(pid, info.name, "new process", None))
+        else:
+            diff = diff_versions(pid, pinned_files(session, latest), entry["files"])
+            out.append(Preview(pid, info.name, "new version", latest.id, diff))
     return out

@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from ..errors import ExpressionRefused
+from . import limits
 from . import expressions
 from .expressions.runtime import ExpressionFailed
 
@@ -39,8 +40,8 @@ _EXTRA_BUILTINS = {
 
 
 def _inplace(op: str, left, right):
-    """Support `x += 1` in scripts without exposing operator internals."""
-    ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
+    """Support `x += 1` in scripts without exposing operator internals (repetition bounded like `*`)."""
+    ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": limits.mul,
            "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
     if op not in ops:
         raise ExpressionRefused(f"operator {op} is not allowed")
@@ -60,13 +61,18 @@ def _implicit_import(name, globals=None, locals=None, fromlist=(), level=0):  # 
 
 
 class _NoImports(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus: no import statements at all (refused at compile time)."""
+    """RestrictedPython's policy, plus: no import statements at all (refused at compile time), and the operators
+    that could build a huge value (`*`, `**`, `<<`) go through size-checking functions (engine.model.limits)."""
 
     def visit_Import(self, node):
         self.error(node, "import statements are not allowed")
         return node
 
     visit_ImportFrom = visit_Import
+
+    def visit_BinOp(self, node):
+        node = self.node_contents_visit(node)
+        return limits.guard_binop(node)
 
 
 def _globals() -> dict:
@@ -83,6 +89,7 @@ def _globals() -> dict:
         "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
         "_inplacevar_": _inplace,
+        **limits.FUNCTIONS,
         "datetime": _dt.datetime,
         "date": _dt.date,
         "timedelta": _dt.timedelta,
@@ -151,7 +158,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(external_context or {})
         scope.update(context)
         scope.update(_GUARDS)
-        return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
+        with limits.deadline():
+            return eval(code, scope)  # noqa: S307 - code object produced by RestrictedPython
 
     def execute(self, script, context, external_context=None):
         tagged = expressions.untag(script)
@@ -164,7 +172,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         injected = set(scope)
         scope.update(context)
         scope.update(_GUARDS)
-        exec(code, scope)  # noqa: S102 - code object produced by RestrictedPython
+        with limits.deadline():
+            exec(code, scope)  # noqa: S102 - code object produced by RestrictedPython
         # Only plain data goes back into task data: no guards, helpers or functions.
         for key in list(context):
             if key not in scope:

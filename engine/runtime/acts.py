@@ -15,6 +15,12 @@ OPEN = TaskState.READY | TaskState.WAITING
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
 WIRING = {"inputs", "outputs"}  # spec attributes that change when elements are added around a task
+COSMETIC = {"bpmn_name", "description", "documentation"}  # what an open task may change (its work item is renamed)
+# Spec attributes as a designer knows them, for the reasons a migration gives.
+ASPECTS = {"extensions": "group, form or properties", "lane": "lane (group)", "typename": "element type",
+           "manual": "user/automatic", "event_definition": "event (timer)", "cond_task_specs": "conditions",
+           "default_task_spec": "default flow", "script": "script", "prescript": "pre-script",
+           "postscript": "post-script", "spec": "called process"}
 # (status before, event type) -> status after
 TRANSITIONS = {("running", "case_suspended"): "suspended", ("suspended", "case_resumed"): "running"}
 
@@ -94,8 +100,9 @@ def _problems(wf, diffs) -> list[tuple[str, str]]:
                 found.append((name, "removed in the new version, but this case has reached it"))
             elif new is not None and new.name != t.task_spec.name and not t.state & PREDICTED:
                 found.append((name, f"matched to {new.name} in the new version (renamed)"))
-            elif t.state & LIVE and what - WIRING:
-                found.append((name, f"changed in the new version while open ({', '.join(sorted(what - WIRING))})"))
+            elif t.state & LIVE and what - WIRING - COSMETIC:
+                changed_aspects = ", ".join(ASPECTS.get(a, a) for a in sorted(what - WIRING - COSMETIC))
+                found.append((name, f"changed in the new version while a case waits in it ({changed_aspects})"))
             elif (t.state == TaskState.COMPLETED and "outputs" in what and len(new.outputs) > 1
                   and not isinstance(t.task_spec, ExclusiveGatewayMixin)):
                 found.append((name, "a split this case already passed has different branches in the new version"))
@@ -104,20 +111,39 @@ def _problems(wf, diffs) -> list[tuple[str, str]]:
 def migrate(wf, bundle) -> None:
     """Move a workflow (and its subprocesses) onto the specs of another version with the library's
     SpecDiff/WorkflowDiff and migrate_workflow; raise Unsafe, naming the elements, when the instance cannot
-    take it. Open tasks are reset and predicted again by the library; their data is kept."""
+    take it. Open tasks are reset and predicted again by the library; their data is kept, and so is the due time
+    of a waiting timer (the library would start it again from now)."""
     diffs = _diffs(wf, bundle)
     problems = _problems(wf, diffs)
     if problems:
         raise Unsafe(problems)
     kept = {t.id: t.data for w in livetasks.workflows(wf) for t in w.tasks.values() if t.state & OPEN}
+    due = {t.id: t.internal_data["event_value"] for w in livetasks.workflows(wf) for t in w.tasks.values()
+           if t.state & OPEN and "event_value" in t.internal_data}
     wf.subprocess_specs = bundle.subprocess_specs
     for w, new_spec, _spec_diff, d in diffs:
         migrate_workflow(d, w, new_spec)
+        _predict_after_started(w)
     for w in livetasks.workflows(wf):
         for t in w.tasks.values():
             if t.id in kept:
                 t.data = kept[t.id]
+            if t.id in due and t.state & OPEN:
+                t.internal_data["event_value"] = due[t.id]
     stray = sorted({t.task_spec.name for w in livetasks.workflows(wf) for t in w.tasks.values()
                     if w.spec.task_specs.get(t.task_spec.name) is not t.task_spec})
     if stray:
         raise Unsafe([(name, "has no counterpart in the new version") for name in stray])
+
+def _predict_after_started(w) -> None:
+    """A running subprocess or call activity (STARTED) keeps the successors it predicted in the old version (and
+    theirs): the library resets only ready and waiting tasks. Predict them again from the new version, when none
+    of them has begun (a multi-instance task's instances, for one, are left alone)."""
+    not_begun = TaskState.PREDICTED_MASK | TaskState.FUTURE
+    for t in list(w.tasks.values()):
+        if t.id not in w.tasks or t.state != TaskState.STARTED:
+            continue
+        if not all(c.state & not_begun for c in t.children):
+            continue
+        t._drop_children(force=True)
+        t.task_spec._predict(t, mask=TaskState.STARTED | TaskState.PREDICTED_MASK | TaskState.FUTURE)

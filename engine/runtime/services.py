@@ -13,31 +13,31 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import livetasks, store
+from . import access, livetasks, signin, store, worklist
 from .inputs import check_value
 from .livetasks import task_path
 from .hotsql import CASE_COLUMNS, INSERT_CASE, hot
 from ..audit.chain import canonical_payload, event_hash
 from ..clock import iso_utc, local_date
 from ..model.bpmn import SpecBundle, build_specs, task_meta
-from ..db import Blob, Case, Event, Group, Membership, ProcessVersion, User, WorkItem, utcnow
+from ..db import Blob, Case, Event, Group, IdempotencyKey, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from ..messages import Message
 from ..model.forms import load_form, validate
 from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
-from .users import check_password, hash_password
+from .users import hash_password
 from .workcal import due_from
 
 # SpiffWorkflow walks the task tree only to depth 1,000; past that a case would report itself
 # finished while a task is still ready. We refuse any step that takes a live task near that depth.
 MAX_TASK_DEPTH = 950
-START_GROUPS = {"front_desk", "admin"}
 PLATFORM_KEYS = frozenset({"applicant", "channel", "results"})  # case data keys the runtime itself writes
 # Keys no task submission may carry: what the platform and the rules keep in task data (a form may still
 # define its own fields such as `accepted` or `materials`, which the rules then judge).
@@ -120,12 +120,38 @@ class Services:
         groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
         return Actor(username, frozenset(groups))
 
-    def authenticate(self, username: str, password: str) -> Actor:
+    def authenticate(self, username: str, password: str, address: str | None = None) -> tuple[Actor, int]:
+        """The user and their sign-in epoch (what a token or session must carry), or Unauthorized; throttled per
+        user name and per address (TooManyAttempts)."""
         with self.uow() as s:
+            user = signin.verify(s, username, password, address, self.clock())
+            signed = (self._actor(s, username), user.auth_epoch or 0) if user is not None else None
+        if signed is None:
+            raise Unauthorized("用户名或密码错误 (wrong username or password)")
+        return signed
+
+    def signed_in(self, username: str, epoch) -> Actor:
+        """The actor a token or session names, if it is still valid (the user active, the epoch current)."""
+        with self.read() as s:
             user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
-            if user is None or not check_password(user.password_hash, password):
-                raise Unauthorized("wrong username or password")
+            if user is None or (user.auth_epoch or 0) != epoch:
+                raise Unauthorized("会话已失效，请重新登录 (the token or session was revoked; sign in again)")
             return self._actor(s, username)
+
+    def revoke(self, username: str) -> None:
+        """Every token and session of the user stops working (logout, `onewindow users revoke`)."""
+        with self.uow() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no such user: {username}")
+            user.auth_epoch = (user.auth_epoch or 0) + 1
+
+    def epoch(self, username: str) -> int:
+        with self.read() as s:
+            value = s.scalar(select(User.auth_epoch).where(User.username == username, User.active.is_(True)))
+            if value is None:
+                raise NotFound(f"no such user: {username}")
+            return value
 
     # ------------------------------------------------------------------ versions
     def latest_version(self, s: Session, process_id: str) -> ProcessVersion:
@@ -152,6 +178,20 @@ class Services:
             cached = self._guides[version.id] = json.loads(version.meta or "{}").get("guide") or {}
         return cached
 
+    def form_of(self, version_id: int, name: str | None) -> dict | None:
+        """The schema of a form of a version, from the caches when they have it (lists of tasks read many)."""
+        if not name:
+            return None
+        version = self._versions.get(version_id)
+        if version is not None:
+            h = json.loads(version.files).get(f"{name}.json")
+            if h is None:
+                return None
+            if h in self._forms:
+                return self._forms[h]
+        with self.read() as s:
+            return self.form_schema(s, self.version(s, version_id), name)
+
     def form_schema(self, s: Session, version: ProcessVersion, name: str | None) -> dict | None:
         if not name:
             return None
@@ -166,13 +206,41 @@ class Services:
 
     # ------------------------------------------------------------------ cases
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                   channel: str = "window", title: str | None = None, intake: dict | None = None) -> dict:
+                   channel: str = "window", title: str | None = None, intake: dict | None = None,
+                   idempotency_key: str | None = None, request_hash: str | None = None) -> dict:
         """Start a case on the latest version of a process (the case stays on that version). At a window,
         `intake` ({accepted, materials, reason, remark}) is the front desk's verdict, taken in the same transaction
-        under the intake rule; a matter applied for online only judges it at its start event."""
-        with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
-            pass
+        under the intake rule; a matter applied for online only judges it at its start event.
+
+        With an `idempotency_key` (and the hash of the request it came with), the same key and request again
+        return the case the first one started (`replayed: True`), the same key with another request is a
+        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none."""
+        if idempotency_key:
+            earlier = self._idempotent(actor, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+        try:
+            with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
+                if idempotency_key:
+                    tx.s.add(IdempotencyKey(actor=actor.username, key=idempotency_key, request_hash=request_hash or "",
+                                            case_id=tx.case.id, created_at=tx.now))
+        except IntegrityError:  # the same key raced in from another request: its case stands
+            earlier = self._idempotent(actor, idempotency_key, request_hash) if idempotency_key else None
+            if earlier is None:
+                raise
+            return earlier
         return tx.result
+
+    def _idempotent(self, actor: Actor, key: str, request_hash: str | None) -> dict | None:
+        with self.read() as s:
+            row = s.scalar(select(IdempotencyKey).where(IdempotencyKey.actor == actor.username,
+                                                        IdempotencyKey.key == key))
+            if row is None:
+                return None
+            if row.request_hash != (request_hash or ""):
+                raise Conflict("同一幂等键已用于另一个请求 (this Idempotency-Key was used with another request)")
+            case_id = row.case_id
+        return dict(self.case_view(case_id, actor), replayed=True)
 
     def claim(self, actor: Actor, task_id: str) -> dict:
         with self.case_action(task_id=task_id) as tx:
@@ -189,8 +257,6 @@ class Services:
     def new_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
                  channel: str = "window", title: str | None = None, intake: dict | None = None):
         """Open a transaction that starts a case; the caller may act on it further before it commits."""
-        if not (actor.groups & START_GROUPS) and channel != "online":
-            raise Forbidden("only the front desk can accept applications at a window")
         data = {} if data is None else data
         if not isinstance(applicant, dict):
             raise Invalid(Message("申请人应为对象", "applicant must be an object"),
@@ -202,6 +268,7 @@ class Services:
         with self.uow() as s:
             version = self.latest_version(s, process_id)
             meta, guide = json.loads(version.meta or "{}"), self.guide(version)
+            access.check_start(actor, self.startable(version), channel)
             schema = self.form_schema(s, version, meta.get("start_form"))
             if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
                 fields = set(schema.get("properties") or {}) - self.reserved()
@@ -224,6 +291,7 @@ class Services:
             values = dict(version_id=version.id, process_id=process_id, title=title or version.name,
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
+                          applicant_user=actor.username if channel == "online" else None,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
@@ -267,6 +335,13 @@ class Services:
         if fields:
             raise Invalid(message, fields)
 
+    def startable(self, version: ProcessVersion) -> bool:
+        """Whether one applies for this process (pinned at deploy; read off the guide for older versions)."""
+        meta = json.loads(version.meta or "{}")
+        if "startable" in meta:
+            return bool(meta["startable"])
+        return meta.get("kind") != "internal" and self.guide(version).get("kind") != "internal"
+
     def reserved(self) -> frozenset:
         """Keys of case data the platform writes itself."""
         return self.rules.reserved if self.rules is not None else PLATFORM_KEYS
@@ -297,12 +372,11 @@ class Services:
                 tx.dispose()
 
     @contextmanager
-    def case_view_tx(self, case_id: int):
+    def case_view_tx(self, case_id: int, actor: Actor | None = None):
         """A read-only look at one case (no lock, nothing saved): for views that need its workflow."""
-        with self.uow() as s:
+        with self.read() as s:
             case = s.get(Case, case_id)
-            if case is None:
-                raise NotFound(f"no such case: {case_id}")
+            access.check_read(s, actor, case)
             tx = CaseTx(self, s, case, self.version(s, case.version_id))
             try:
                 yield tx
@@ -324,44 +398,64 @@ class Services:
         """The open work item of a task as a plain row (attribute access), or None."""
         return hot(s).first("select_item", {"k_id": task_id})
 
-    def get_case(self, case_id: int) -> dict:
-        with self.uow() as s:
+    def get_case(self, case_id: int, actor: Actor | None = None) -> dict:
+        """A case's row and open tasks, for those who may read it (engine.runtime.access; None: the platform)."""
+        with self.read() as s:
             case = s.get(Case, case_id)
-            if case is None:
-                raise NotFound(f"no such case: {case_id}")
+            access.check_read(s, actor, case)
             return self._case_view(s, case)
 
-    def case_view(self, case_id: int) -> dict:
+    def case_view(self, case_id: int, actor: Actor | None = None) -> dict:
         """A case as pages and the API show it: its row and open tasks, and under the window rules what is owed,
         each member's outcome, its certificates and the notice of a refusal."""
-        with self.case_view_tx(case_id) as tx:
+        with self.case_view_tx(case_id, actor) as tx:
             out = self._case_view(tx.s, tx.case)
             if self.rules is not None:
                 out.update(self.rules.view(tx))
             return out
 
-    def case_data(self, case_id: int) -> dict:
+    def case_data(self, case_id: int, actor: Actor | None = None) -> dict:
         """The case's data for case pages: the workflow's data and latest task's data, with `results` merged
         over every task so parallel branches not yet joined each show theirs."""
-        with self.case_view_tx(case_id) as tx:
+        with self.case_view_tx(case_id, actor) as tx:
             wf = tx.wf
             last = wf.last_task.data if wf.last_task is not None else {}
             return {**wf.data, **last, "results": merged_results(wf)}
 
-    def list_tasks(self, actor: Actor, limit: int = 500) -> list[dict]:
-        """Ready tasks the actor may work on: their groups' tasks, and tasks offered to them by name."""
-        with self.uow() as s:
-            q = select(WorkItem, Case).join(Case, Case.id == WorkItem.case_id).order_by(WorkItem.created_at).limit(limit)
-            rows = s.execute(q.where(
-                (WorkItem.group_name.in_(list(actor.groups))) | (WorkItem.candidate_users.contains(f",{actor.username},"))
-                | (WorkItem.assignee == actor.username))).all()
-            return [dict(_item_view(i), case_number=c.number, case_title=c.title,
-                         applicant=json.loads(c.applicant)) for i, c in rows]
+    def inbox(self, actor: Actor, group: str | None = None, q: str | None = None, sort: str = "received",
+              desc: bool = False, limit: int = 50, cursor: str | None = None) -> worklist.Page:
+        """One page of the tasks the actor may work on (their groups', and those offered or assigned to them),
+        in one query; `next` is the cursor of the following page."""
+        with self.read() as s:
+            rows = s.execute(worklist.query(actor, group, q, sort, desc, limit, cursor)).all()
+        more, rows = len(rows) > limit, rows[:limit]
+        items = [dict(_item_view(item), case_number=number, case_title=title, version_id=version_id,
+                      applicant=worklist.applicant_brief(applicant))
+                 for item, number, title, applicant, version_id in rows]
+        return worklist.Page(items, worklist.cursor_of(rows[-1], sort) if more and rows else None)
 
-    def events(self, case_id: int) -> list[dict]:
-        with self.uow() as s:
-            if s.get(Case, case_id) is None:
-                raise NotFound(f"no such case: {case_id}")
+    def list_tasks(self, actor: Actor, limit: int = worklist.MAX_LIMIT) -> list[dict]:
+        """The first page of the actor's inbox, oldest first."""
+        return self.inbox(actor, limit=limit).items
+
+    def task_for(self, actor: Actor, task_id: str) -> dict:
+        """An open task the actor may work on, with its case's number, title and version; NotFound otherwise."""
+        with self.read() as s:
+            row = s.execute(select(WorkItem, Case.number, Case.title, Case.applicant, Case.version_id)
+                            .join(Case, Case.id == WorkItem.case_id).where(WorkItem.id == task_id)).first()
+        if row is None:
+            raise NotFound(f"no open task {task_id}")
+        item, number, title, applicant, version_id = row
+        try:
+            self._check_may_work(actor, item)
+        except Forbidden:
+            raise NotFound(f"no open task {task_id}") from None
+        return dict(_item_view(item), case_number=number, case_title=title, version_id=version_id,
+                    applicant=worklist.applicant_brief(applicant))
+
+    def events(self, case_id: int, actor: Actor | None = None) -> list[dict]:
+        with self.read() as s:
+            access.check_read(s, actor, s.get(Case, case_id))
             rows = s.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq)).all()
             return [_event_view(e) for e in rows]
 
@@ -468,8 +562,8 @@ class CaseRecord:
     and flush cost more than the rest of a small step). `write` saves the columns that changed."""
 
     _COLUMNS = ("id", "number", "version_id", "process_id", "title", "applicant", "channel", "status", "visits",
-                "created_by", "created_at", "updated_at", "closed_at", "state_head", "revision", "chain_head",
-                "event_count")
+                "created_by", "applicant_user", "created_at", "updated_at", "closed_at", "state_head", "revision",
+                "chain_head", "event_count")
 
     def __init__(self, row, written: bool = True):
         for name in self._COLUMNS:

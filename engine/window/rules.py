@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import Invalid, WorkflowFailed
 from ..files.registry import Files, file_refs
+from ..model.bpmn import task_meta
 from ..model.rulespec import RULES, rule_name
 from ..runtime import livetasks
 from . import ledger as L
@@ -34,6 +35,21 @@ def start_rule(bundle) -> str | None:
         if type(ts).__name__ == "StartEvent" and rule_name(ts):
             return rule_name(ts)
     return None
+
+
+def declared_members(wf) -> list[str]:
+    """The members the deciding tasks of a workflow's diagrams name, in the order the diagrams list them."""
+    out: list[str] = []
+    specs = [wf.spec, *[sp for sp in (wf.subprocess_specs or {}).values() if sp is not None]]
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            mid = task_meta(ts).properties.get("member") if rule_name(ts) in DECIDING else None
+            if mid and mid not in out:
+                out.append(mid)
+    return out
+
+
+DECIDING = {"review", "on_spot", "auto_decision"}
 
 
 class RuleBook:
@@ -93,8 +109,12 @@ class RuleBook:
         judge(guide, process_id, data, intake, {}, files=file_refs(intake.get("files"), "intake.files"))
 
     def open_ledger(self, wf, guide: dict, process_id: str, data: dict, verdict: dict | None, actor: str) -> None:
-        """The ledger of a new case: the members applied for (a bundle's chosen ones), the start intake."""
-        L.write(wf, active=active_members(guide, process_id, data))
+        """The ledger of a new case: the members applied for (a bundle's chosen ones; for a diagram without a
+        guide, the members its deciding tasks name), the start intake."""
+        active = active_members(guide, process_id, data)
+        if guide.get("derived") and not guide.get("members"):
+            active = declared_members(wf) or active
+        L.write(wf, active=active)
         if verdict is not None:
             files = verdict.get("files") or {}
             L.write(wf, intake=dict({k: v for k, v in verdict.items() if k not in ("files", "edition")}, by=actor))

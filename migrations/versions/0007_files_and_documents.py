@@ -1,13 +1,13 @@
 """material files (content-addressed, bytes in the file store) and the documents issued to applicants
 
-Revision ID: 0005
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0005'
-down_revision = '0003'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

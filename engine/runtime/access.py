@@ -1,0 +1,86 @@
+"""Who may read, start and act on what — decided here, once, for every front end (pages, API, CLI).
+
+Reading a case (its view, events, diagram, documents): the user who took it in, the groups that hold or held
+one of its tasks (and the users a task was offered or assigned to), the applicant whose case it is, and the
+groups that oversee every case — supervisors, auditors, administrators. Anyone else is told the case does not
+exist (404), so case numbers cannot be probed.
+
+Starting a case: only processes one applies for (a matter or a bundle; never a department's review or a
+dispatcher that others call); at a window or kiosk only by the window's groups; online only by an applicant
+identity (group `applicant`), never by a staff account.
+
+Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
+candidates, or an administrator). Auditors hold no task group: they read, they never act.
+"""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from ..db import Event, WorkItem
+from ..errors import Forbidden, NotFound
+
+OVERSEERS = frozenset({"admin", "supervisor", "auditor"})
+WINDOW_GROUPS = frozenset({"front_desk", "admin"})
+APPLICANTS = "applicant"
+CHANNELS = ("window", "kiosk", "online")
+
+
+def is_system(actor) -> bool:
+    return actor is None or "system" in actor.groups
+
+
+def may_read_case(s, actor, case) -> bool:
+    """Whether `actor` may read `case` (a Case row or CaseRecord)."""
+    if is_system(actor) or actor.groups & OVERSEERS or case.created_by == actor.username:
+        return True
+    if APPLICANTS in actor.groups:
+        return applicant_of(case) == actor.username
+    groups = sorted(actor.groups)
+    held = select(WorkItem.id).where(WorkItem.case_id == case.id, or_(
+        WorkItem.group_name.in_(groups), WorkItem.assignee == actor.username,
+        WorkItem.candidate_users.contains(f",{actor.username},"))).limit(1)
+    if s.scalar(held) is not None:
+        return True
+    did = select(Event.id).where(Event.case_id == case.id, Event.type.in_(("task_completed", "task_claimed")),
+                                 or_(Event.group_name.in_(groups), Event.actor == actor.username)).limit(1)
+    return s.scalar(did) is not None
+
+
+def check_read(s, actor, case) -> None:
+    if case is None or not may_read_case(s, actor, case):
+        raise NotFound(f"no such case: {getattr(case, 'id', '')}".strip())
+
+
+def applicant_of(case) -> str | None:
+    """The applicant account a case belongs to (set when an applicant applies online)."""
+    return getattr(case, "applicant_user", None)
+
+
+def check_start(actor, startable: bool, channel: str) -> None:
+    """Raise Forbidden (or NotFound for what nobody may apply for) unless `actor` may start such a case."""
+    if channel not in CHANNELS:
+        raise Forbidden(f"unknown channel {channel!r}")
+    if not startable:
+        raise NotFound("not a matter one applies for (a department's review or an internal process)")
+    if is_system(actor):
+        return
+    if channel == "online":
+        if APPLICANTS not in actor.groups:
+            raise Forbidden("网上申请只能由申请人本人提交 (online applications are made by the applicant, not by staff)")
+        return
+    if not actor.groups & WINDOW_GROUPS:
+        raise Forbidden("只有综合窗口可以受理申请 (only the front desk accepts applications at a window)")
+
+
+def check_window(actor) -> None:
+    """The front desk's pages (catalogue search, intake): the window's groups."""
+    if is_system(actor) or actor.groups & WINDOW_GROUPS:
+        return
+    raise Forbidden("综合窗口专用 (front desk only)")
+
+
+def check_audit(actor) -> None:
+    """The auditor's pages: auditors and administrators."""
+    if is_system(actor) or actor.groups & {"auditor", "admin"}:
+        return
+    raise Forbidden("审计页面仅供审计人员使用 (auditors only)")

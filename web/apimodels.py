@@ -1,0 +1,334 @@
+"""The JSON API's request and response bodies, described once (pydantic): requests are validated against them
+before any work, responses are built to them, and the OpenAPI document (web/openapi.py) is generated from them.
+
+Why pydantic: it is the well-kept standard for typed bodies in Python, gives JSON Schema (2020-12, which
+OpenAPI 3.1 uses) from the same classes that validate, and reports every invalid field with its path. What a
+field may contain beyond its shape (a matter's form, a task's form, the window's rules) is still judged by the
+service layer; these models keep malformed requests from reaching it at all.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+Text = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused (a request) or never sent (a response)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- requests
+class TokenRequest(Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Applicant(Strict):
+    """Who applies: a person (身份证号) or a business (统一社会信用代码); identifiers are checked by their standards
+    in the service layer."""
+
+    type: Literal["person", "company"] = "person"
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=18)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=30)] | None = None
+    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+    legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+MaterialStatus = Literal["provided", "deferred", "commitment"]
+
+
+class Intake(Strict):
+    """The front desk's verdict at a window (default: accepted). A refusal (不予受理) needs a reason."""
+
+    accepted: StrictBool = True
+    reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    remark: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class MaterialFiles(Strict):
+    """A material handed in with its files (each uploaded first with POST /files, named here by its sha256)."""
+
+    status: MaterialStatus
+    files: Annotated[list[Sha256], Field(max_length=20)] = Field(default_factory=list)
+
+
+class NewCase(Strict):
+    matter: Id
+    applicant: Applicant
+    data: dict[str, Any] = Field(default_factory=dict, description="the matter's start form (GET /matters/{code})")
+    materials: list[Id] | dict[Id, MaterialStatus | MaterialFiles] = Field(
+        default_factory=list, description="material ids handed in, or {id: provided|deferred|commitment}, or "
+                                          "{id: {status: provided, files: [sha256, ...]}}")
+    channel: Literal["window", "kiosk", "online"] = "window"
+    intake: Intake | None = None
+
+
+class Completion(Strict):
+    data: dict[str, Any] = Field(default_factory=dict, description="the task's form (its JSON Schema in GET /tasks)")
+
+
+class TaskQuery(Strict):
+    group: Text | None = None
+    q: Text | None = None
+    sort: Literal["received", "due", "number"] = "received"
+    dir: Literal["asc", "desc"] = "asc"
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class MatterQuery(Strict):
+    q: Text | None = None
+
+
+# ---------------------------------------------------------------- responses
+class Token(Strict):
+    token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class Matter(Strict):
+    code: str
+    name: str
+    kind: Literal["matter", "bundle"]
+    departments: list[str]
+    handling: str | None
+    promised_days: int | None
+    statutory_days: int | None
+    members: list[str]
+
+
+class MatterGuide(Matter):
+    materials: list[dict[str, Any]]
+    form: dict[str, Any] = Field(description="JSON Schema of the start form")
+    intake_form: dict[str, Any] | None
+    groups: list[str]
+    guide: dict[str, Any]
+    rules: bool = Field(description="whether the window rules govern its cases")
+
+
+class StoredApplicant(BaseModel):
+    """The applicant as stored (validated as Applicant when the case was started)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None
+    name: str
+
+
+class Member(Strict):
+    matter: str
+    name: str | None
+    department: str | None
+    status: Literal["approved", "rejected", "not_handled", "pending", "refused_at_intake"]
+    opinion: str | None
+    notice: str
+
+
+class Owed(Strict):
+    id: str
+    name: str
+
+
+class Notice(Strict):
+    kind: str | None
+    missing: list[str]
+    text: str | None
+
+
+class CertificateBrief(Strict):
+    number: str
+    type: str
+    name: str
+    matter: str
+    status: Literal["valid", "revoked"]
+    verify_code: str
+    verify_url: str = Field(description="the public verification page (its QR code on the print)")
+    pdf_url: str
+
+
+class DocumentBrief(Strict):
+    """A document issued to the applicant (受理通知书, 一次性告知书, 不予受理决定书, 补正告知书, 准予/不予许可决定书)."""
+
+    number: str
+    kind: Literal["receipt", "notice", "refusal", "correction", "approval", "rejection"]
+    title: str
+    issued_at: str
+    verify_url: str
+    pdf_url: str
+
+
+class CaseTask(Strict):
+    id: str
+    name: str
+    process_id: str
+    element_id: str
+    rule: str | None
+    group: str
+    assignee: str | None
+    status: str
+
+
+class Case(Strict):
+    id: int
+    number: str
+    matter: str
+    title: str
+    status: Literal["running", "completed", "suspended"]
+    channel: str
+    applicant: StoredApplicant
+    visits: int
+    created_at: str
+    updated_at: str
+    members: list[Member] = Field(description="the matters of the case and what each came to")
+    owed: list[Owed] = Field(description="deferred (容缺) materials not yet supplied")
+    notice: Notice | None = Field(description="the notice of a refusal at intake (一次性告知 or 不予受理)")
+    certificates: list[CertificateBrief]
+    documents: list[DocumentBrief]
+    tasks: list[CaseTask]
+
+
+class ApplicantBrief(Strict):
+    type: str | None = None
+    name: str | None = None
+    credit_code: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+
+
+class Task(Strict):
+    id: str
+    case_id: int
+    case_number: str
+    case_title: str
+    name: str
+    process_id: str
+    element_id: str
+    rule: str | None
+    group: str
+    assignee: str | None
+    status: str
+    created_at: str | None
+    due: str | None
+    applicant: ApplicantBrief
+    form: dict[str, Any] | None = Field(description="JSON Schema of the task's form")
+
+
+class TaskPage(Strict):
+    items: list[Task]
+    next: str | None = Field(description="cursor of the next page (GET /tasks?cursor=...), null on the last")
+
+
+class ClaimedTask(Strict):
+    id: str
+    case_id: int
+    name: str
+    element_id: str
+    process_id: str
+    rule: str | None
+    group: str
+    assignee: str | None
+    status: str
+    form: str | None = Field(description="the name of the task's form (its schema is in GET /tasks)")
+    created_at: str | None
+    due: str | None
+
+
+class Event(Strict):
+    seq: int
+    at: str
+    type: str
+    actor: str
+    group: str
+    task_id: str | None
+    element_id: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class ErrorBody(Strict):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class Error(Strict):
+    error: ErrorBody
+
+
+# ---------------------------------------------------------------- the reviewer's desk and the papers (issue 11)
+class StoredFile(Strict):
+    sha256: Sha256
+    size: int
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    name: str
+
+
+class FileBrief(Strict):
+    sha256: str
+    name: str | None = None
+    size: int | None = None
+    content_type: str | None = None
+    step: str | None = None
+    url: str
+
+
+class MaterialRow(Strict):
+    id: str
+    name: str
+    required: bool
+    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing"]
+    status_text: str
+    source: str | None = Field(description="where a 免提交 material is held: cert:TYPE:NUMBER, case:MATERIAL:CASE, "
+                                           "record:NAME")
+    source_text: str
+    supplied: bool
+    produced_by: str | None
+    keep_original: bool
+    files: list[FileBrief]
+
+
+class ApplicationRow(Strict):
+    key: str
+    label: str = Field(description="the field's title in the form")
+    value: Any
+    display: str = Field(description="the value as people read it (enum labels, 是/否)")
+    members: list[str] = Field(description="the members of a bundle the field serves")
+
+
+class Decides(Strict):
+    rule: str | None
+    member: str | None
+    member_name: str | None
+    department: str | None
+    level: int | None
+    levels: int | None
+    level_name: str
+    options: list[dict[str, str]]
+
+
+class TaskDesk(Strict):
+    """One open task with everything its holder needs to decide."""
+
+    task: dict[str, Any]
+    case: dict[str, Any]
+    application: list[ApplicationRow]
+    materials: list[MaterialRow]
+    opinions: list[dict[str, Any]] = Field(description="every decision and opinion so far, oldest first")
+    outcomes: list[dict[str, Any]]
+    corrections: dict[str, list[dict[str, Any]]]
+    owed: list[dict[str, Any]]
+    handover: list[dict[str, str]] = Field(description="what the pickup window hands over (a pickup's `handed`)")
+    decides: Decides
+    form: dict[str, Any] | None
