@@ -10,14 +10,14 @@ from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tools.bpmngen import Process
-from tests.walk import pickup_data
+from tests.walk import pickup_data, add_users
 
 REASON = "窗口录入错误 (entered wrongly at the window)"
 
 
 @pytest.fixture
 def admin(services):
-    services.add_user("super1", "pw", ["supervisor"])
+    add_users(services, [("super1", ["supervisor"])])  # conftest may have made it
     return Admin(services)
 
 

@@ -135,8 +135,9 @@ def test_rechained_payload_edit_is_caught_by_replay(services):
         e.payload = e.payload.replace("reject", "approve")
         rechain(s, cid)
     f = verdict(services, cid)
-    assert (f.kind, f.seq) == ("replay", seq), f.line()
-    assert "replay differs" in f.detail
+    # the edited decision now implies a 准予许可决定书 where the next event records the 不予许可决定书 it issued
+    assert (f.kind, f.seq) == ("replay", seq + 1), f.line()
+    assert "replay differs" in f.detail and "approval" in f.detail and "rejection" in f.detail
 
 
 def test_rechained_reordered_completions_are_caught_by_replay(services):

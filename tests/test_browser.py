@@ -116,6 +116,8 @@ def test_bundle_in_the_browser(live_server, browser):
     card.locator("select[name=f_method]").select_option("window")
     card.locator("input[name='f_recipient.name']").fill("王五")  # who took the results, by their ID card
     card.locator("input[name='f_recipient.id_number']").fill("330206198505050022")
+    for box in card.locator("input[name=handed]").all():  # each decision handed over, ticked off
+        box.check()
     card.locator("button[type=submit]").click()
     pickup.wait_for_load_state()
     assert f"已办结 {number}" in pickup.inner_text("main")

@@ -19,6 +19,7 @@ from engine.runtime.timers import fire_due
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tests.migration_models import write_version
+from tests.walk import add_users
 
 REASON = "新版本调整审查环节 (the new version changes the review)"
 # where a case waits -> the elements it waits in
@@ -37,7 +38,7 @@ def versions(services, tmp_path):
 
 @pytest.fixture
 def migrations(services):
-    services.add_user("super1", "pw", ["supervisor"])
+    add_users(services, [("super1", ["supervisor"])])  # conftest may have made it
     return Migrations(services)
 
 
@@ -304,7 +305,7 @@ def test_cli_migrate_dry_run_run_show_and_back(services, versions, cli_env):
     assert "done: 4 moved, 1 unsafe, 0 skipped, 0 pending" in res.output
     with services.uow() as s:
         run_id = s.scalar(select(MigrationRun.id))
-    res = run(cli, ["admin", "migrate", "--show", str(run_id), "--as", "super1"], env=env)
+    res = run(cli, ["admin", "migrate", "--show", str(run_id), "--as", "ghost1"], env=env)
     assert res.exit_code == 1 and "error:" in res.output  # no such user yet: refused cleanly
     res = run(cli, ["admin", "migrate", "--show", str(run_id), "--as", "admin"], env=env)
     assert res.exit_code == 0 and res.output.count(" moved\n") == 4, res.output

@@ -277,3 +277,6 @@ def claim(task_id: str):
            errors=(401, 403, 404, 409, 422))
 def complete(task_id: str, body: M.Completion):
     return _send(M.Case, _case_json(services().complete(g.api_actor, task_id, body.data)))
+
+
+from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11), declared on this blueprint
