@@ -427,3 +427,26 @@ def test_the_auditor_downloads_the_e_archive_and_pages_read_in_english(app, clie
     assert web._c("market1").get(f"/audit/cases/{case['id']}/archive.zip").status_code == 403
     english = web._c("market1").get(f"/cases/{case['id']}?lang=en").get_data(as_text=True)
     assert "Documents issued" not in english and "E-certificates" in english and "Verify" in english
+
+
+@pytest.mark.parametrize("user", ["front", "market1", "tax1", "pickup1", "super1", "audit1", "admin", "citizen1",
+                                  "nobody"])
+def test_papers_follow_who_may_read_the_case(app, client, services, user):
+    """A case's documents and files are read by those who may read the case (engine.runtime.access), anyone else is
+    told there is no such thing; the reviewer's desk is for those who may work on the task."""
+    from tests.conftest import APPLICANT
+    from tests.test_one_path import Web
+
+    sha = upload(client, auth(client, "front"), PDF).json["sha256"]
+    case = services.start_case(services.actor("front"), "sample_matter", APPLICANT, {},
+                               intake={"accepted": True, "materials": {}, "files": {}})
+    receipt = services.case_view(case["id"])["documents"][0]["number"]
+    task = case["tasks"][0]
+    readers = {"front", "market1", "super1", "audit1", "admin"}
+    h = auth(client, user)
+    want = 200 if user in readers else 404
+    assert client.get(f"/api/v1/documents/{receipt}.pdf", headers=h).status_code == want
+    assert Web(app)._c(user).get(f"/documents/{receipt}.pdf").status_code == want
+    assert client.get(f"/api/v1/cases/{case['id']}/files/{sha}", headers=h).status_code == 404  # not this case's
+    assert client.get(f"/api/v1/tasks/{task['id']}", headers=h).status_code == (
+        200 if user in ("market1", "admin") else 403)
