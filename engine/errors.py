@@ -42,6 +42,12 @@ class Invalid(OneWindowError):
         self.fields = fields or {}
 
 
+class TooLarge(Invalid):
+    """An upload over the size limit (413), naming the field like any other invalid input."""
+
+    status, code = 413, "too_large"
+
+
 class Unauthorized(OneWindowError):
     status, code = 401, "unauthorized"
 

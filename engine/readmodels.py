@@ -142,9 +142,45 @@ def intake_preview(services, process_id: str, applicant: dict, data: dict | None
         schema = services.form_schema(s, version, json.loads(version.meta or "{}").get("start_form")) or {}
         prefill = services.rules.prefill(s, guide, applicant, set(schema.get("properties") or {})) \
             if services.rules is not None else {}
-    return {"materials": [dict(m, status="shared" if m["id"] in shared else "needed", source=shared.get(m["id"]))
+    from engine.window.notices import source_text
+
+    return {"materials": [dict(m, status="shared" if m["id"] in shared else "needed", source=shared.get(m["id"]),
+                               source_text=source_text(shared[m["id"]]) if m["id"] in shared else "")
                           for m in active_materials(guide, process_id, dict(prefill, **data))],
             "prefill": prefill}
+
+
+def intake_outcome(services, process_id: str, applicant: dict, data: dict, verdict: dict) -> dict | None:
+    """The verdict the intake rule would reach now (with what is on file for this holder), before anything is
+    stored: lets the front desk confirm a 受理 that will turn into a 一次性告知. None when the application itself
+    has errors or the rule refuses the submission outright (the real attempt reports why)."""
+    from engine.errors import Invalid
+    from engine.model.forms import validate
+    from engine.runtime.services import applicant_problems
+    from engine.window.intake import judge, shared_materials
+
+    with services.uow() as s:
+        version = services.latest_version(s, process_id)
+        guide = services.guide(version)
+        form = json.loads(version.meta or "{}").get("start_form")
+        schema = services.form_schema(s, version, form)
+        if services.rules is not None and schema:  # as the service layer does: 一次填报 fills what it knows
+            fields = set(schema.get("properties") or {}) - services.reserved()
+            data = dict(services.rules.prefill(s, guide, applicant, fields), **data)
+        try:
+            validate(schema, data, form or "")
+        except Invalid:
+            return None
+        if applicant_problems(applicant):
+            return None
+        certs = services.rules.certs if services.rules is not None else None
+        shared = shared_materials(s, certs, guide, process_id, applicant, data) if services.rules is not None else {}
+    if not guide.get("materials"):
+        return None
+    try:
+        return judge(guide, process_id, data, {k: v for k, v in verdict.items() if k != "files"}, shared)
+    except Invalid:
+        return None
 
 
 def visit_stats(services) -> dict:

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import text
 
 import engine.window.certificates  # noqa: F401 - registers the certificates table on Base.metadata
+import engine.window.documents  # noqa: F401 - the documents table
+import engine.files.registry  # noqa: F401 - the files table
 import engine.runtime.migration  # noqa: F401 - registers the migration_runs/migration_items tables
 import engine.supervision.tables  # noqa: F401 - registers the clock and notice tables
 from engine.supervision.clocks import install as install_limits
@@ -126,6 +128,12 @@ def pg_services(pg_url, catalogue) -> Services:
 
 
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX04", "phone": "13800000000"}
+
+
+@pytest.fixture(autouse=True)
+def _file_store(tmp_path, monkeypatch):
+    """Material files of each test in a store of its own (content-addressed, so tests never share bytes)."""
+    monkeypatch.setenv("ONEWINDOW_FILES", str(tmp_path / "files"))
 
 
 @pytest.fixture(autouse=True)

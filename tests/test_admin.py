@@ -10,6 +10,7 @@ from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
 from tools.bpmngen import Process
+from tests.walk import pickup_data
 
 REASON = "窗口录入错误 (entered wrongly at the window)"
 
@@ -87,7 +88,8 @@ def test_every_act_needs_admin_or_supervisor_and_a_reason(services, admin):
         with pytest.raises(Invalid) as exc:
             act(boss, "  ")
         assert "reason" in exc.value.fields
-    assert [e["type"] for e in services.events(case["id"])] == ["case_started", "task_completed", "intake_accepted"]
+    assert [e["type"] for e in services.events(case["id"])] == ["case_started", "task_completed", "intake_accepted",
+                                                                "document_issued"]
 
 
 # ---------------------------------------------------------------- reassign
@@ -150,7 +152,7 @@ def test_corrected_data_reaches_every_open_task_and_verifies(services, admin):
     _ok(services, case["id"])
     for item in view["tasks"]:  # walk it to the end: every later step sees the corrected name
         view = services.complete(services.actor(item["group"] + "1"), item["id"], {"decision": "approve", "opinion": "同意"})
-    view = services.complete(services.actor("pickup1"), task_named(view, "pickup")["id"], {"method": "window"})
+    view = services.complete(services.actor("pickup1"), task_named(view, "pickup")["id"], pickup_data())
     assert view["status"] == "completed"
     assert services.case_data(case["id"])["applicant"]["name"] == "示例科技股份有限公司"
     _ok(services, case["id"])
@@ -241,6 +243,6 @@ def test_cli_admin_commands(services, db_url):
     res = run(cli, ["audit", "verify", "--all"], env=env)
     assert res.exit_code == 0, res.output
     assert [e["type"] for e in services.events(case["id"])][3:] == [
-        "case_suspended", "case_resumed", "data_corrected", "task_reassigned"]
+        "document_issued", "case_suspended", "case_resumed", "data_corrected", "task_reassigned"]
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import APPLICANT
 from web import create_app
+from tests.walk import pickup_data
 
 DEPTS = {"market": "market1", "tax": "tax1", "social": "social1", "fund": "fund1", "police": "police1"}
 
@@ -228,7 +229,7 @@ def test_a_bundle_walked_through_by_different_users(client):
     r = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=pk, json={"data": {"method": "express"}})
     assert r.status_code == 422 and "tracking_no" in error_of(r)["fields"]
     r = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=pk,
-                    json={"data": {"method": "express", "tracking_no": "SF123"}})
+                    json={"data": pickup_data("express", "SF123")})
     assert r.status_code == 200 and r.json["status"] == "completed" and r.json["tasks"] == []
 
     events = client.get(f"/api/v1/cases/{case['id']}/events", headers=pk).json
@@ -293,7 +294,7 @@ def test_catalogue_matter_goes_through_the_window_rules(client):
         assert r2.status_code == 200, r2.json
     pk = auth(client, "pickup1")
     t = task_of(client, pk, case_id, "pickup")
-    r2 = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=pk, json={"data": {"method": "window"}})
+    r2 = client.post(f"/api/v1/tasks/{t['id']}/complete", headers=pk, json={"data": pickup_data()})
     assert r2.status_code == 200 and r2.json["status"] == "completed", r2.json
     assert r2.json["visits"] == 2  # came once to apply, once to pick up (counted by the window rules)
     body["applicant"] = dict(APPLICANT, credit_code="91330206MA2WWWWW35")  # a new holder: nothing shared yet

@@ -11,6 +11,7 @@ from engine.audit.chain import event_hash
 from engine.db import Case, Event, TaskRow
 from engine.audit.verify import verify_ids
 from tests.conftest import APPLICANT
+from tests.walk import pickup_data
 
 DEPT_USER = {"market": "market1", "tax": "tax1", "social": "social1", "fund": "fund1", "police": "police1"}
 
@@ -27,7 +28,7 @@ def bundle_case(services, order=("market", "tax", "social", "fund", "police"), f
         case = services.complete(actor, tasks[g]["id"], {"decision": "reject" if g == "tax" else "approve",
                                                          "opinion": f"{g} 意见"})
     if finish and len(order) == 5:
-        case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], {"method": "window"})
+        case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], pickup_data())
     return case
 
 
@@ -134,8 +135,9 @@ def test_rechained_payload_edit_is_caught_by_replay(services):
         e.payload = e.payload.replace("reject", "approve")
         rechain(s, cid)
     f = verdict(services, cid)
-    assert (f.kind, f.seq) == ("replay", seq), f.line()
-    assert "replay differs" in f.detail
+    # the edited decision now implies a 准予许可决定书 where the next event records the 不予许可决定书 it issued
+    assert (f.kind, f.seq) == ("replay", seq + 1), f.line()
+    assert "replay differs" in f.detail and "approval" in f.detail and "rejection" in f.detail
 
 
 def test_rechained_reordered_completions_are_caught_by_replay(services):

@@ -114,6 +114,10 @@ def test_bundle_in_the_browser(live_server, browser):
     assert "不同意" in card.inner_text()
     shot(pickup, "06-pickup")
     card.locator("select[name=f_method]").select_option("window")
+    card.locator("input[name='f_recipient.name']").fill("王五")  # who took the results, by their ID card
+    card.locator("input[name='f_recipient.id_number']").fill("330206198505050022")
+    for box in card.locator("input[name=handed]").all():  # each decision handed over, ticked off
+        box.check()
     card.locator("button[type=submit]").click()
     pickup.wait_for_load_state()
     assert f"已办结 {number}" in pickup.inner_text("main")
@@ -158,3 +162,85 @@ def test_the_browser_checks_fields_before_the_server(live_server, browser):
     front.click("button[value=refuse]")  # formnovalidate: a refusal needs no complete form
     front.wait_for_load_state()
     assert front.locator("#i_remark-error").count() == 1  # the server asks why
+
+
+def test_papers_in_the_browser(live_server, browser, services, tmp_path):
+    """A bundle with an uploaded file from intake to pickup: the reviewer reads the application and opens the file;
+    the certificate's verification page says valid, and after a revocation says revoked."""
+    from tests.walk import add_hall_users
+
+    add_hall_users(services)
+    base = live_server
+    scan = tmp_path / "公司章程.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    front = signed_in(browser, base, "front")
+    front.goto(f"{base}/frontdesk/matters/b_start_up")
+    front.select_option("#a_type", "company")
+    front.fill("#a_name", "梅山味道餐饮有限公司")
+    front.fill("#a_id", "91330206MA2H00001K")
+    front.fill("#a_phone", "13800000000")
+    for key, value in {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
+                       "contact_phone": "13800000000", "id_number": "330206199001010013",
+                       "registered_capital": "100"}.items():
+        front.fill(f"#f_{key}", value)
+    for material in ("id_card", "articles", "lease"):
+        front.select_option(f"#mat_{material}", "provided")
+    front.set_input_files("#file_articles", str(scan))
+    shot(front, "10-papers-intake-with-file")
+    front.click("button[value=accept]")
+    number = front.inner_text("#case-number")
+    assert "受理通知书" in front.inner_text("main") and "SL-" in front.inner_text("#documents")
+    case_id = re.search(r"/cases/(\d+)", front.content()).group(1)
+    shot(front, "11-papers-accepted")
+
+    market = signed_in(browser, base, "market1")
+    open_task(market, base, number)
+    application = market.inner_text("#application")
+    assert "企业（主体）名称" in application and "梅山味道餐饮有限公司" in application and "100" in application
+    assert "公司章程.pdf" in market.inner_text("#materials") and "第 1 / 2 级" in market.inner_text("#decides")
+    shot(market, "12-papers-reviewer-desk")
+    href = market.get_attribute("#materials a.file", "href")
+    response = market.request.get(href if href.startswith("http") else base + href)
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.body() == scan.read_bytes()
+    review(market, "approve", "承办：同意设立登记")
+    for user in ("market_lead1", "police1", "tax1", "social1", "fund1"):
+        page = signed_in(browser, base, user)
+        open_task(page, base, number)
+        if user == "market_lead1":
+            assert "承办：同意设立登记" in page.inner_text("#opinions")
+        review(page, "approve", "同意")
+
+    pickup = signed_in(browser, base, "pickup1")
+    card = pickup.locator(f'article[data-case="{number}"]')
+    assert "营业执照" in card.inner_text()
+    card.locator("select[name=f_method]").select_option("window")
+    card.locator("input[name='f_recipient.name']").fill("李四")
+    card.locator("input[name='f_recipient.id_number']").fill("330206199001010013")
+    for box in card.locator("input[name=handed]").all():
+        box.check()
+    shot(pickup, "13-papers-pickup")
+    card.locator("button[type=submit]").click()
+    pickup.wait_for_load_state()
+    assert f"已办结 {number}" in pickup.inner_text("main")
+
+    pickup.goto(f"{base}/cases/{case_id}")
+    assert "准予许可决定书" in pickup.inner_text("#documents") and "李四" in pickup.inner_text("#pickup-record")
+    row = pickup.locator("#certificates tr", has_text="营业执照")
+    cert_number = row.get_attribute("data-number")
+    shot(pickup, "14-papers-case")
+    public = browser.new_context(locale="zh-CN").new_page()  # anyone holding the paper, signed in or not
+    public.goto(f"{base}/verify/{cert_number}")
+    assert "有效" in public.inner_text("#verdict") and "电子印章校验通过" in public.inner_text("#verdict")
+    shot(public, "15-papers-verify-valid")
+
+    admin = signed_in(browser, base, "admin")
+    admin.goto(f"{base}/cases/{case_id}")
+    row = admin.locator(f'#certificates tr[data-number="{cert_number}"]')
+    row.locator("input[name=reason]").fill("登记事项虚假，依法撤销")
+    row.locator("button[type=submit]").click()
+    admin.wait_for_load_state()
+    assert "已注销" in admin.inner_text("#certificates")
+    public.goto(f"{base}/verify/{cert_number}")
+    assert "已注销" in public.inner_text("#verdict") and "登记事项虚假" in public.inner_text("#verdict")
+    shot(public, "16-papers-verify-revoked")

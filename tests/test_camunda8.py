@@ -8,6 +8,7 @@ from engine.model.bpmn import TaskMeta, build_specs, task_meta
 from engine.model.catalogue import check
 from tests.conftest import APPLICANT
 from tests.helpers import deploy_files, task_named
+from tests.walk import pickup_data
 
 DATA = Path(__file__).resolve().parent / "data" / "camunda8"
 FILES = {p.name: p.read_bytes() for p in sorted(DATA.glob("*.bpmn"))}
@@ -92,7 +93,7 @@ def test_a_camunda_8_file_deploys_and_runs(services):
     case = services.complete(services.actor("market2"), review["id"], {"decision": "approve", "opinion": "同意"})
     handout = task_named(case, "Activity_1handout")
     assert handout["process_id"] == "c8_pickup" and handout["group"] == "pickup"
-    case = services.complete(services.actor("pickup1"), handout["id"], {"method": "window"})
+    case = services.complete(services.actor("pickup1"), handout["id"], pickup_data())
     assert case["status"] == "completed"
     refused = services.start_case(front, "c8_permit", APPLICANT, {})
     refused = services.complete(front, task_named(refused, "Activity_0intake")["id"], {"accepted": False})

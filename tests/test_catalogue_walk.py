@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from engine.model.catalogue import FORMS_DIR
 from engine.runtime.timers import fire_due
-from tests.walk import COMPANY, FIELDS, HOUSE, PERSON, add_hall_users
+from tests.walk import COMPANY, FIELDS, HOUSE, PERSON, add_hall_users, pickup_data
 from web import create_app
 from web.cli import cli
 
@@ -99,7 +99,7 @@ class Clerks:
                 member = case["tasks"][0]["process_id"].removeprefix("m_")
                 data = {"decision": "reject" if member in reject else "approve", "opinion": "当场决定"}
             elif rule == "pickup":
-                data = {"method": pickup} if pickup == "window" else {"method": "express", "tracking_no": "SF1"}
+                data = pickup_data(pickup)
             else:
                 raise AssertionError(f"no step for rule {rule}")
             case = self.act(case, rule, data)

@@ -110,7 +110,7 @@ def test_the_notice_prints_the_local_time(late_app):
     assert r.status_code == 200, r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     text = pdf_text(front.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
-    assert "告知时间" in text and "2026-12-01 01:30" in text
+    assert "决定时间" in text and "2026-12-01 01:30" in text  # a 不予受理决定书, dated in the hall's time
 
 
 def test_the_audit_replay_command_prints_local_times(late_app, services, db_url, monkeypatch):

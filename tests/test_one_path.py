@@ -12,7 +12,7 @@ import pytest
 from engine.audit.verify import case_ids, verify_ids
 from engine.runtime.timers import fire_due
 from web import create_app
-from tests.walk import COMPANY, FIELDS, add_hall_users, fit
+from tests.walk import COMPANY, FIELDS, add_hall_users, fit, pickup_data
 
 FOOD = fit("f_food_permit", dict(FIELDS, food_categories=["热食类"]))
 SIGN = fit("f_signboard", dict(FIELDS, sign_text="梅山味道"))
@@ -71,15 +71,29 @@ class Web:
     def act(self, user, task, data) -> tuple[int, str]:
         c = self._c(user)
         form = {}
-        for k, v in data.items():
+        for k, v in _flat(data).items():
             form[f"f_{k}"] = "\n".join(v) if isinstance(v, list) else ("on" if v is True else v)
         if task["rule"] == "pickup":
+            page = c.get("/pickup/").get_data(as_text=True)
+            card = page[page.index(f'action="/pickup/{task["id"]}"'):].split("</form>")[0]
+            form["handed"] = re.findall(r'name="handed" value="([^"]+)"', card)  # the clerk ticks off each item
             form["_csrf"] = _csrf(c, "/pickup/")
             r = c.post(f"/pickup/{task['id']}", data=form)
         else:
             form["_csrf"] = _csrf(c, f"/inbox/tasks/{task['id']}")
             r = c.post(f"/inbox/tasks/{task['id']}", data={k: v for k, v in form.items() if v is not False})
         return (200 if r.status_code == 302 else r.status_code), r.get_data(as_text=True)
+
+
+def _flat(data: dict, prefix: str = "") -> dict:
+    """Nested form data as the pages name their inputs ('recipient.name')."""
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
 
 
 def _csrf(client, path: str) -> str:
@@ -147,7 +161,7 @@ def test_a_post_check_violation_revokes_the_certificate_with_the_reason(via):
                                                      "layout": "commitment", "safety_rules": "commitment"})
     case = view(via, cid)
     assert case["certificates"][0]["status"] == "valid"
-    assert via.act("pickup1", task(case, "pickup"), {"method": "express", "tracking_no": "SF1"})[0] == 200
+    assert via.act("pickup1", task(case, "pickup"), pickup_data("express", "SF1"))[0] == 200
     assert view(via, cid)["tasks"] == []  # 事后核查 waits its working days (the timer)
     assert fire_due(via.sv, now=datetime.now(timezone.utc) + timedelta(days=40)) == 1
     status, _ = via.act("market1", task(view(via, cid), "post_check"), {"result": "violation",
@@ -197,7 +211,7 @@ def test_a_refused_member_does_not_stop_the_others_and_pickup_hands_over_both(vi
     cid = via.apply("b_start_up", COMPANY, dict(FIELDS, registered_capital=100),
                     {m: "provided" for m in ("id_card", "articles", "lease")})
     case = decide(via, cid, {"tax_invoice": "reject"})
-    assert via.act("pickup1", task(case, "pickup"), {"method": "window"})[0] == 200
+    assert via.act("pickup1", task(case, "pickup"), pickup_data())[0] == 200
     case = view(via, cid)
     assert case["status"] == "completed"
     status = {o["matter"]: o["status"] for o in case["outcomes"]}

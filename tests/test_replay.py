@@ -67,9 +67,11 @@ def test_history_shows_what_each_step_changed(services):
     assert intake.changes["accepted"] == "added" and intake.changes["results.sample_bundle.intake.accepted"] == "added"
     assert "call_police" in intake.active_ids and "intake" in intake.completed_ids
     assert steps[2].type == "intake_accepted" and steps[2].changes == {}
-    claim = steps[3]
+    receipt = steps[3]  # the 受理通知书, noted in the case's ledger
+    assert receipt.type == "document_issued" and list(receipt.changes) == ["window.documents.receipt"]
+    claim = steps[4]
     assert claim.type == "task_claimed" and claim.changes == {} and claim.opened == claim.closed == []
-    police = steps[4]
+    police = steps[5]
     assert police.path == "call_police/review" and police.closed == ["call_police/review"]
     assert police.changes["results.review_police.review.decision"] == "added"
     assert steps[-1].type == "case_completed" and steps[-1].status == "completed"

@@ -360,7 +360,10 @@ def test_second_application_needs_fewer_materials(hall):
     accepted = [e for e in hall.sv.events(case["id"]) if e["type"] == "intake_accepted"][0]["payload"]
     assert accepted["materials"] == {"licence": "shared", "lease": "shared", "layout": "provided",
                                      "safety_rules": "provided"}
-    assert accepted["sources"] == {"licence": "cert:business_licence", "lease": "case:lease"}
+    licence = hall.view(case["id"] - 1)["certificates"][0]["number"]
+    first = hall.view(case["id"] - 1)["number"]
+    # 数据共享 names what holds the material: the certificate by number, the earlier case by its number
+    assert accepted["sources"] == {"licence": f"cert:business_licence:{licence}", "lease": f"case:lease:{first}"}
     assert accepted["data"]["address"] == FIELDS["address"]  # 一次填报: filled in from the earlier application
 
 

@@ -6,6 +6,7 @@ import pytest
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.conftest import APPLICANT
 from tests.helpers import task_named
+from tests.walk import pickup_data
 
 DEPT_USER = {"market": "market1", "tax": "tax1", "social": "social1", "fund": "fund1", "police": "police1"}
 
@@ -30,10 +31,11 @@ def test_single_matter_walks_intake_review_levels_and_pickup(services):
         assert task["group"] == group and task["due"] is not None and task["rule"] == "review"
         case = services.complete(services.actor(user), task["id"], {"decision": "approve", "opinion": f"{level} 同意"})
     assert case["outcomes"][0]["status"] == "approved" and case["outcomes"][0]["level"] == 3
-    case = services.complete(pickup, task_named(case, "pickup")["id"], {"method": "express", "tracking_no": "SF123"})
+    case = services.complete(pickup, task_named(case, "pickup")["id"], pickup_data("express", "SF123"))
     assert case["status"] == "completed" and case["tasks"] == []
     types = [e["type"] for e in services.events(case["id"])]
-    assert types == ["case_started", "task_completed", "intake_accepted"] + ["task_completed"] * 4 + ["case_completed"]
+    assert types == ["case_started", "task_completed", "intake_accepted", "document_issued"] + ["task_completed"] * 3 \
+        + ["document_issued", "task_completed", "case_completed"]  # the 受理通知书, then the 准予许可决定书
 
 
 def test_a_rejection_at_the_first_level_ends_the_member_without_the_upper_levels(services):
@@ -83,7 +85,7 @@ def test_bundle_reviews_in_parallel_and_keeps_every_decision_at_the_join(service
         "review_market": "approve", "review_tax": "approve", "review_social": "approve",
         "review_fund": "approve", "review_police": "reject"}
     assert {r["opinion"] for r in reviews.values()} == {f"{g} 意见" for g in DEPT_USER}
-    case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], {"method": "window"})
+    case = services.complete(services.actor("pickup1"), case["tasks"][0]["id"], pickup_data())
     assert case["status"] == "completed"
 
 

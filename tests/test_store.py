@@ -15,6 +15,7 @@ from engine.runtime import store
 from engine.model.bpmn import build_specs
 from engine.model.sandbox import make_script_engine
 from engine.runtime.services import apply_form
+from tests.walk import pickup_data
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "phone": "13800000000"}
@@ -31,7 +32,7 @@ def _data(task, rng: random.Random, step: int) -> dict:
     if bpmn_id == "intake":
         return {"accepted": rng.random() < 0.85, "remark": rng.choice(["", "材料齐全", "ok"])}
     if bpmn_id == "pickup":
-        return {"method": "window"}
+        return pickup_data()
     if bpmn_id == "work":
         return {"n": step, "note": {"k": [step, str(step)]}}
     return {"decision": rng.choice(["approve", "reject"]), "opinion": f"意见 {step}", "extra": [step, {"x": step}]}

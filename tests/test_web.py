@@ -124,28 +124,34 @@ def test_front_desk_search_guide_and_field_errors(app):
 def test_front_desk_accepts_and_prints_a_receipt(app):
     client = login(app, "front")
     number, case_id, r = accept(client)
-    assert "受理回执" in r.text
+    assert "受理通知书" in r.text
     pdf = client.get(f"/frontdesk/cases/{case_id}/receipt.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
-    assert number in text and "受理回执" in text and "示例科技有限公司" in text
-    code = re.search(r"Code ([0-9A-F]{10})", text).group(1)
-    assert app.test_client().get(f"/verify/{number}?code={code}").status_code == 200
-    assert app.test_client().get(f"/verify/{number}?code=0000000000").status_code == 404
+    assert number in text and "受理通知书" in text and "示例科技有限公司" in text and "Case No" not in text
+    doc = re.search(r"编号：(SL-\d{8}-\d{6})", text).group(1)
+    code = re.search(r"核验码：([A-Z2-7]{12})", text).group(1)
+    public = app.test_client()
+    for ref in (doc, code):  # by the number printed on it, or by its verification code
+        page = public.get(f"/verify/{ref}")
+        assert page.status_code == 200 and "电子印章校验通过" in page.text and doc in page.text
+    assert public.get("/verify/SL-20000101-999999").status_code == 404
 
 
-def test_front_desk_refuses_with_a_one_time_notice(app):
+def test_front_desk_refuses_with_a_decision_naming_reason_basis_and_appeal(app):
     client = login(app, "front")
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "person", "a_name": "张三",
             "a_id": "110101199001011237", "decision": "refuse"}
     r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
     assert r.status_code == 422 and 'id="i_remark-error"' in r.text  # a refusal must say what is missing
-    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="缺少股东身份证明"), follow_redirects=True)
-    assert r.status_code == 200 and "一次性告知书" in r.text
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, i_remark="不属于本中心受理范围"),
+                    follow_redirects=True)
+    assert r.status_code == 200 and "不予受理决定书" in r.text  # a substantive refusal is a decision, not a notice
     number = re.search(r'id="case-number">(OW\d+)<', r.text).group(1)
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
-    text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
-    assert number in text and "一次性告知书" in text and "缺少股东身份证明" in text
+    text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data).replace("\n", "")
+    assert number in text and "不予受理决定书" in text and "不属于本中心受理范围" in text
+    assert "行政许可法》第三十二条" in text and "六十日内" in text and "行政复议" in text and "六个月内" in text
     page = client.get(f"/cases/{case_id}").text
     assert "已办结" in page and "不予受理" in page
 
@@ -162,7 +168,7 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
     tid = task_id(m1, number)
 
     page = m2.get(f"/inbox/tasks/{tid}")  # both clerks open the task
-    assert page.status_code == 200 and "前序部门意见" in page.text and "综合受理" in page.text
+    assert page.status_code == 200 and "审查意见" in page.text and 'id="application"' in page.text
     token2 = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
 
     r = m1.post(f"/inbox/tasks/{tid}/claim", data={"_csrf": csrf(m1, "/inbox/")})
@@ -192,10 +198,17 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
     r = pk.get("/pickup/")
     assert number in r.text and "快递单号" in r.text
     tid = re.search(r'action="/pickup/([^"]+)"', r.text).group(1)
+    handed = re.findall(r'name="handed" value="([^"]+)"', r.text)  # what to hand over, one box per item
+    assert handed and all(k.startswith(("decision:", "certificate:", "original:")) for k in handed)
     token = csrf(pk, "/pickup/")
-    r = pk.post(f"/pickup/{tid}", data={"_csrf": token, "f_method": "express"})
-    assert r.status_code == 422 and 'id="f_tracking_no-error"' in r.text
-    r = pk.post(f"/pickup/{tid}", data={"_csrf": token, "f_method": "express", "f_tracking_no": "SF1234567"})
+    r = pk.post(f"/pickup/{tid}", data={"_csrf": token, "f_method": "express", "f_recipient.name": "李四"})
+    assert r.status_code == 422 and 'id="f_tracking_no-error"' in r.text and 'id="f_address-error"' in r.text
+    assert 'id="f_recipient.phone-error"' in r.text
+    express = {"_csrf": token, "f_method": "express", "f_tracking_no": "SF1234567", "f_address": "中山路1号",
+               "f_recipient.name": "李四", "f_recipient.phone": "13800000000"}
+    r = pk.post(f"/pickup/{tid}", data=dict(express, handed=handed[:-1]))  # an item not ticked off
+    assert r.status_code == 422 and 'id="handed-error"' in r.text and "未确认" in r.text
+    r = pk.post(f"/pickup/{tid}", data=dict(express, handed=handed))
     assert r.status_code == 302
     r = pk.get("/pickup/")
     assert f"已办结 {number}" in r.text and f'data-case="{number}"' not in r.text
@@ -204,6 +217,7 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
 
     page = pk.get(f"/cases/{case_id}").text
     assert "已办结" in page and "SF1234567" in page and "不同意" in page and "同意" in page
+    assert "李四" in page and "中山路1号" in page
     assert 'id="timeline"' in page and "<svg" in page
 
 
@@ -250,7 +264,10 @@ def test_materials_from_the_guide_go_on_the_receipt_and_the_notice(app, services
 
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "company", "a_name": "缺材料公司",
             "mat_licence": "provided", "decision": "accept"}  # 受理 with a material missing: 一次性告知
-    r = client.post("/frontdesk/matters/sample_bundle", data=form, follow_redirects=True)
+    r = client.post("/frontdesk/matters/sample_bundle", data=form)  # the clerk is asked to confirm first
+    assert r.status_code == 200 and 'id="confirm-notice"' in r.text and "法定代表人身份证" in r.text
+    assert "/notice.pdf" not in r.text and "一次性告知书" in r.text  # nothing stored yet; says what will be issued
+    r = client.post("/frontdesk/matters/sample_bundle", data=dict(form, confirm_notice="1"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知" in r.text and "法定代表人身份证" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
@@ -310,16 +327,20 @@ def test_catalogue_matter_through_the_window_rules(app):
     assert r.status_code == 422 and 'id="f_company_name-error"' in r.text and "checked" in r.text
     base["f_company_name"] = "小馆餐饮有限公司"
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided"), follow_redirects=True)
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided",
+                                                                  confirm_notice="1"), follow_redirects=True)
     assert r.status_code == 200 and "一次性告知书" in r.text and "经营场所平面布局图" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/notice.pdf", r.text).group(1))
     assert "经营场所平面布局图" in pdf_text(client.get(f"/frontdesk/cases/{case_id}/notice.pdf").data)
 
-    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"), follow_redirects=True)
-    assert r.status_code == 200 and "受理回执" in r.text
+    r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"),
+                    follow_redirects=True)
+    assert r.status_code == 200 and "受理通知书" in r.text and 'id="owed"' in r.text and "补齐期限" in r.text
     case_id = int(re.search(r"/frontdesk/cases/(\d+)/receipt.pdf", r.text).group(1))
-    text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/receipt.pdf").data)
-    assert "容缺后补" in text and "食品经营许可" in text
+    text = pdf_text(client.get(f"/frontdesk/cases/{case_id}/receipt.pdf").data).replace("\n", "")
+    # the 容缺 receipt names each owed material and its deadline, not "（容缺后补）" under what was received
+    assert "容缺受理" in text and "食品经营许可" in text
+    assert re.search(r"经营场所使用证明（租赁合同/产权证），请于 \d{4}年\d{2}月\d{2}日前补齐", text)
     assert client.get(f"/frontdesk/cases/{case_id}/notice.pdf").status_code == 404  # it was accepted
 
     r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, decision="refuse", i_remark="不属于本级受理范围"), follow_redirects=True)

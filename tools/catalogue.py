@@ -39,12 +39,17 @@ SHARED = {
 COMPANY = ["company_name", "address", "contact_name", "contact_phone"]
 
 
-def mat(mid, name, required=True, deferrable=False, commitment=False, substitutes=()):
-    return {"id": mid, "name": name, "required": required, "deferrable": deferrable,
-            "commitment_allowed": commitment, "substitutes": list(substitutes)}
+def mat(mid, name, required=True, deferrable=False, commitment=False, substitutes=(), keep_original=False):
+    """A material of a guide; `keep_original`: the hall keeps the original during review and returns it at pickup."""
+    out = {"id": mid, "name": name, "required": required, "deferrable": deferrable,
+           "commitment_allowed": commitment, "substitutes": list(substitutes)}
+    if keep_original:
+        out["keep_original"] = True
+    return out
 
 
-ID_CARD = mat("id_card", "申请人身份证明", substitutes=["record:population"])
+# 一次提交、多次复用: an identity proof handed in with an earlier accepted case of the same holder is not asked again
+ID_CARD = mat("id_card", "申请人身份证明", substitutes=["record:population", "case:id_card"])
 LICENCE = mat("licence", "营业执照", substitutes=["cert:business_licence"])
 LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", deferrable=True, substitutes=["case:lease"])
 
@@ -136,7 +141,7 @@ MATTERS = [
            cert=("birth_certificate", "出生医学证明", None)),
     matter("hukou_birth", "出生登记（户口）", "police", "000-QR-0202", "行政确认", ["《中华人民共和国户口登记条例》第七条"], 5, 1,
            ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_certificate", "出生医学证明", substitutes=["cert:birth_certificate"]),
-                                                         mat("hukou_book", "户口簿", substitutes=["record:population"])],
+                                                         mat("hukou_book", "户口簿", substitutes=["record:population"], keep_original=True)],
            cert=("hukou", "户口登记", None)),
     matter("medins_enrol", "城乡居民医保参保登记", "medins", "000-GG-0601", "公共服务", ["《中华人民共和国社会保险法》第二十五条"], 5, 1,
            ["id_number", "baby_name", "contact_phone"], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"])],
@@ -155,7 +160,7 @@ MATTERS = [
                                                        "resigned": "个人辞职", "other": "其他"}},
                   "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
-           ["id_number", "contact_phone"], [mat("old_id", "原居民身份证"), mat("photo", "证件照片", substitutes=["record:population"])],
+           ["id_number", "contact_phone"], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
            scope="跨省通办", fees=[{"name": "证件工本费", "amount": 20, "basis": "发改价格〔2003〕2322号"}],
            cert=("id_card_receipt", "居民身份证领取凭证", None)),
     matter("water_connect", "用水报装", "water", "000-GG-1202", "公共服务", ["《城市供水条例》第二十三条"], 10, 3,
@@ -207,9 +212,16 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
     return out
 
 
+# Material files handed in with a submission: {material (or 补正 item): [sha256 of an uploaded file, ...]}; set by
+# the pages' upload fields and the API (POST /api/v1/files), not typed in.
+FILES = {"type": "object", "title": "材料电子件", "x-system": True,
+         "additionalProperties": {"type": "array", "maxItems": 20,
+                                  "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}
+
 WINDOW_FORMS = {
     "window_intake": {
         "title": "综合受理", "properties": {
+            "files": FILES,
             "accepted": {"type": "boolean", "title": "予以受理"},
             "materials": {"type": "object", "title": "材料情况",
                           "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
@@ -240,8 +252,36 @@ WINDOW_FORMS = {
     "supplement": {
         "title": "补齐/补正材料", "properties": {
             "supplied": {"type": "array", "title": "已补交材料", "items": {"type": "string"}},
-            "remark": {"type": "string", "title": "说明", "maxLength": 1000}},
+            "remark": {"type": "string", "title": "说明", "maxLength": 1000},
+            "files": FILES},
         "required": ["supplied"]},
+    "pickup": {
+        "title": "出件", "properties": {
+            "method": {"type": "string", "title": "送达方式", "enum": ["window", "express"],
+                       "x-enum-labels": {"window": "窗口领取", "express": "快递送达"}},
+            "recipient": {"type": "object", "title": "领取人（收件人）", "properties": {
+                "name": {"type": "string", "title": "姓名", "minLength": 1, "maxLength": 50},
+                "id_number": {"type": "string", "title": "身份证号码", "format": "cn-id-number", "maxLength": 18},
+                "phone": {"type": "string", "title": "联系电话", "format": "cn-phone", "maxLength": 30},
+                "proxy": {"type": "boolean", "title": "代为领取（非申请人本人）"},
+                "authorization": {"type": "boolean", "title": "已核验授权委托书及代领人身份证件"}},
+                "required": ["name"], "additionalProperties": False},
+            "address": {"type": "string", "title": "送达地址", "maxLength": 300},
+            "courier": {"type": "string", "title": "快递公司", "maxLength": 50},
+            "tracking_no": {"type": "string", "title": "快递单号", "maxLength": 64},
+            "handed": {"type": "array", "title": "交付清单", "x-system": True, "maxItems": 200,
+                       "items": {"type": "string", "maxLength": 120}}},
+        "required": ["method", "recipient"],
+        "allOf": [
+            {"if": {"properties": {"method": {"const": "window"}}, "required": ["method"]},
+             "then": {"properties": {"recipient": {"required": ["name", "id_number"]}}}},
+            {"if": {"properties": {"method": {"const": "express"}}, "required": ["method"]},
+             "then": {"required": ["address", "tracking_no"],
+                      "properties": {"recipient": {"required": ["name", "phone"]}}}},
+            {"if": {"properties": {"recipient": {"properties": {"proxy": {"const": True}}, "required": ["proxy"]}},
+                    "required": ["recipient"]},
+             "then": {"properties": {"recipient": {"required": ["authorization"],
+                                                   "properties": {"authorization": {"const": True}}}}}}]},
     "post_check": {
         "title": "事后核查", "properties": {
             "result": {"type": "string", "title": "核查结果", "enum": ["ok", "violation"],
@@ -427,7 +467,8 @@ def bundle_process(bid: str, name: str, members: list[str], body, extra_material
     if chosen:
         guide["choose"] = chosen
     guide["member_guides"] = {x: {"name": M[x]["guide"]["name"], "department": M[x]["guide"]["department"],
-                                  "certificate": M[x]["guide"].get("certificate"),
+                                  "certificate": M[x]["guide"].get("certificate"), "type": M[x]["guide"]["type"],
+                                  "legal_basis": M[x]["guide"]["legal_basis"],
                                   "promised_days": M[x]["guide"]["promised_days"],
                                   "deemed_approval": bool(M[x]["guide"].get("deemed_approval"))} for x in members}
     seen = set()

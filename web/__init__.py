@@ -35,11 +35,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["onewindow"] = services_for(app.config["DATABASE_URL"])
 
-    from . import api, auth, cases, frontdesk, home, i18n, inbox, pickup
+    from . import api, api_papers, auth, cases, frontdesk, home, i18n, inbox, papers, pickup
     i18n.init_app(app)
     app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
+    app.before_request(papers.upload_limit)  # before anything reads the form (the CSRF check does)
     auth.init_app(app)
-    for module in (home, auth, frontdesk, inbox, pickup, cases, api):
+    for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
         app.register_blueprint(module.bp)
     from . import auditor, designer
     app.register_blueprint(auditor.bp)

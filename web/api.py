@@ -39,6 +39,7 @@ class Operation:
     errors: tuple = (401,)
     public: bool = False
     headers: dict = field(default_factory=dict)   # documented request headers: name -> description
+    form: dict | None = None                      # a multipart/form-data body (its JSON Schema), e.g. an upload
     media_type: str = "application/json"
     also: dict = field(default_factory=dict)      # other success statuses: status -> description
     name: str = ""                                # the view's name (its Flask endpoint)
@@ -152,9 +153,22 @@ def _case_json(c: dict) -> dict:
             "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
             "due": c.get("due"), "statutory_due": c.get("statutory_due"), "timeliness": c.get("timeliness"),
-            "certificates": [{k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")}
-                             for x in c.get("certificates") or []],
+            **papers_json(c),
             "tasks": [{k: t.get(k) for k in CASE_TASK_FIELDS} for t in c["tasks"]]}
+
+
+def papers_json(case: dict) -> dict:
+    """The certificates and documents of a case, each with its public verification page and its PDF."""
+    from flask import url_for
+
+    def urls(number):
+        return {"verify_url": url_for("papers.verify", number=number, _external=True),
+                "pdf_url": f"/api/v1/documents/{number}.pdf"}
+
+    return {"certificates": [dict({k: x[k] for k in ("number", "type", "name", "matter", "status", "verify_code")},
+                                  **urls(x["number"])) for x in case.get("certificates") or []],
+            "documents": [dict({k: d[k] for k in ("number", "kind", "title", "issued_at")}, **urls(d["number"]))
+                          for d in case.get("documents") or []]}
 
 
 MEMBER_FIELDS = ("matter", "name", "department", "status", "opinion", "notice")
@@ -206,9 +220,12 @@ def create_case(body: M.NewCase):
     if not catalog.exists(services(), body.matter):
         raise Invalid(f"no such matter: {body.matter}", {"matter": "事项不存在 (no such matter)"})
     materials = body.materials if isinstance(body.materials, dict) else {m: "provided" for m in body.materials}
+    files = {k: list(v.files) for k, v in materials.items() if isinstance(v, M.MaterialFiles) and v.files}
+    materials = {k: v.status if isinstance(v, M.MaterialFiles) else v for k, v in materials.items()}
     intake = body.intake or M.Intake()
     verdict = {"accepted": intake.accepted, "materials": dict(materials),
-               **{k: v for k, v in (("reason", intake.reason), ("remark", intake.remark)) if v is not None}}
+               **{k: v for k, v in (("reason", intake.reason), ("remark", intake.remark)) if v is not None},
+               **({"files": files} if files else {})}
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
         raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
@@ -264,4 +281,5 @@ def complete(task_id: str, body: M.Completion):
     return _send(M.Case, _case_json(services().complete(g.api_actor, task_id, body.data)))
 
 
+from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11), declared on this blueprint
 from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)

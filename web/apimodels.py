@@ -53,12 +53,23 @@ class Intake(Strict):
     remark: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class MaterialFiles(Strict):
+    """A material handed in with its files (each uploaded first with POST /files, named here by its sha256)."""
+
+    status: MaterialStatus
+    files: Annotated[list[Sha256], Field(max_length=20)] = Field(default_factory=list)
+
+
 class NewCase(Strict):
     matter: Id
     applicant: Applicant
     data: dict[str, Any] = Field(default_factory=dict, description="the matter's start form (GET /matters/{code})")
-    materials: list[Id] | dict[Id, MaterialStatus] = Field(
-        default_factory=list, description="material ids handed in, or {id: provided|deferred|commitment}")
+    materials: list[Id] | dict[Id, MaterialStatus | MaterialFiles] = Field(
+        default_factory=list, description="material ids handed in, or {id: provided|deferred|commitment}, or "
+                                          "{id: {status: provided, files: [sha256, ...]}}")
     channel: Literal["window", "kiosk", "online"] = "window"
     intake: Intake | None = None
 
@@ -142,6 +153,19 @@ class CertificateBrief(Strict):
     matter: str
     status: Literal["valid", "revoked"]
     verify_code: str
+    verify_url: str = Field(description="the public verification page (its QR code on the print)")
+    pdf_url: str
+
+
+class DocumentBrief(Strict):
+    """A document issued to the applicant (受理通知书, 一次性告知书, 不予受理决定书, 补正告知书, 准予/不予许可决定书)."""
+
+    number: str
+    kind: Literal["receipt", "notice", "refusal", "correction", "approval", "rejection"]
+    title: str
+    issued_at: str
+    verify_url: str
+    pdf_url: str
 
 
 Timeliness = Literal["normal", "warning", "overdue", "paused", "done"]
@@ -178,6 +202,7 @@ class Case(Strict):
     due: str | None = Field(description="承诺时限: when the case is promised done (ISO 8601, UTC), pauses counted")
     statutory_due: str | None = Field(description="法定时限: the statutory limit, pauses counted")
     timeliness: Timeliness | None = Field(description="正常 / 预警 / 逾期 / 暂停 (补正, 特别程序) / 办结")
+    documents: list[DocumentBrief]
     tasks: list[CaseTask]
 
 
@@ -337,3 +362,68 @@ class NoticeOut(Strict):
     text: str
     text_en: str | None
     by: str | None
+# ---------------------------------------------------------------- the reviewer's desk and the papers (issue 11)
+class StoredFile(Strict):
+    sha256: Sha256
+    size: int
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    name: str
+
+
+class FileBrief(Strict):
+    sha256: str
+    name: str | None = None
+    size: int | None = None
+    content_type: str | None = None
+    step: str | None = None
+    url: str
+
+
+class MaterialRow(Strict):
+    id: str
+    name: str
+    required: bool
+    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing"]
+    status_text: str
+    source: str | None = Field(description="where a 免提交 material is held: cert:TYPE:NUMBER, case:MATERIAL:CASE, "
+                                           "record:NAME")
+    source_text: str
+    supplied: bool
+    produced_by: str | None
+    keep_original: bool
+    files: list[FileBrief]
+
+
+class ApplicationRow(Strict):
+    key: str
+    label: str = Field(description="the field's title in the form")
+    value: Any
+    display: str = Field(description="the value as people read it (enum labels, 是/否)")
+    members: list[str] = Field(description="the members of a bundle the field serves")
+
+
+class Decides(Strict):
+    rule: str | None
+    member: str | None
+    member_name: str | None
+    department: str | None
+    level: int | None
+    levels: int | None
+    level_name: str
+    options: list[dict[str, str]]
+
+
+class TaskDesk(Strict):
+    """One open task with everything its holder needs to decide."""
+
+    task: dict[str, Any]
+    case: dict[str, Any]
+    application: list[ApplicationRow]
+    materials: list[MaterialRow]
+    opinions: list[dict[str, Any]] = Field(description="every decision and opinion so far, oldest first")
+    outcomes: list[dict[str, Any]]
+    corrections: dict[str, list[dict[str, Any]]]
+    owed: list[dict[str, Any]]
+    handover: list[dict[str, str]] = Field(description="what the pickup window hands over (a pickup's `handed`)")
+    decides: Decides
+    form: dict[str, Any] | None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from engine.db import Case, ProcessVersion
+from engine.audit.archive import build_archive
 from engine.audit.replay import ReplayError, case_history, load_events, main_bpmn
 from engine.audit.verify import verify_case
 from engine.runtime.access import check_audit
@@ -79,6 +80,16 @@ def _page(case_id: int, finding=None):
 @auditor_required
 def case(case_id):
     return _page(case_id)
+
+
+@bp.get("/cases/<int:case_id>/archive.zip")
+@auditor_required
+def archive(case_id):
+    """The e-archive of a finished case (engine.audit.archive): a zip with a manifest of every hash."""
+    data, manifest = build_archive(services(), case_id, request.host_url)
+    name = f"{manifest['case']['number']}-archive.zip"
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private"})
 
 
 @bp.post("/cases/<int:case_id>/verify")

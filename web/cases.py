@@ -1,15 +1,14 @@
-"""The case page (status, members, open tasks, timeline, diagram) and public document verification."""
+"""The case page: status, the case file (application, materials, opinions, documents, certificates), members,
+open tasks, timeline, diagram."""
 from __future__ import annotations
 
-import hmac
-
-from flask import Blueprint, Response, g, current_app, render_template, request
+from flask import Blueprint, Response, g, render_template
 from markupsafe import Markup
 
-from engine.window import documents
-
+from engine import casefile
 from engine import readmodels as catalog
 from .auth import login_required, services
+from .papers import REVOKERS
 
 bp = Blueprint("cases", __name__)
 
@@ -19,11 +18,13 @@ bp = Blueprint("cases", __name__)
 def show(case_id):
     sv = services()
     case = catalog.case_detail(sv, case_id, g.actor)
+    papers = casefile.case_file(sv, case_id, case["events"])
     try:
         svg = Markup(catalog.diagram(sv, case, case["events"]))  # built as an lxml tree: text is escaped
     except ImportError:
         svg = None
-    return render_template("cases/show.html", case=case, svg=svg)
+    return render_template("cases/show.html", case=case, svg=svg, file=papers,
+                           may_revoke=bool(set(g.actor.groups) & REVOKERS))
 
 
 @bp.get("/cases/<int:case_id>/diagram.svg")
@@ -32,13 +33,3 @@ def diagram(case_id):
     sv = services()
     return Response(catalog.diagram(sv, sv.get_case(case_id, g.actor), sv.events(case_id, g.actor)),
                     mimetype="image/svg+xml")
-
-
-@bp.get("/verify/<number>")
-def verify(number):
-    """Anyone holding a receipt or notice can check it was issued here (the QR code points here)."""
-    code = request.args.get("code", "")
-    secret = current_app.config["SECRET_KEY"]
-    kind = next((k for k in ("receipt", "notice")
-                 if hmac.compare_digest(documents.verification_code(secret, number, k), code.upper())), None)
-    return render_template("cases/verify.html", number=number, kind=kind), (200 if kind else 404)

@@ -291,6 +291,30 @@ def _metrics_dir(fresh: bool = False) -> str:
     return path
 
 
+@cli.command("archive", with_appcontext=False)
+@click.argument("case")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="the zip file to write")
+@click.option("--base-url", default=None, help="where /verify pages are served (QR codes on the PDFs); "
+                                                "default ONEWINDOW_BASE_URL or http://127.0.0.1:8000")
+def archive_cmd(case, out, base_url):
+    """Export a finished case (id or number) as an e-archive: a zip of every event, document, certificate and
+    material file, with a manifest of their SHA-256 hashes."""
+    from engine.audit.archive import build_archive
+
+    base = base_url or os.environ.get("ONEWINDOW_BASE_URL") or "http://127.0.0.1:8000"
+    try:
+        data, manifest = build_archive(_services(), case, base)
+    except OneWindowError as exc:
+        _fail(exc)
+    with open(out, "wb") as fh:
+        fh.write(data)
+    verdict = "verified ok" if manifest["verified"]["ok"] else f"VERIFY FAILED: {manifest['verified']['detail']}"
+    click.echo(f"{manifest['case']['number']}: {len(manifest['entries'])} entries, {len(manifest['events'])} events, "
+               f"{verdict} -> {out}")
+    if not manifest["verified"]["ok"]:
+        sys.exit(1)
+
+
 @cli.group("secret")
 def secret_group():
     """The key that signs cookies, tokens and verification codes."""

@@ -62,6 +62,30 @@ STRINGS: dict[str, str] = {
     "暂停中": "paused", "办结时间": "Closed", "按时": "on time", "各环节用时": "Steps", "完成时间": "Done at",
     "小时": "Hours", "超期": "late", "督办意见": "What to press for", "已督办": "Pressed", "内容": "Text",
     "受理时间": "Accepted at", "审查意见": "Opinion", "审计": "Audit", "事项编码": "Matter code", "查看": "View",
+    # the reviewer's desk and the papers
+    "项目": "Field", "填写内容": "Entered", "材料": "Material", "来源": "Source", "电子件": "Files",
+    "已补齐": "supplied", "待补齐": "still owed", "补齐": "supplied later", "容缺材料": "Deferred materials",
+    "补齐期限": "due by", "结论": "Decision", "意见": "Opinion", "核验": "Verify", "告知承诺": "written commitment",
+    "证照": "Certificate", "编号": "Number", "有效": "valid", "已注销": "revoked", "注销原因": "reason for revoking",
+    "注销": "Revoke", "本环节": "This step", "第": "Level", "级": "", "可作出": "May decide",
+    "已出具文书": "Documents issued", "文书": "Documents", "电子证照": "E-certificates", "说明": "Note",
+    "出件": "Pickup", "领取人": "Recipient", "代领": "by proxy", "交付清单": "To hand over",
+    "逐项核对后勾选": "tick each item as it is handed over", "受理通知书": "Acceptance notice",
+    "不予受理决定书": "Decision not to accept", "受理方式": "Accepted as",
+    "容缺受理": "Accepted with deferred materials",
+    "免提交": "Not needed (shared data)", "免提交（数据共享）": "Not needed (shared data)",
+    "可免提交": "may be covered by shared data", "核验免提交材料": "Check shared data",
+    "已按申请人核验数据共享：标“免提交”的材料无需再交。":
+        "Shared data checked for this applicant: materials marked as not needed need not be handed in.",
+    "材料不齐，不能受理": "Materials are missing: the application cannot be accepted", "缺少": "Missing",
+    "确认后将不予受理本次申请，并出具《一次性告知书》一次性告知所缺全部材料。":
+        "Confirming refuses this application and issues a one-time notice listing everything missing.",
+    "确认出具一次性告知书": "Confirm and issue the one-time notice", "未提交": "not handed in",
+    "容缺后补": "deferred", "电子归档": "E-archive", "文书与证照核验": "Verify a document or certificate",
+    "未找到该编号的文书或证照": "no document or certificate has this number", "电子印章校验通过": "the seal is intact",
+    "证照状态有效": "the certificate is valid", "无效": "not valid", "持有人": "Holder", "出具机关": "Issued by",
+    "出具日期": "Issued on", "有效期至": "Valid until", "长期有效": "no expiry", "电子印章": "E-seal",
+    "通过": "intact", "不通过": "broken", "本件办理中核发": "issued by this case", "未提交（非必需）": "not handed in (optional)",
 }
 # The designer's page (web/designer.py, templates/designer/).
 STRINGS.update({

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 
-from engine import readmodels as catalog
+from engine import casefile
 from . import formkit
 from .auth import login_required, services
 
@@ -39,17 +39,40 @@ def claim(task_id):
     return redirect(url_for("inbox.task", task_id=task_id))
 
 
+def _choices(desk: dict) -> list[tuple[str, str]]:
+    """What a 补齐 or 补正 task answers, as choices: the owed materials, or the items the reviewer asked for."""
+    rule, f = desk["task"]["rule"], desk["file"]
+    if rule == "supply":
+        return [(o["id"], o["name"]) for o in f["owed"]]
+    if rule == "correction":
+        member = desk["decides"].get("member")
+        asks = (f["corrections"].get(member) or []) if member else []
+        open_ask = next((a for a in reversed(asks) if "answered" not in a), None)
+        return [(i, i) for i in (open_ask or {}).get("requested") or []]
+    return []
+
+
+def _schema(desk: dict) -> dict | None:
+    """The task's form; a 补齐/补正 answer becomes a checklist of what was asked instead of free text."""
+    schema, choices = desk["form"], _choices(desk)
+    props = (schema or {}).get("properties") or {}
+    if not choices or "supplied" not in props:
+        return schema
+    items = dict(props["supplied"].get("items") or {}, enum=[v for v, _ in choices],
+                 **{"x-enum-labels": {v: label for v, label in choices}})
+    return dict(schema, properties=dict(props, supplied=dict(props["supplied"], items=items)))
+
+
 def _task_page(task_id: str, *, errors=None, values=None, conflict=False, message=None, status=200):
     sv = services()
     try:
-        task = catalog.find_task(sv, g.actor, task_id)
+        desk = casefile.task_desk(sv, g.actor, task_id)
     except NotFound:
         return render_template("inbox/gone.html"), (409 if conflict else 404)
-    case = catalog.case_detail(sv, task["case_id"], g.actor)
-    schema = catalog.task_form(sv, case["version_id"], task["form"])
-    return render_template("inbox/task.html", task=task, case=case, fields=formkit.fields(schema),
-                           opinions=catalog.completed_reviews(case["events"]), errors=errors or {},
-                           values=values or {}, conflict=conflict, message=message), status
+    case = dict(desk["case"], matter=desk["case"]["process_id"])
+    return render_template("inbox/task.html", task=desk["task"], case=case, file=desk["file"],
+                           decides=desk["decides"], fields=formkit.fields(_schema(desk)), choices=_choices(desk),
+                           errors=errors or {}, values=values or {}, conflict=conflict, message=message), status
 
 
 @bp.get("/tasks/<task_id>")
@@ -58,18 +81,39 @@ def task(task_id):
     return _task_page(task_id)
 
 
+def _files(sv, choices: list[tuple[str, str]]) -> tuple[dict, dict]:
+    """Files handed in with a 补齐/补正 answer, one upload field per item (`file_<n>`); (refs, errors)."""
+    refs, errors = {}, {}
+    files = sv.rules.files if sv.rules is not None else None
+    for n, (key, _) in enumerate(choices):
+        for upload in request.files.getlist(f"file_{n}"):
+            if not upload or not upload.filename or files is None:
+                continue
+            try:
+                refs.setdefault(key, []).append(files.accept(g.actor.username, upload.filename, upload.stream,
+                                                             field=f"file_{n}")["sha256"])
+            except Invalid as exc:
+                errors[f"file_{n}"] = next(iter(exc.fields.values()), exc.message)
+    return refs, errors
+
+
 @bp.post("/tasks/<task_id>")
 @login_required
 def complete(task_id):
     sv = services()
     form = request.form
     try:
-        task = catalog.find_task(sv, g.actor, task_id)
+        desk = casefile.task_desk(sv, g.actor, task_id)
     except NotFound:
         return render_template("inbox/gone.html"), 409
-    schema = catalog.task_form(sv, task["version_id"], task["form"])
+    data = formkit.parse(_schema(desk), form)
+    refs, file_errors = _files(sv, _choices(desk))
+    if file_errors:
+        return _task_page(task_id, errors=file_errors, values=formkit.values(form), status=422)
+    if refs:
+        data["files"] = refs
     try:
-        case = sv.complete(g.actor, task_id, formkit.parse(schema, form))
+        case = sv.complete(g.actor, task_id, data)
     except Invalid as exc:
         return _task_page(task_id, errors={"f_" + k: v for k, v in exc.fields.items()},
                           values=formkit.values(form), message=exc.message, status=422)

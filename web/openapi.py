@@ -53,19 +53,22 @@ def spec() -> dict:
                            "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
         if params:
             entry["parameters"] = params
+        if op.form is not None:
+            entry["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.form}}}
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": REF.format(model=op.body.__name__)}}}}
         if op.response is None:
             body = {"type": "string"} if op.media_type != "application/json" else {"type": "object"}
-            entry["responses"][str(op.status)] = {"description": "OK", "content": {op.media_type: {"schema": body}}}
+            entry["responses"][str(op.status)] = {"description": "OK", "content": {
+                mt.strip(): {"schema": body} for mt in op.media_type.split(",")}}
         else:
             ok = {"description": "Created" if op.status == 201 else "OK",
                   "content": {"application/json": {"schema": _schema(op.response)}}}
             entry["responses"][str(op.status)] = ok
             for status, text in op.also.items():
                 entry["responses"][str(status)] = dict(ok, description=text)
-        errors = set(op.errors) | ({413} if op.body is not None else set()) | ({503} if op.path != "/openapi.json"
+        errors = set(op.errors) | ({413} if op.body is not None or op.form is not None else set()) | ({503} if op.path != "/openapi.json"
                                                                                   else set())
         for status in sorted(errors):
             entry["responses"][str(status)] = {"$ref": f"#/components/responses/{ERROR_NAMES[status]}"}

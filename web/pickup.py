@@ -5,6 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import Conflict, Invalid, NotFound
 
+from engine import casefile
 from engine import readmodels as catalog
 from . import formkit
 from .auth import login_required, services
@@ -19,7 +20,8 @@ def _ready(sv) -> list[dict]:
             continue
         case = catalog.case_detail(sv, t["case_id"], g.actor)
         schema = catalog.task_form(sv, case["version_id"], t["form"])
-        rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema})
+        rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema,
+                     "file": casefile.case_file(sv, t["case_id"], case["events"])})
     return rows
 
 
@@ -39,7 +41,10 @@ def hand_over(task_id):
         flash("该任务已由他人办理或不再可办", "error")
         return redirect(url_for("pickup.index"))
     try:
-        case = sv.complete(g.actor, task_id, formkit.parse(rows[task_id]["schema"], request.form))
+        data = formkit.parse(rows[task_id]["schema"], request.form)
+        if "handed" in ((rows[task_id]["schema"] or {}).get("properties") or {}):
+            data["handed"] = request.form.getlist("handed")  # the clerk ticks off each item handed over
+        case = sv.complete(g.actor, task_id, data)
     except Invalid as exc:
         return index(errors={"f_" + k: v for k, v in exc.fields.items()}, values=formkit.values(request.form),
                      failed=task_id, status=422)

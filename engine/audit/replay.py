@@ -26,6 +26,7 @@ from ..model.bpmn import task_meta
 from ..model.rulespec import rule_name
 from ..runtime.workcal import default_calendar
 from ..runtime.services import _guard_depth, apply_form, seed_start, task_path
+from ..window import ledger
 
 OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Event types that record who did what but do not move the workflow.
@@ -108,6 +109,7 @@ class Replay:
     status: str = "running"  # "suspended" while a case_suspended event is not followed by case_resumed
     marks: list[tuple[int, float]] = field(default_factory=list)  # (event seq, time after it was applied)
     issued: dict = field(default_factory=dict)  # member -> {number, status}: the certificates the events issued
+    documents: dict = field(default_factory=dict)  # number -> SHA-256 of the content, as the events issued them
     channel: str = "window"
 
     def event_of(self, changed_at: float) -> int | None:
@@ -154,6 +156,7 @@ class Saved:
         self.before: dict | None = None  # data of the task the last event completed, before it was applied
         self.pending: list = []  # effects the last action implied that no event has matched yet
         self.issued: dict = {}
+        self.documents: dict = {}  # number -> content SHA-256 of the documents issued
         self.tx_at = None  # time of the transaction the last event belongs to
         self.groups: dict[str, str] = {}  # task path -> group an administrator reassigned it to
         self.procedures: dict[str, object] = {}  # 特别程序 open: kind -> start time
@@ -321,6 +324,12 @@ def _effect(saved: Saved, wf, ev, payload: dict) -> None:
         saved.issued[payload["matter"]] = {"number": payload.get("number"), "status": "valid"}
     elif ev.type == "certificate_revoked":
         saved.issued[payload["matter"]]["status"] = "revoked"
+    elif ev.type == "document_issued":
+        if not payload.get("number") or not payload.get("sha256"):
+            raise ReplayError(ev.seq, "document_issued without its number and content hash")
+        ledger.note_document(wf, payload["key"], payload["number"])  # as the rule book noted it
+        saved.documents[payload["number"]] = payload["sha256"]
+        saved.save(wf)  # the service layer saved the ledger with it
 
 
 def apply_event(wf, saved: Saved, ev, payload: dict):
@@ -431,6 +440,7 @@ def replay(source: Source, version_id: int, events, on_step=None, faithful: bool
         raise ReplayError(events[-1].seq, "the replayed workflow completed but no case_completed event follows")
     saved.save(wf, final=True)
     rp.wf, rp.status, rp.issued, rp.channel = saved.load(), saved.status, saved.issued, saved.channel
+    rp.documents = saved.documents
     return rp
 
 

@@ -131,6 +131,23 @@ def _records_differ(services, s, case: Case, rp, last_seq: int) -> tuple[int, st
     stored = services.rules.certs.issued_for(s, case.id) if services.rules.certs is not None else {}
     if stored != rp.issued:
         return last_seq, f"certificates differ: replayed {_certs(rp.issued)}, stored {_certs(stored)}"
+    docs = getattr(services.rules, "docs", None)
+    if docs is not None:
+        kept = docs.stored_for(s, case.id)
+        for number in sorted(kept.keys() | rp.documents.keys()):
+            if number not in kept:
+                return last_seq, f"document {number} was issued by the events but is not stored"
+            if number not in rp.documents:
+                return last_seq, f"document {number} is stored but no event issued it"
+            if kept[number] != rp.documents[number]:
+                return last_seq, f"document {number} differs from what was issued (its content no longer hashes to " \
+                                 "the recorded SHA-256)"
+    files = getattr(services.rules, "files", None)
+    if files is not None:
+        for entry in (rp.wf.data.get("window") or {}).get("files") or []:
+            problem = files.check(entry["sha256"])
+            if problem:
+                return last_seq, f"file {entry['sha256'][:12]}… ({entry.get('name') or entry.get('key')}) {problem}"
     return None
 
 

@@ -288,7 +288,7 @@ class Services:
                 from_start = self.rules.start_rule(bundle) == "intake"
                 if from_start:
                     start_intake = dict(intake or {"accepted": True})
-                    context = self.rules.lookup_start(s, guide, process_id, applicant, data)
+                    context = self.rules.lookup_start(s, guide, process_id, applicant, data, start_intake)
                 start, verdict, effects = self.rules.seed(guide, process_id, data, start_intake, context,
                                                           online=channel == "online")
             wf = bundle.new_workflow(make_script_engine())

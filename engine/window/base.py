@@ -15,7 +15,7 @@ RESERVED = frozenset({"window", "decisions", "inspections", "materials", "owed",
                       "applicant", "channel", "missing", "supplied", "member", "level", "kind"})
 # Event types the rules imply; the service layer appends them right after the action that implied them.
 EFFECTS = frozenset({"intake_accepted", "intake_refused", "certificate_issued", "certificate_revoked",
-                     "clock_paused", "clock_resumed", "deemed_approved", "reminder_sent"})
+                     "clock_paused", "clock_resumed", "deemed_approved", "reminder_sent", "document_issued"})
 SEED = {"decisions": {}, "inspections": {}}  # what gateways read, present from the start
 
 
@@ -75,6 +75,7 @@ class Rule:
 
     name = ""
     automatic = False  # applied when an automatic task (a script) has completed, not on a submission
+    takes_files = False  # a submission may hand in material files (`files`: {key: [sha256]}, looked up at run time)
 
     def lookup(self, tx, call: Call) -> dict:
         return {}

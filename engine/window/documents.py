@@ -1,118 +1,107 @@
-"""Printable documents handed to the applicant: the acceptance receipt (受理回执) and the one-time
-notice of what is missing (一次性告知书), as PDF with Chinese text and a QR verification code.
+"""Issued documents (受理通知书, 告知书, 决定书 ...): kept as they were issued and sealed like certificates.
 
-reportlab's built-in CID font STSong-Light renders Chinese without any system font; ASCII facts
-(case number, verification code) are also set in Helvetica so they are plain text in the PDF.
-Times are printed in the hall's zone (engine.clock), as the pages show them.
+A document's content (engine.window.notices) is signed with the hall's Ed25519 key over its canonical JSON, so the
+public verification page — and anyone holding the public key — can tell a genuine document from an altered one.
+Its `document_issued` event records the content's SHA-256, so `onewindow audit verify` checks the stored text
+too; a printed copy is rendered from the stored content (engine.printing), never composed again.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
-import hmac
-from io import BytesIO
+import json
+import os
+from datetime import datetime
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..clock import for_people
-
-CJK = "STSong-Light"
-_registered = False
-
-APPLICANT_TYPES = {"person": "个人", "company": "企业"}
+from ..clock import iso_utc, local_date
+from ..db import Base, utcnow
+from ..errors import NotFound
+from .certificates import canonical, public_pem, verify_document
+from .notices import KINDS, PREFIX
 
 
-def _font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-        _registered = True
-    return CJK
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(120))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text)        # canonical JSON, exactly the signed bytes
+    sha256: Mapped[str] = mapped_column(String(64))   # of `content`, as the document_issued event records it
+    signature: Mapped[str] = mapped_column(String(120))
+    verify_code: Mapped[str] = mapped_column(String(16), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def verification_code(secret: str, number: str, kind: str) -> str:
-    """A short code that proves the document was issued here for this case (checkable without a login)."""
-    digest = hmac.new(secret.encode(), f"{kind}:{number}".encode(), hashlib.sha256).hexdigest()
-    return digest[:10].upper()
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _qr(c: canvas.Canvas, text: str, x: float, y: float, size: float = 32 * mm) -> None:
-    widget = QrCodeWidget(text)
-    x0, y0, x1, y1 = widget.getBounds()
-    d = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    d.add(widget)
-    renderPDF.draw(d, c, x, y)
+def view(r: Document) -> dict:
+    return {"number": r.number, "kind": r.kind, "key": r.key, "title": r.title, "case_id": r.case_id,
+            "issued_at": iso_utc(r.issued_at), "verify_code": r.verify_code, "sha256": r.sha256,
+            "content": json.loads(r.content), "signature": r.signature}
 
 
-def _document(title: str, case: dict, lines: list[tuple[str, str]], body: list[str], code: str, qr_text: str,
-              footer: str) -> bytes:
-    font = _font()
-    buf = BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=0)
-    c.setTitle(f"{title} {case['number']}")
-    width, height = A4
-    c.setFont(font, 20)
-    c.drawCentredString(width / 2, height - 30 * mm, title)
-    y = height - 48 * mm
-    for label, value in lines:
-        c.setFont(font, 12)
-        c.drawString(25 * mm, y, f"{label}：")
-        c.drawString(60 * mm, y, str(value or ""))
-        y -= 9 * mm
-    c.setFont("Helvetica", 11)
-    c.drawString(60 * mm, y, f"Case No. {case['number']}   Code {code}")
-    y -= 12 * mm
-    c.setFont(font, 12)
-    for text in body:
-        for chunk in [text[i:i + 38] for i in range(0, len(text), 38)] or [""]:
-            if y < 60 * mm:
-                c.showPage()
-                c.setFont(font, 12)
-                y = height - 30 * mm
-            c.drawString(25 * mm, y, chunk)
-            y -= 8 * mm
-    _qr(c, qr_text, width - 60 * mm, 22 * mm)
-    c.setFont(font, 10)
-    c.drawString(25 * mm, 40 * mm, f"验证码：{code}")
-    c.drawString(25 * mm, 33 * mm, footer)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+class Documents:
+    """Issue (inside a case's transaction), find and verify documents."""
 
+    def __init__(self, services, key):
+        self.sv = services
+        self.key = key
+        self.public_key_pem = public_pem(key)
 
-def _applicant_lines(case: dict) -> list[tuple[str, str]]:
-    a = case.get("applicant") or {}
-    ident = a.get("credit_code") or a.get("id_number") or ""
-    return [("申请人", a.get("name", "")), ("申请人类型", APPLICANT_TYPES.get(a.get("type", ""), a.get("type", ""))),
-            ("证件号码", ident), ("联系电话", a.get("phone", ""))]
+    def issue(self, s: Session, case, key: str, kind: str, content: dict, now: datetime) -> dict:
+        row = Document(number=f"pending-{os.urandom(8).hex()}", kind=kind, key=key, case_id=case.id,
+                       title=content.get("title") or KINDS[kind], content="", sha256="", signature="",
+                       verify_code=os.urandom(6).hex(), issued_at=now)
+        s.add(row)
+        s.flush()  # the row id numbers the document: unique under concurrency
+        number = f"{PREFIX[kind]}-{local_date(now):%Y%m%d}-{row.id:06d}"
+        content = dict(content, number=number)
+        text = canonical(content)
+        signature = base64.b64encode(self.key.sign(text.encode("utf-8"))).decode()
+        row.number, row.content, row.sha256, row.signature = number, text, content_hash(text), signature
+        row.verify_code = base64.b32encode(hashlib.sha256(signature.encode()).digest()).decode()[:12]
+        s.flush()
+        return view(row)
 
+    def for_case_in(self, s: Session, case_id: int) -> list[dict]:
+        return [view(r) for r in s.scalars(select(Document).where(Document.case_id == case_id)
+                                           .order_by(Document.id)).all()]
 
-def receipt_pdf(case: dict, matter_name: str, materials: list[str], code: str, verify_url: str,
-                promised_days=None) -> bytes:
-    """受理回执: what was accepted, when, and how to check the case."""
-    lines = [("办件编号", case["number"]), ("办理事项", matter_name), *_applicant_lines(case),
-             ("受理时间", for_people(case["created_at"]))]
-    if promised_days:
-        lines.append(("承诺时限", f"{promised_days} 个工作日"))
-    body = ["您的申请已受理。已收取材料："] + [f"  {i}. {m}" for i, m in enumerate(materials, 1)] if materials \
-        else ["您的申请已受理。"]
-    return _document("受理回执", case, lines, body, code, verify_url,
-                     "请凭本回执及办件编号查询进度、领取结果。扫描二维码可核验本回执。")
+    def for_case(self, case_id: int) -> list[dict]:
+        with self.sv.uow() as s:
+            return self.for_case_in(s, case_id)
 
+    def stored_for(self, s: Session, case_id: int) -> dict[str, str]:
+        """number -> SHA-256 of the stored content, recomputed (what verify compares with the events)."""
+        return {n: content_hash(c) for n, c in s.execute(select(Document.number, Document.content)
+                                                         .where(Document.case_id == case_id)).all()}
 
-def notice_pdf(case: dict, matter_name: str, missing: list[str], remark: str, code: str, verify_url: str) -> bytes:
-    """一次性告知书: everything that is missing, told at once and in writing."""
-    lines = [("办件编号", case["number"]), ("办理事项", matter_name), *_applicant_lines(case),
-             ("告知时间", for_people(case["created_at"]))]
-    body = ["经审查，您的申请暂不予受理。请一次性补齐以下材料后再来办理："]
-    body += [f"  {i}. {m}" for i, m in enumerate(missing, 1)] or ["  （无）"]
-    if remark:
-        body += ["说明：" + remark]
-    return _document("一次性告知书", case, lines, body, code, verify_url,
-                     "本告知书一次性告知全部所缺材料。扫描二维码可核验本告知书。")
+    def find(self, s: Session, number_or_code: str) -> Document | None:
+        return s.scalar(select(Document).where((Document.number == number_or_code)
+                                               | (Document.verify_code == number_or_code)))
+
+    def get(self, number_or_code: str) -> dict:
+        with self.sv.uow() as s:
+            row = self.find(s, number_or_code)
+            if row is None:
+                raise NotFound(f"no such document: {number_or_code}")
+            return view(row)
+
+    def verify(self, number_or_code: str) -> dict:
+        """Whether the stored document still carries the hall's seal over exactly its content."""
+        with self.sv.uow() as s:
+            row = self.find(s, number_or_code)
+            if row is None:
+                raise NotFound(f"no such document: {number_or_code}")
+            sealed = verify_document({"content": json.loads(row.content), "signature": row.signature},
+                                     self.public_key_pem) and content_hash(row.content) == row.sha256
+            return {"valid": sealed, "sealed": sealed, "status": "valid" if sealed else "altered",
+                    "reason": "" if sealed else "印章校验失败（内容被篡改）", "document": view(row)}

@@ -15,11 +15,19 @@ Shape (every key optional):
                            levels {"1": {decision, opinion, by}}, corrections [{requested, by, answered}]}}
     inspections: {element id: {passed, findings, by, members}}
     post_check:  {result, remark, by}
-    pickup:      {method, tracking_no, by}
+    pickup:      {method, tracking_no, by, recipient {name, id_number, phone, proxy, principal}, address, handed}
+    files:       [{key, sha256, name, size, content_type, step, by, member}]: material files handed in, in order
+                 (key: the material id, or the item of a 补正 request); only hashes come from the submission
+    edition:     the edition of the rules the case was taken under (absent: 1)
+    documents:   {key: number} of the documents issued (receipt, notice, refusal, correction:<m>:<n>, decision:<m>)
 """
 from __future__ import annotations
 
 KEY = "window"
+# The edition of the window rules a case was taken under, recorded with the intake's lookup (so a replay reads it
+# from the events). Edition 2 issues documents and records the pickup's recipient and hand-over list; a case taken
+# under edition 1 (no `edition` in its ledger) replays as it ran.
+EDITION = 2
 
 
 def read(wf) -> dict:
@@ -43,6 +51,30 @@ def set_member(wf, mid: str, **changes) -> dict:
     members[mid] = dict(members.get(mid) or {}, **changes)
     write(wf, members=members)
     return members[mid]
+
+
+def add_files(wf, step: str, refs: dict, meta: dict, by: str, member: str | None = None) -> None:
+    """Record the files a submission handed in (refs: key -> [sha256]; meta: sha256 -> {name, size, content_type}
+    as looked up when it was submitted). Nothing is written when there are none."""
+    if not refs:
+        return
+    entries = list(read(wf).get("files") or [])
+    for key, hashes in refs.items():
+        for h in hashes:
+            entry = {"key": key, "sha256": h, "step": step, "by": by, **(meta.get(h) or {})}
+            if member:
+                entry["member"] = member
+            entries.append(entry)
+    write(wf, files=entries)
+
+
+def note_document(wf, key: str, number: str) -> None:
+    """Note an issued document (at run time, and in a replay from its event)."""
+    write(wf, documents=dict(read(wf).get("documents") or {}, **{key: number}))
+
+
+def files_of(ledger: dict, key: str | None = None) -> list[dict]:
+    return [f for f in ledger.get("files") or [] if key is None or f.get("key") == key]
 
 
 def owed(ledger: dict) -> list[str]:

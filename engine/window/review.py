@@ -9,6 +9,8 @@ any level is final for that member, an approval is final at the last level, `ret
 from __future__ import annotations
 
 from ..errors import Conflict, Forbidden, Invalid
+from ..files.registry import file_refs
+from ..messages import Message
 from . import ledger as L
 from .base import Call, Rule
 
@@ -81,6 +83,7 @@ class CorrectionRule(Rule):
     """`rule=correction`: the applicant's answer to a 补正 request (the review then resumes)."""
 
     name = "correction"
+    takes_files = True
 
     def apply(self, call: Call) -> dict:
         mid = call.member()
@@ -90,8 +93,14 @@ class CorrectionRule(Rule):
         supplied = [str(x) for x in call.data.get("supplied") or []]
         if not supplied:
             raise Invalid("请列出补正的材料", {"supplied": "请列出补正的材料"})
+        refs = file_refs(call.data.get("files"))
+        for key in refs:
+            if key not in supplied:
+                raise Invalid(Message("文件应对应一项补正的内容", "files go with an item of the answer"),
+                              {f"files.{key}": Message("不在已补正的清单中", "not among the items supplied")})
         L.set_member(call.wf, mid, corrections=asks[:-1] + [dict(asks[-1], answered=supplied, by_front=call.actor)])
         call.emit("clock_resumed", {"reason": "补正", "member": mid})
+        L.add_files(call.wf, "correction", refs, call.context.get("files") or {}, call.actor, member=mid)
         return {"supplied": supplied, "remark": str(call.data.get("remark") or "")}
 
 

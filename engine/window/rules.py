@@ -15,6 +15,7 @@ from __future__ import annotations
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import Invalid, WorkflowFailed
+from ..files.registry import Files, file_refs
 from ..model.bpmn import task_meta
 from ..model.rulespec import RULES, rule_name
 from ..runtime import livetasks
@@ -22,6 +23,8 @@ from . import ledger as L
 from .base import EFFECTS, RESERVED, SEED, Call, Effect, Rule  # noqa: F401 - EFFECTS, RESERVED re-exported
 from .certificates import Certificates, holder_key
 from .deadlines import DeemedRule, RemindRule
+from .documents import Documents
+from .notices import compose, documents_due
 from .handover import PickupRule, PostCheckRule, SupplyRule
 from .intake import IntakeRule, earlier_applications, judge, shared_materials, verdict_effects
 from .outcomes import active_members, certificates_due, member_infos, outcomes, revocations_due
@@ -53,12 +56,14 @@ DECIDING = {"review", "on_spot", "auto_decision"}
 class RuleBook:
     """Every rule by name, plus what the rules imply after each action."""
 
-    def __init__(self, rules: list[Rule], certificates=None):
+    def __init__(self, rules: list[Rule], certificates=None, files=None, documents=None):
         self.rules = {r.name: r for r in rules}
         unknown = set(self.rules) - set(RULES)
         if unknown:  # the model layer's list is what `onewindow check` accepts
             raise ValueError(f"rules missing from engine.model.rulespec: {sorted(unknown)}")
         self.certs = certificates
+        self.files = files  # engine.files.registry.Files: material files handed in with a submission
+        self.docs = documents  # engine.window.documents.Documents: the sealed documents issued to the applicant
         self.reserved = RESERVED
         self.effects = EFFECTS
 
@@ -84,18 +89,25 @@ class RuleBook:
         start = dict(data, **SEED)
         if intake is None:
             return start, None, []
-        verdict = judge(guide, process_id, data, intake, (context or {}).get("shared") or {}, online_start=online)
+        refs = file_refs(intake.get("files"))
+        verdict = judge(guide, process_id, data, intake, (context or {}).get("shared") or {}, online_start=online,
+                        files=refs)
         if not verdict["accepted"]:  # only an explicit refusal gets here (missing materials raise for online)
             raise Invalid(verdict["reason"], {"intake": verdict["reason"]})
         start.update(accepted=True, materials=verdict["materials"], owed=verdict["owed"],
                      commitment=verdict["commitment"])
-        return start, verdict, [Effect(t, p) for t, p in verdict_effects(verdict, data)]
+        effects = [Effect(t, p) for t, p in verdict_effects(verdict, data)]
+        if refs:  # recorded by open_ledger with the rest of the intake
+            verdict = dict(verdict, files={"refs": refs, "meta": (context or {}).get("files") or {}})
+        if (context or {}).get("edition"):
+            verdict = dict(verdict, edition=context["edition"])
+        return start, verdict, effects
 
     @staticmethod
     def precheck(guide: dict, process_id: str, data: dict, intake: dict) -> None:
         """Raise Invalid for a verdict the window cannot take whatever is on file (容缺 with 告知承诺, a refusal
         without a reason...), so it is reported with the form's own errors."""
-        judge(guide, process_id, data, intake, {})
+        judge(guide, process_id, data, intake, {}, files=file_refs(intake.get("files"), "intake.files"))
 
     def open_ledger(self, wf, guide: dict, process_id: str, data: dict, verdict: dict | None, actor: str) -> None:
         """The ledger of a new case: the members applied for (a bundle's chosen ones; for a diagram without a
@@ -105,7 +117,11 @@ class RuleBook:
             active = declared_members(wf) or active
         L.write(wf, active=active)
         if verdict is not None:
-            L.write(wf, intake=dict(verdict, by=actor))
+            files = verdict.get("files") or {}
+            L.write(wf, intake=dict({k: v for k, v in verdict.items() if k not in ("files", "edition")}, by=actor))
+            if verdict.get("edition"):
+                L.write(wf, edition=verdict["edition"])
+            L.add_files(wf, "intake", files.get("refs") or {}, files.get("meta") or {}, actor)
 
     @staticmethod
     def call(wf, task, actor: str, data: dict, guide: dict, process_id: str, channel: str, context: dict) -> Call:
@@ -159,6 +175,8 @@ class RuleBook:
         for rev in revocations_due(ledger, issued):
             out.append(Effect("certificate_revoked", {"number": rev["number"], "matter": rev["matter"],
                                                       "reason": rev["reason"]}, key=("number", "matter", "reason")))
+        for key, kind in documents_due(guide, process_id, ledger):
+            out.append(Effect("document_issued", {"key": key, "kind": kind}, key=("key", "kind")))
         return out
 
     # ------------------------------------------------------------------ run time: inside the action's transaction
@@ -169,14 +187,24 @@ class RuleBook:
             return dict(data), [], {}
         call = Call(tx.wf, task, actor.username, data, tx.guide, tx.case.process_id, tx.case.channel)
         call.context = rule.lookup(tx, call)
+        if rule.takes_files and self.files is not None:
+            refs = file_refs(data.get("files"))
+            if refs:  # what each file is, recorded with its hash in the event
+                call.context = dict(call.context, files=self.files.describe(tx.s, refs))
         applied = rule.apply(call)
         record = {"rule": rule.name}
         if call.context:
             record["context"] = call.context
         return applied, call.effects, record
 
-    def lookup_start(self, tx_session, guide: dict, process_id: str, applicant: dict, data: dict) -> dict:
-        return {"shared": shared_materials(tx_session, self.certs, guide, process_id, applicant, data)}
+    def lookup_start(self, tx_session, guide: dict, process_id: str, applicant: dict, data: dict,
+                     intake: dict | None = None) -> dict:
+        out = {"shared": shared_materials(tx_session, self.certs, guide, process_id, applicant, data),
+               "edition": L.EDITION}
+        refs = file_refs((intake or {}).get("files"), "intake.files")
+        if refs and self.files is not None:
+            out["files"] = self.files.describe(tx_session, refs)
+        return out
 
     def prefill(self, s, guide: dict, applicant: dict, fields: set[str]) -> dict:
         """一次填报: form fields the holder filled in earlier accepted applications (later ones win)."""
@@ -191,10 +219,10 @@ class RuleBook:
         before = L.read(tx.wf)
         for effect in self.harvest(tx.wf, tx.guide, tx.case.process_id, tx.case.channel):
             self.carry_out(tx, actor, effect)
-        if self._may_certify(tx):  # else no certificate can be due or revoked: spare the query
-            issued = self.certs.issued_for(tx.s, tx.case.id)
-            for effect in self.consequences(tx.wf, tx.guide, tx.case.process_id, issued):
-                self.carry_out(tx, actor, effect)
+        # no certificate can be due or revoked unless a member may hold one: spare the query
+        issued = self.certs.issued_for(tx.s, tx.case.id) if self._may_certify(tx) else {}
+        for effect in self.consequences(tx.wf, tx.guide, tx.case.process_id, issued):
+            self.carry_out(tx, actor, effect)
         tx.case.visits = L.visits(tx.case.channel, L.read(tx.wf))
         return L.read(tx.wf) is not before
 
@@ -216,6 +244,15 @@ class RuleBook:
             payload.update(number=c["number"], verify_code=c["verify_code"])
         elif effect.type == "certificate_revoked":
             self.certs.revoke_number(tx.s, payload["number"], payload["reason"], tx.now)
+        elif effect.type == "document_issued":
+            ledger = L.read(tx.wf)
+            content = compose(payload["kind"], payload["key"], case={"number": tx.case.number,
+                                                                     "applicant": tx.applicant},
+                              guide=tx.guide, process_id=tx.case.process_id, ledger=ledger, now=tx.now,
+                              accepted_at=tx.case.created_at, names=display_names(tx.s, ledger))
+            doc = self.docs.issue(tx.s, tx.case, payload["key"], payload["kind"], content, tx.now)
+            payload.update(number=doc["number"], sha256=doc["sha256"])
+            L.note_document(tx.wf, payload["key"], payload["number"])
         tx.append(actor, effect.type, payload)
 
     def view(self, tx) -> dict:
@@ -226,7 +263,9 @@ class RuleBook:
         intake = ledger.get("intake") or {}
         out = {"owed": [{"id": m, "name": names.get(m, m)} for m in L.owed(ledger)],
                "outcomes": outcomes(tx.guide, tx.case.process_id, ledger, finished),
-               "certificates": self.certs.for_case_in(tx.s, tx.case.id) if self._may_certify(tx) else []}
+               "certificates": self.certs.for_case_in(tx.s, tx.case.id) if self._may_certify(tx) else [],
+               "documents": self.docs.for_case_in(tx.s, tx.case.id) if self.docs is not None
+               and (ledger.get("documents") or {}) else []}
         if intake.get("accepted") is False:
             out["notice"] = {"kind": intake.get("kind"), "missing": intake.get("missing") or [],
                              "text": intake.get("reason") if intake.get("kind") == "一次性告知"
@@ -234,14 +273,32 @@ class RuleBook:
         return out
 
 
-def window_rulebook(certificates=None) -> RuleBook:
+def window_rulebook(certificates=None, files=None, documents=None) -> RuleBook:
     """The rules of a one-window service hall (every rule engine.model.rulespec documents)."""
     return RuleBook([IntakeRule(certificates), ReviewRule(), CorrectionRule(), InspectionRule(), OnSpotRule(),
                      AutoDecisionRule(), SupplyRule(), PostCheckRule(), PickupRule(), DeemedRule(), RemindRule()],
-                    certificates)
+                    certificates, files, documents)
 
 
-def install(services, key=None) -> RuleBook:
-    """Give a service layer the window's rules (with certificates sealed by `key`, default the hall's key)."""
-    services.rules = window_rulebook(Certificates(services, key))
+def display_names(s, ledger: dict) -> dict[str, str]:
+    """username -> display name of everyone the ledger says acted on the case (for the documents)."""
+    from sqlalchemy import select
+
+    from ..db import User
+
+    names = {(ledger.get("intake") or {}).get("by")}
+    for rec in (ledger.get("members") or {}).values():
+        names.add(rec.get("by"))
+        names |= {c.get("by") for c in rec.get("corrections") or []}
+        names |= {e.get("by") for e in (rec.get("levels") or {}).values()}
+    names = sorted(n for n in names if n)
+    return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(names))).all()) \
+        if names else {}
+
+
+def install(services, key=None, storage=None) -> RuleBook:
+    """Give a service layer the window's rules (with certificates sealed by `key`, default the hall's key, and
+    material files kept in `storage`, default var/files)."""
+    certs = Certificates(services, key)
+    services.rules = window_rulebook(certs, Files(services, storage), Documents(services, certs.key))
     return services.rules
