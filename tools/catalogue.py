@@ -24,6 +24,16 @@ DEPTS = {"market": "市场监管局", "tax": "税务局", "police": "公安局",
          "fund": "公积金中心", "health": "卫健委", "estate": "不动产登记中心", "housing": "住建局", "dev": "发改局",
          "urban": "城管局", "water": "自来水公司", "power": "供电公司", "gas": "燃气公司"}
 
+def one_of(labels: dict) -> dict:
+    """Fixed choices with their labels, as JSON Schema says it (react-jsonschema-form shows the titles)."""
+    return {"oneOf": [{"const": value, "title": title} for value, title in labels.items()]}
+
+
+def system(**fields) -> dict:
+    """Fields the platform sets, not typed in: beside the form under $defs/system (engine.model.forms)."""
+    return {"$defs": {"system": {"type": "object", "properties": fields}}}
+
+
 # Shared fields: one definition, so a composed bundle form asks each of them once.
 SHARED = {
     "company_name": {"type": "string", "title": "企业（主体）名称", "minLength": 1, "maxLength": 200},
@@ -155,9 +165,8 @@ MATTERS = [
            handling="即办件", online="全程网办", scope="全省通办", cert=("unemp_benefit", "失业保险金核定通知", None),
            extra={"insured_months": {"type": "integer", "title": "累计缴费月数", "minimum": 0},
                   "leaving_reason": {"type": "string", "title": "离职原因",
-                                     "enum": ["dismissed", "contract_ended", "resigned", "other"],
-                                     "x-enum-labels": {"dismissed": "被辞退", "contract_ended": "合同期满",
-                                                       "resigned": "个人辞职", "other": "其他"}},
+                                     **one_of({"dismissed": "被辞退", "contract_ended": "合同期满",
+                                               "resigned": "个人辞职", "other": "其他"})},
                   "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
            ["id_number", "contact_phone"], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
@@ -183,27 +192,27 @@ def member_form(m) -> dict:
 def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, extra: dict | None = None,
                  chosen: tuple[str, list[str]] | None = None) -> dict:
     """ONE intake form for a bundle from its members' forms: a shared field is asked once (its definitions must
-    agree); every field records which members need it (`x-members`); With
+    agree); which members read each field is declared under `$defs/member.<id>` (plain JSON Schema, which form
+    renderers leave alone). With
     `chosen` = (list field, optional member ids), an optional member's own fields are required only when chosen."""
     props: dict = {}
+    defs: dict = {}
     required: list[str] = []
     optional = set(chosen[1]) if chosen else set()
     conditional: dict[str, list[str]] = {}
     for mid in member_ids:
         form = json.loads((forms_dir / f"f_{mid}.json").read_text(encoding="utf-8"))
         for key, schema in form["properties"].items():
-            plain = {k: v for k, v in schema.items() if k != "x-members"}
-            if key in props:
-                if {k: v for k, v in props[key].items() if k != "x-members"} != plain:
-                    raise ValueError(f"field {key} differs between members of {title}")
-                props[key]["x-members"].append(mid)
-            else:
-                props[key] = dict(plain, **{"x-members": [mid]})
+            if key in props and props[key] != schema:
+                raise ValueError(f"field {key} differs between members of {title}")
+            props[key] = schema
+        defs[f"member.{mid}"] = {"type": "object", "properties": {k: {"$ref": f"#/properties/{k}"}
+                                                                  for k in form["properties"]}}
         target = conditional.setdefault(mid, []) if mid in optional else required
         target += [k for k in form.get("required", []) if k not in target]
     props.update(extra or {})
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
-           "properties": props, "required": required, "additionalProperties": False}
+           "properties": props, "required": required, "additionalProperties": False, "$defs": defs}
     rules = [{"if": {"properties": {chosen[0]: {"contains": {"const": mid}}}, "required": [chosen[0]]},
               "then": {"required": [k for k in keys if k not in required]}}
              for mid, keys in conditional.items() if [k for k in keys if k not in required]]
@@ -214,14 +223,13 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
 
 # Material files handed in with a submission: {material (or 补正 item): [sha256 of an uploaded file, ...]}; set by
 # the pages' upload fields and the API (POST /api/v1/files), not typed in.
-FILES = {"type": "object", "title": "材料电子件", "x-system": True,
+FILES = {"type": "object", "title": "材料电子件",
          "additionalProperties": {"type": "array", "maxItems": 20,
                                   "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}
 
 WINDOW_FORMS = {
     "window_intake": {
-        "title": "综合受理", "properties": {
-            "files": FILES,
+        "title": "综合受理", **system(files=FILES), "properties": {
             "accepted": {"type": "boolean", "title": "予以受理"},
             "materials": {"type": "object", "title": "材料情况",
                           "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
@@ -230,8 +238,7 @@ WINDOW_FORMS = {
         "required": ["accepted"], "if": {"properties": {"accepted": {"const": False}}}, "then": {"required": ["reason"]}},
     "dept_review": {
         "title": "部门审查", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "correct"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予", "correct": "退回补正"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予", "correct": "退回补正"})},
             "opinion": {"type": "string", "title": "审查意见", "minLength": 1, "maxLength": 2000},
             "corrections": {"type": "array", "title": "补正清单", "items": {"type": "string", "minLength": 1}}},
         "required": ["decision", "opinion"],
@@ -239,26 +246,24 @@ WINDOW_FORMS = {
         "then": {"required": ["corrections"], "properties": {"corrections": {"minItems": 1}}}},
     "dept_review_upper": {
         "title": "审核/审批", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "return"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予", "return": "退回上一级"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予", "return": "退回上一级"})},
             "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
         "required": ["decision", "opinion"]},
     "window_decide": {
         "title": "即办决定", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予"})},
             "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
         "required": ["decision", "opinion"]},
     "supplement": {
-        "title": "补齐/补正材料", "properties": {
+        "title": "补齐/补正材料", **system(files=FILES), "properties": {
             "supplied": {"type": "array", "title": "已补交材料", "items": {"type": "string"}},
-            "remark": {"type": "string", "title": "说明", "maxLength": 1000},
-            "files": FILES},
+            "remark": {"type": "string", "title": "说明", "maxLength": 1000}},
         "required": ["supplied"]},
     "pickup": {
-        "title": "出件", "properties": {
-            "method": {"type": "string", "title": "送达方式", "enum": ["window", "express"],
-                       "x-enum-labels": {"window": "窗口领取", "express": "快递送达"}},
+        "title": "出件", **system(handed={"type": "array", "title": "交付清单", "maxItems": 200,
+                                          "items": {"type": "string", "maxLength": 120}}),
+        "properties": {
+            "method": {"type": "string", "title": "送达方式", **one_of({"window": "窗口领取", "express": "快递送达"})},
             "recipient": {"type": "object", "title": "领取人（收件人）", "properties": {
                 "name": {"type": "string", "title": "姓名", "minLength": 1, "maxLength": 50},
                 "id_number": {"type": "string", "title": "身份证号码", "format": "cn-id-number", "maxLength": 18},
@@ -268,9 +273,7 @@ WINDOW_FORMS = {
                 "required": ["name"], "additionalProperties": False},
             "address": {"type": "string", "title": "送达地址", "maxLength": 300},
             "courier": {"type": "string", "title": "快递公司", "maxLength": 50},
-            "tracking_no": {"type": "string", "title": "快递单号", "maxLength": 64},
-            "handed": {"type": "array", "title": "交付清单", "x-system": True, "maxItems": 200,
-                       "items": {"type": "string", "maxLength": 120}}},
+            "tracking_no": {"type": "string", "title": "快递单号", "maxLength": 64}},
         "required": ["method", "recipient"],
         "allOf": [
             {"if": {"properties": {"method": {"const": "window"}}, "required": ["method"]},
@@ -284,8 +287,7 @@ WINDOW_FORMS = {
                                                    "properties": {"authorization": {"const": True}}}}}}]},
     "post_check": {
         "title": "事后核查", "properties": {
-            "result": {"type": "string", "title": "核查结果", "enum": ["ok", "violation"],
-                       "x-enum-labels": {"ok": "承诺属实", "violation": "承诺不实"}},
+            "result": {"type": "string", "title": "核查结果", **one_of({"ok": "承诺属实", "violation": "承诺不实"})},
             "remark": {"type": "string", "title": "核查意见", "maxLength": 2000}},
         "required": ["result"]},
     "joint_inspection": {
@@ -690,7 +692,7 @@ def main() -> None:
         if chosen:
             key, options, min_items = chosen
             extra[key] = {"type": "array", "title": "选择办理的事项", "uniqueItems": True, "minItems": min_items,
-                          "items": {"enum": options, "x-enum-labels": {o: M[o]["guide"]["name"] for o in options}}}
+                          "items": {"type": "string", **one_of({o: M[o]["guide"]["name"] for o in options})}}
         form = compose_form(name, members, FORMS, extra, chosen and (chosen[0], chosen[1]))
         if chosen:
             form["required"].append(chosen[0])
