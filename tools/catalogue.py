@@ -397,7 +397,7 @@ def intake_head(p: Proc, form: str) -> None:
     p.start("start", "提交申请", form=form)
     p.user("intake", "综合受理", group="front_desk", form="window_intake", props={"rule": "intake"})
     p.xor("gw_accepted", "是否受理")
-    p.end("end_refused", "不予受理", col=3, row=1.2)
+    p.end("end_refused", "不予受理", col=2, row=1.2)  # under the gateway: the split after it goes down from col 3
     p.chain("start", "intake", "gw_accepted")
     p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理/一次性告知")
 
@@ -540,8 +540,8 @@ def body_restaurant(p):
         p.par("split_insp", "联合踏勘", col=c)
         insp = {"rule": "inspection", "members": "food_permit,signboard"}
         p.user("inspect_market", "联合踏勘（市场监管）", group="market", form="joint_inspection", due="P2D", col=c + 1,
-               row=-0.4, props=insp)
-        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.4,
+               row=-0.45, props=insp)
+        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.45,
                props=insp)
         p.par("join_insp", "", col=c + 2)
         for t in ("inspect_market", "inspect_urban"):
@@ -609,7 +609,7 @@ def dispatch_process(pid: str, name: str, var: str, options: list[str]) -> Proc:
     p.xor("gw_which", "哪一事项", default="Flow_gw_which_merge")
     for i, x in enumerate(options):
         p.call(f"call_{x}", M[x]["guide"]["name"], f"rv_{x}", col=2, row=i - 1)
-        p.flow("gw_which", f"call_{x}", cond=f"{var} == '{x}'")
+        p.flow("gw_which", f"call_{x}", cond=f"{var} == '{x}'", name=M[x]["guide"]["name"])
         p.flow(f"call_{x}", "merge")
     p.xor("merge", "", col=3)
     p.end("end", "完成")
@@ -661,6 +661,9 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
         <outputEntry id="r4o"><text>"manual"</text></outputEntry><outputEntry id="r4p"><text>"规则未覆盖，转人工审核"</text></outputEntry></rule>
     </decisionTable>
   </decision>
+  <dmndi:DMNDI xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/" xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/">
+    <dmndi:DMNDiagram id="DMNDiagram_unemp_rules"><dmndi:DMNShape id="DMNShape_unemp_rules" dmnElementRef="unemp_rules"><dc:Bounds height="80" width="180" x="160" y="100" /></dmndi:DMNShape></dmndi:DMNDiagram>
+  </dmndi:DMNDI>
 </definitions>
 """
 
