@@ -66,6 +66,9 @@ def test_system_fields_are_out_of_the_forms_people_fill_in():
         form = json.loads((FORMS_DIR / f"{name}.json").read_text(encoding="utf-8"))
         assert "files" not in form["properties"] and "files" in system_fields(form), name
         assert "files" not in {f["name"] for f in formkit.fields(form)}
+    for name in ("window_intake", "intake"):  # ticked on the front desk's material checklist
+        form = json.loads((FORMS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        assert "materials" not in form["properties"] and "materials" in system_fields(form), name
 
 
 def test_a_submission_is_validated_with_its_system_fields():

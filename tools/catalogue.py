@@ -227,12 +227,15 @@ FILES = {"type": "object", "title": "材料电子件",
          "additionalProperties": {"type": "array", "maxItems": 20,
                                   "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}
 
+# How each material of the guide was handed in ({material: provided | deferred | commitment}); ticked on the front
+# desk's material checklist, which knows the guide's materials, not typed in.
+MATERIALS = {"type": "object", "title": "材料情况",
+             "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}}
+
 WINDOW_FORMS = {
     "window_intake": {
-        "title": "综合受理", **system(files=FILES), "properties": {
+        "title": "综合受理", **system(files=FILES, materials=MATERIALS), "properties": {
             "accepted": {"type": "boolean", "title": "予以受理"},
-            "materials": {"type": "object", "title": "材料情况",
-                          "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
             "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
             "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
         "required": ["accepted"], "if": {"properties": {"accepted": {"const": False}}}, "then": {"required": ["reason"]}},

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from tools.bpmngen import Process
-from tools.catalogue import FILES, one_of, system
+from tools.catalogue import FILES, MATERIALS, one_of, system
 
 DEPTS = [("market", "市场监管局"), ("tax", "税务局"), ("social", "人社局"), ("fund", "公积金中心"), ("police", "公安局")]
 
@@ -82,11 +82,9 @@ FORMS = {
         "required": ["decision", "opinion"], "additionalProperties": False},
     "intake": {"$schema": SCHEMA, "title": "综合受理", "type": "object", "properties": {
         "accepted": {"type": "boolean", "title": "材料齐全，予以受理", "description": "不予受理时须写明原因"},
-        "materials": {"type": "object", "title": "材料情况",
-                      "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
         "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
         "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
-        "required": ["accepted"], "additionalProperties": False, **system(files=FILES)},
+        "required": ["accepted"], "additionalProperties": False, **system(files=FILES, materials=MATERIALS)},
 }
 
 

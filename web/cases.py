@@ -7,7 +7,6 @@ from markupsafe import Markup
 
 from engine import casefile
 from engine import readmodels as catalog
-from engine.model.diagram import LEGEND
 from .auth import login_required, services
 from .papers import REVOKERS
 
@@ -24,7 +23,7 @@ def show(case_id):
         svg = Markup(catalog.diagram(sv, case, case["events"]))  # built as an lxml tree: text is escaped
     except ImportError:
         svg = None
-    return render_template("cases/show.html", case=case, svg=svg, file=papers, legend=LEGEND,
+    return render_template("cases/show.html", case=case, svg=svg, file=papers,
                            may_revoke=bool(set(g.actor.groups) & REVOKERS))
 
 
