@@ -213,7 +213,7 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
     props.update(extra or {})
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
            "properties": props, "required": required, "additionalProperties": False, "$defs": defs}
-    rules = [{"if": {"properties": {chosen[0]: {"contains": {"const": mid}}}, "required": [chosen[0]]},
+    rules = [{"if": {"properties": {chosen[0]: {"type": "array", "contains": {"const": mid}}}, "required": [chosen[0]]},
               "then": {"required": [k for k in keys if k not in required]}}
              for mid, keys in conditional.items() if [k for k in keys if k not in required]]
     if rules:
@@ -246,7 +246,7 @@ WINDOW_FORMS = {
             "corrections": {"type": "array", "title": "补正清单", "items": {"type": "string", "minLength": 1}}},
         "required": ["decision", "opinion"],
         "if": {"properties": {"decision": {"const": "correct"}}},
-        "then": {"required": ["corrections"], "properties": {"corrections": {"minItems": 1}}}},
+        "then": {"required": ["corrections"], "properties": {"corrections": {"type": "array", "minItems": 1}}}},
     "dept_review_upper": {
         "title": "审核/审批", "properties": {
             "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予", "return": "退回上一级"})},
@@ -280,13 +280,14 @@ WINDOW_FORMS = {
         "required": ["method", "recipient"],
         "allOf": [
             {"if": {"properties": {"method": {"const": "window"}}, "required": ["method"]},
-             "then": {"properties": {"recipient": {"required": ["name", "id_number"]}}}},
+             "then": {"properties": {"recipient": {"type": "object", "required": ["name", "id_number"]}}}},
             {"if": {"properties": {"method": {"const": "express"}}, "required": ["method"]},
              "then": {"required": ["address", "tracking_no"],
-                      "properties": {"recipient": {"required": ["name", "phone"]}}}},
-            {"if": {"properties": {"recipient": {"properties": {"proxy": {"const": True}}, "required": ["proxy"]}},
+                      "properties": {"recipient": {"type": "object", "required": ["name", "phone"]}}}},
+            {"if": {"properties": {"recipient": {"type": "object", "properties": {"proxy": {"const": True}},
+                                                 "required": ["proxy"]}},
                     "required": ["recipient"]},
-             "then": {"properties": {"recipient": {"required": ["authorization"],
+             "then": {"properties": {"recipient": {"type": "object", "required": ["authorization"],
                                                    "properties": {"authorization": {"const": True}}}}}}]},
     "post_check": {
         "title": "事后核查", "properties": {
