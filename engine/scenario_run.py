@@ -36,6 +36,12 @@ class Result:
     def ok(self) -> bool:
         return not self.failures
 
+    def lines(self, verbose: bool = False) -> list[str]:
+        """FAIL and the failures under it; PASS only when `verbose`."""
+        if self.ok:
+            return [f"PASS {self.scenario.title} ({self.seconds:.2f}s)"] if verbose else []
+        return [f"FAIL {self.scenario.title}"] + [f"  {f}" for f in self.failures]
+
 
 @dataclass
 class Report:
@@ -47,20 +53,14 @@ class Report:
     def ok(self) -> bool:
         return not self.file_errors and self.setup_error is None and all(r.ok for r in self.results)
 
-    def lines(self, verbose: bool = False) -> list[str]:
-        """The report as a test runner prints it: a line per scenario, the failures under it, a summary."""
-        out = []
-        if self.setup_error:
-            out.append(f"ERROR setting up: {self.setup_error}")
+    def lines(self, verbose: bool = False, results: bool = True) -> list[str]:
+        """The report as a test runner prints it: file errors, a line per failed (or, verbose, every) scenario with
+        its failures under it, a summary; `results=False` when they were printed as they came."""
+        out = [f"ERROR setting up: {self.setup_error}"] if self.setup_error else []
         for err in self.file_errors:
             out += [f"ERROR {line}" for line in err.lines()]
-        for r in self.results:
-            if r.ok:
-                if verbose:
-                    out.append(f"PASS {r.scenario.title} ({r.seconds:.2f}s)")
-                continue
-            out.append(f"FAIL {r.scenario.title}")
-            out += [f"  {f}" for f in r.failures]
+        for r in self.results if results else ():
+            out += r.lines(verbose)
         passed = sum(r.ok for r in self.results)
         failed = len(self.results) - passed
         bad = f", {len(self.file_errors)} file(s) with errors" if self.file_errors else ""
@@ -68,8 +68,9 @@ class Report:
         return out
 
 
-def run_paths(paths: list[str | Path], workdir: str | Path | None = None, log=None) -> Report:
-    """Find, load and run the scenario files of `paths` (directories, model files or scenario files)."""
+def run_paths(paths: list[str | Path], workdir: str | Path | None = None, log=None, only: str | None = None) -> Report:
+    """Find, load and run the scenario files of `paths` (directories, model files or scenario files); `only`: the
+    scenarios whose `file::name` contains it; `log` is called with each result as it comes."""
     report = Report()
     scenarios: list[Scenario] = []
     files = find_files(paths)
@@ -78,6 +79,8 @@ def run_paths(paths: list[str | Path], workdir: str | Path | None = None, log=No
             scenarios += load_file(f)
         except ScenarioFileError as err:
             report.file_errors.append(err)
+    if only:
+        scenarios = [sc for sc in scenarios if only in sc.title]
     extra = sorted({f.parent.resolve() for f in files})
     run_scenarios(scenarios, report, extra, workdir, log)
     return report
