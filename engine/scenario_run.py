@@ -105,7 +105,8 @@ def run_scenarios(scenarios: list[Scenario], report: Report | None = None, model
         try:
             template = _template(root, model_dirs, key, storage)
         except OneWindowError as exc:
-            report.setup_error = _error_text(exc)
+            fields = getattr(exc, "fields", None) or {}
+            report.setup_error = exc.message + "".join(f"\n  {k}: {v}" for k, v in fields.items())
             return report
         for n, sc in enumerate(scenarios, 1):
             db = root / f"scenario-{n}.db"

@@ -324,17 +324,22 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def write(pid: str, scenarios: list[dict]) -> None:
-    text = yaml.dump({"process": pid, "scenarios": scenarios}, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                     width=120)
-    (PROC / f"{pid}.scenarios.yaml").write_text(HEADER + text, encoding="utf-8")
+def render(pid: str, scenarios: list[dict]) -> str:
+    return HEADER + yaml.dump({"process": pid, "scenarios": scenarios}, Dumper=_Dumper, allow_unicode=True,
+                              sort_keys=False, width=120)
+
+
+def files() -> dict[str, str]:
+    """File name -> text of every scenario file this generator writes."""
+    out = {f"m_{m['id']}.scenarios.yaml": render(f"m_{m['id']}", matter_scenarios(m)) for m in MATTERS}
+    for bid, _name, members, _body, chosen in BUNDLES:
+        out[f"b_{bid}.scenarios.yaml"] = render(f"b_{bid}", bundle_scenarios(bid, members, chosen))
+    return out
 
 
 def main() -> None:
-    for m in MATTERS:
-        write(f"m_{m['id']}", matter_scenarios(m))
-    for bid, _name, members, _body, chosen in BUNDLES:
-        write(f"b_{bid}", bundle_scenarios(bid, members, chosen))
+    for name, text in files().items():
+        (PROC / name).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -194,13 +194,14 @@ def load_file(path: str | Path) -> list[Scenario]:
     seen: set[str] = set()
     for i, item in enumerate(items or []):
         key = f"scenarios[{i}]"
+        title = item.get("name") if isinstance(item, dict) else None
+        if isinstance(title, str):
+            if title in seen:
+                r.bad(f"{key}.name", f"duplicate scenario name {title!r}")
+            seen.add(title)
         sc = _scenario(r, item, key, name, process)
-        if sc is None:
-            continue
-        if sc.name in seen:
-            r.bad(f"{key}.name", f"duplicate scenario name {sc.name!r}")
-        seen.add(sc.name)
-        out.append(sc)
+        if sc is not None:
+            out.append(sc)
     if r.problems:
         raise ScenarioFileError(name, r.problems)
     return out
