@@ -178,7 +178,8 @@ def run_one(services, sc: Scenario) -> Result:
 
 def _play(services, sc: Scenario, result: Result) -> None:
     st = sc.start
-    actor = _actor(services, st.user, st.group)
+    actors: dict = {}
+    actor = _actor(services, st.user, st.group, actors)
     try:
         case = services.start_case(actor, sc.process, st.applicant, st.data, channel=st.channel, intake=st.intake)
     except OneWindowError as exc:
@@ -203,7 +204,7 @@ def _play(services, sc: Scenario, result: Result) -> None:
             result.failures.append(f"{where}: task {_name(sc.process, step.process, step.task)} not open; "
                                    f"open tasks: {_open_text(sc.process, view)}")
             break
-        actor = _actor(services, step.user, step.group or task["group"])
+        actor = _actor(services, step.user, step.group or task["group"], actors)
         try:
             services.complete(actor, task["id"], step.data)
         except OneWindowError as exc:
@@ -259,22 +260,29 @@ def _open_text(top: str, view: dict) -> str:
     return ", ".join(f"{_name(top, t['process_id'], t['element_id'])} [{t['group']}]" for t in view["tasks"]) or "none"
 
 
-def _actor(services, user: str | None, group: str | None):
-    """The acting user: `user` (created in `group` when missing), else a user made for the group."""
+def _actor(services, user: str | None, group: str | None, known: dict):
+    """The acting user: `user` (made a member of `group` when not yet), else a user made for the group. `known`
+    remembers, per scenario, the users made and their groups (each write is a transaction of its own)."""
     name = user or f"{group}1"
+    groups, actor = known.get(name, (set(), None))
+    if actor is not None and (group is None or group in groups):
+        return actor
     with services.uow() as s:
-        if s.scalar(select(User.id).where(User.username == name)) is None:
-            s.add(User(username=name, display_name=name, password_hash="!scenario"))
+        uid = s.scalar(select(User.id).where(User.username == name))
+        if uid is None:
+            row = User(username=name, display_name=name, password_hash="!scenario")
+            s.add(row)
             s.flush()
+            uid = row.id
         if group:
             if s.get(Group, group) is None:
                 s.add(Group(name=group, title=group))
                 s.flush()
-            uid = s.scalar(select(User.id).where(User.username == name))
             if s.scalar(select(Membership.user_id).where(Membership.user_id == uid,
                                                          Membership.group_name == group)) is None:
                 s.add(Membership(user_id=uid, group_name=group))
-    return services.actor(name)
+    known[name] = (groups | {group} if group else groups, services.actor(name))
+    return known[name][1]
 
 
 def _compare(services, sc: Scenario, case_id: int, result: Result) -> None:
