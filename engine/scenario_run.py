@@ -189,14 +189,13 @@ def _play(services, sc: Scenario, result: Result) -> None:
     if st.refused is not None:
         result.failures.append(f"start: expected a refusal ({_refusal_text(st.refused)}), but the case was started")
         return
-    offset = timedelta()
     for n, step in enumerate(sc.steps, 1):
         where = f"step {n} ({step.label()})"
-        if step.wait_days is not None:
+        if step.wait_days is not None:  # the days pass for every later action too, as they would in the hall
             from .runtime.timers import fire_due
 
-            offset += timedelta(days=step.wait_days)
-            fire_due(services, now=services.clock() + offset)
+            services.clock = _later(services.clock, timedelta(days=step.wait_days))
+            fire_due(services)
             continue
         view = services.case_view(case["id"])
         task = _find(view, sc.process, step)
@@ -216,6 +215,10 @@ def _play(services, sc: Scenario, result: Result) -> None:
                                    "completed")
             break
     _compare(services, sc, case["id"], result)
+
+
+def _later(clock, delta: timedelta):
+    return lambda: clock() + delta
 
 
 def _refused(result: Result, where: str, expected: Refusal | None, exc: OneWindowError) -> bool:
