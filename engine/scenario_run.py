@@ -128,11 +128,11 @@ def run_scenarios(scenarios: list[Scenario], report: Report | None = None, model
 
 def _template(root: Path, model_dirs, key, storage) -> Path:
     """A migrated database with the catalogue and the scenario files' own models deployed."""
+    from .bootstrap import problem_fields
+    from .errors import Invalid
     from .migrate import upgrade
     from .model.catalogue import FORMS_DIR, PROCESSES_DIR, check
     from .model.deploy import deploy
-    from .bootstrap import problem_fields
-    from .errors import Invalid
 
     path = root / "template.db"
     url = f"sqlite:///{path}"
@@ -143,8 +143,7 @@ def _template(root: Path, model_dirs, key, storage) -> Path:
         for d in model_dirs:
             if Path(d).resolve() in (PROCESSES_DIR.resolve(), FORMS_DIR.resolve()):
                 continue
-            models = sorted(p for p in Path(d).iterdir() if p.suffix in (".bpmn", ".dmn", ".json")
-                            and not p.name.endswith(".scenarios.json"))
+            models = sorted(p for p in Path(d).iterdir() if p.suffix in (".bpmn", ".dmn", ".json"))
             if models:
                 results.append((check([str(p) for p in models]), {p.name for p in models if p.suffix != ".json"}))
         for result, only in results:

@@ -241,9 +241,9 @@ def bundle_materials(members: list[str]) -> tuple[dict, list[str]]:
     return mats, deferrable
 
 
-def stage_steps(bid: str, chosen: list[str], decide) -> tuple[list[dict], dict[str, str], str | None]:
-    """Steps through a bundle's stages: `decide(member)` gives each reviewed member's decision; a refused stage
-    leaves the later ones not handled. Returns steps, expected outcomes and None (or 'inspection' failed)."""
+def stage_steps(bid: str, chosen: list[str], decide) -> tuple[list[dict], dict[str, str]]:
+    """Steps through a bundle's stages, and the outcomes they must come to: `decide(member)` gives each member's
+    decision (`decide("inspection")` the joint inspection's); a refused stage leaves the later ones not handled."""
     steps, outcomes, stopped = [], {}, False
     for stage in STAGES[bid]:
         members = chosen if stage == "chosen" else ["food_permit", "signboard"] if stage == "inspection" else stage
@@ -268,7 +268,7 @@ def stage_steps(bid: str, chosen: list[str], decide) -> tuple[list[dict], dict[s
             outcomes[x] = "approved" if d == "approve" else "rejected"
             refused |= d != "approve"
         stopped |= refused
-    return steps + [pickup()], outcomes, None
+    return steps + [pickup()], outcomes
 
 
 def bundle_scenarios(bid: str, members: list[str], chosen_spec) -> list[dict]:
@@ -279,7 +279,7 @@ def bundle_scenarios(bid: str, members: list[str], chosen_spec) -> list[dict]:
 
     def run(name, description, decide, chosen=None, materials=None, extra_steps=(), **more):
         picked = list(chosen if chosen is not None else (choose[1] if choose else []))
-        steps, outcomes, _ = stage_steps(bid, picked, decide)
+        steps, outcomes = stage_steps(bid, picked, decide)
         steps = list(extra_steps) + steps
         fixed = [x for x in members if x not in (choose[1] if choose else [])]
         active = fixed + picked
