@@ -11,6 +11,7 @@ from engine.model.bpmn import build_specs
 from engine.model.catalogue import check
 from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
+from engine.model.forms import choices
 from engine.runtime.hotsql import hot
 from engine.model.sandbox import make_script_engine
 from engine.runtime.services import Actor, Services
@@ -135,11 +136,10 @@ KNOWN = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街
 def _value(name: str, prop: dict):
     if name in KNOWN:
         return KNOWN[name]
-    if prop.get("type") == "array":
-        items = prop.get("items") or {}
-        return list(items["enum"]) if items.get("enum") else ["示例"]
-    if "enum" in prop:
-        return prop["enum"][0]
+    if prop.get("type") == "array":  # every choice (oneOf of {const, title}, or an enum)
+        return [v for v, _ in choices(prop.get("items"))] or ["示例"]
+    if choices(prop):
+        return choices(prop)[0][0]
     return {"integer": 24, "number": 50.0, "boolean": True}.get(prop.get("type"), "示例")
 
 

@@ -10,6 +10,7 @@ from .clock import iso_utc
 from .db import Case, User
 from .errors import NotFound
 from .model.bpmn import task_meta
+from .model.forms import choices, members_of
 from .window import ledger as L
 from .window.handover import handover_items
 from .window.notices import materials_rows, owed_deadline
@@ -22,7 +23,7 @@ RULE_TEXT = {"intake": "综合受理", "review": "审查", "on_spot": "窗口即
 
 
 def _display(value, prop: dict) -> str:
-    labels = prop.get("x-enum-labels") or (prop.get("items") or {}).get("x-enum-labels") or {}
+    labels = {str(v): t for v, t in choices(prop) or choices(prop.get("items")) if t}
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
@@ -37,10 +38,8 @@ def _display(value, prop: dict) -> str:
 def application_rows(schema: dict | None, data: dict, prefix: str = "") -> list[dict]:
     """The application as people read it: each field of the form in its order, by its title (not its key), with
     enum values by their labels; `members`: which members of a bundle the field serves."""
-    rows = []
-    for key, prop in ((schema or {}).get("properties") or {}).items():
-        if prop.get("x-system"):
-            continue
+    rows, members = [], members_of(schema)
+    for key, prop in ((schema or {}).get("properties") or {}).items():  # the fields typed in, not $defs/system
         value = data.get(key)
         if prop.get("type") == "object" and prop.get("properties"):
             rows += application_rows(prop, value if isinstance(value, dict) else {}, f"{prefix}{key}.")
@@ -48,7 +47,7 @@ def application_rows(schema: dict | None, data: dict, prefix: str = "") -> list[
         if value is None or value == "" or value == []:
             continue
         rows.append({"key": prefix + key, "label": prop.get("title") or key, "value": value,
-                     "display": _display(value, prop), "members": list(prop.get("x-members") or [])})
+                     "display": _display(value, prop), "members": members.get(key, [])})
     return rows
 
 
@@ -183,13 +182,13 @@ def decides(services, task: dict, schema: dict | None) -> dict:
     mid = props.get("member")
     level, levels = int(props.get("level") or 1), int(props.get("levels") or 1)
     choice = ((schema or {}).get("properties") or {}).get("decision") or {}
-    labels = choice.get("x-enum-labels") or {}
+    labels = {v: t for v, t in choices(choice) if t}
     return {"rule": props.get("rule"), "member": mid, "member_name": (infos.get(mid) or {}).get("name") if mid else None,
             "department": (infos.get(mid) or {}).get("department") if mid else None,
             "level": level if props.get("rule") == "review" else None,
             "levels": levels if props.get("rule") == "review" else None,
             "level_name": LEVEL_NAMES.get(levels, {}).get(level, "") if props.get("rule") == "review" else "",
-            "options": [{"value": v, "label": labels.get(v, DECISION_TEXT.get(v, v))} for v in choice.get("enum") or []]}
+            "options": [{"value": v, "label": labels.get(v, DECISION_TEXT.get(v, v))} for v, _ in choices(choice)]}
 
 
 def task_desk(services, actor, task_id: str) -> dict:

@@ -7,6 +7,7 @@ import pytest
 
 from engine.model.bpmn import NS, id_lines, parse_xml
 from engine.model.catalogue import FORMS_DIR, PROCESSES_DIR
+from engine.model.forms import members_of
 from engine.model.guide import check_guide, guide_of
 from tools.bpmngen import Process
 from tools.catalogue import MATTERS, compose_form
@@ -101,7 +102,8 @@ def test_a_process_without_a_guide_still_runs_through_the_window_rules(services)
 def test_bundle_forms_are_composed_from_member_forms():
     form = json.loads((FORMS_DIR / "b_start_up.json").read_text(encoding="utf-8"))
     assert form == compose_form("企业开办一件事", ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"])
-    assert form["properties"]["company_name"]["x-members"] == ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"]
+    assert members_of(form)["company_name"] == ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"]
+    assert members_of(form)["registered_capital"] == ["company_reg"]
     assert form["required"].count("company_name") == 1
     assert set(form["properties"]) == {"company_name", "address", "contact_name", "contact_phone", "id_number",
                                        "registered_capital"}  # what the window rules decide is not in the form

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.model.catalogue import FORMS_DIR
+from engine.model.forms import choices
 from engine.runtime.timers import fire_due
 from tests.walk import COMPANY, FIELDS, HOUSE, PERSON, add_hall_users, pickup_data
 from web import create_app
@@ -27,9 +28,9 @@ def sample(name: str, prop: dict):
     if name in KNOWN:
         return KNOWN[name]
     if prop.get("type") == "array":
-        return [prop["items"]["enum"][0]] if (prop.get("items") or {}).get("enum") else ["示例"]
-    if "enum" in prop:
-        return prop["enum"][0]
+        return [choices(prop["items"])[0][0]] if choices(prop.get("items")) else ["示例"]
+    if choices(prop):
+        return choices(prop)[0][0]
     return {"integer": 12, "number": 12.5, "boolean": True}.get(prop.get("type"), "示例内容")
 
 

@@ -82,7 +82,9 @@ def test_cli_binary_on_good_catalogue_exits_0_with_summary():
     proc = subprocess.run([".venv/bin/onewindow", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     *warnings, summary = proc.stdout.splitlines()
-    assert re.fullmatch(r"ok: \d+ file\(s\), \d+ process\(es\), \d+ form\(s\), (\d+) warning\(s\)", summary)
+    assert re.fullmatch(r"ok: \d+ file\(s\), \d+ process\(es\), \d+ form\(s\), (\d+) warning\(s\); diagrams: "
+                        r"0 overlapping shape\(s\), 0 unlabelled condition\(s\), 0 element\(s\) without diagram data",
+                        summary), summary
     assert int(re.search(r"(\d+) warning", summary).group(1)) == len(warnings)
     # Only the bare sample files (no service guide), lint findings (engine.model.lint) and the working-day calendar
     # (when today plus the longest statutory limit runs past the years it covers, engine.runtime.caltable) warn,

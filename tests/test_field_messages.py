@@ -119,8 +119,8 @@ SCHEMA = {
                                    "mobile": {"type": "string", "title": "手机", "format": "cn-mobile"}}},
         "agent": {"type": "object", "title": "代理人", "required": ["name"],
                   "properties": {"name": {"type": "string", "title": "代理人姓名"}}},
-        "materials": {"type": "object", "x-system": True, "properties": {"a": {"type": "string"}}},
     },
+    "$defs": {"system": {"properties": {"materials": {"type": "object", "properties": {"a": {"type": "string"}}}}}},
 }
 
 

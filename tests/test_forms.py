@@ -11,8 +11,7 @@ from engine.model.forms import FormError, load_form, validate
 SCHEMA = {
     "type": "object",
     "properties": {
-        "decision": {"type": "string", "title": "审查结论", "enum": ["approve", "reject"],
-                     "x-enum-labels": {"approve": "准予", "reject": "不予"}},
+        "decision": {"type": "string", "title": "审查结论", "oneOf": [{"const": "approve", "title": "准予"}, {"const": "reject", "title": "不予"}]},
         "amount": {"type": "integer", "title": "注册资本", "minimum": 0},
         "applicant": {
             "type": "object",

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.model.catalogue import check
-from engine.model.lint import RULES
+from engine.model.catalogue import PROCESSES_DIR
+from engine.model.lint import BPMN, BPMNDI, DC, DIAGRAM_RULES, RULES, tally
 from web.cli import cli
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -160,6 +161,21 @@ def test_missing_diagram_data(tmp_path):
         ("f1", "lint: this sequenceFlow has no edge in the diagram [no-diagram]")]
 
 
+def test_shapes_outside_their_pool_and_lanes_not_drawn(tmp_path):
+    nodes, flows = [START, node("task", "t1"), END], [flow("f0", "start", "t1"), flow("f1", "t1", "end")]
+    text = model(nodes, flows).replace('<bpmn:process id="lint_p"', '<bpmn:collaboration id="c"><bpmn:participant '
+                                       'id="pool" processRef="lint_p" /></bpmn:collaboration><bpmn:process id="lint_p"')
+    text = text.replace('isExecutable="true">', 'isExecutable="true"><bpmn:laneSet id="ls"><bpmn:lane id="lane1">'
+                        '<bpmn:flowNodeRef>t1</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>', 1)
+    text = text.replace('bpmnElement="lint_p">', 'bpmnElement="c"><bpmndi:BPMNShape id="pool_di" bpmnElement="pool" '
+                        'isHorizontal="true"><dc:Bounds x="50" y="50" width="400" height="200" /></bpmndi:BPMNShape>')
+    assert lint_lines(tmp_path, text) == [
+        f"{tmp_path / 'lint_p.bpmn'}:{line_of(text, 'lane1')}: lane1: warning: lint: this lane has no shape in the "
+        "diagram [no-diagram]",
+        f"{tmp_path / 'lint_p.bpmn'}:{line_of(text, 'end')}: end: warning: lint: its shape lies outside its pool "
+        "pool in the diagram [overlapping-shapes]"]
+
+
 def test_overlapping_shapes(tmp_path):
     nodes, flows = [START, node("task", "t1"), node("task", "t2"), END], [
         flow("f0", "start", "t1"), flow("f1", "t1", "t2"), flow("f2", "t2", "end")]
@@ -194,9 +210,50 @@ def test_every_rule_is_documented_and_exercised():
 
 
 def test_the_catalogue_only_warns():
-    """The catalogue has lint findings (overlapping shapes, unlabelled flows, gateways without a default); they are
-    warnings, so check and `make test` pass; --strict would refuse them."""
+    """The catalogue has lint findings (gateways without a default, implicit joins); they are warnings, so check and
+    `make test` pass; --strict would refuse them."""
     result = check()
     assert result.ok
-    assert any("[overlapping-shapes]" in str(w) for w in result.warnings)
+    assert any("[no-default-flow]" in str(w) for w in result.warnings)
     assert not check(strict=True).ok
+
+
+def test_the_catalogue_diagrams_are_clean():
+    """Every diagram in processes/ is drawn without overlapping shapes (bpmnlint's no-overlapping-elements counts
+    touching shapes too: the generator leaves a gap), every conditional flow is labelled, every element drawn."""
+    result = check()
+    assert tally(result.warnings + result.problems) == {rule: 0 for rule in DIAGRAM_RULES}
+    out = CliRunner().invoke(cli, ["check"]).output
+    assert out.splitlines()[-1].endswith("; diagrams: 0 overlapping shape(s), 0 unlabelled condition(s), "
+                                         "0 element(s) without diagram data")
+    for path in sorted(PROCESSES_DIR.glob("*.bpmn")):
+        assert bpmnlint_overlaps(path) == [], path.name
+
+
+def bpmnlint_overlaps(path) -> list[str]:
+    """bpmnlint's no-overlapping-elements, read off the file: flow elements of a process whose bounds collide
+    (touching counts; a boundary event and its host excepted), or lie outside their pool."""
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    bounds = {}
+    for shape in root.iter(BPMNDI + "BPMNShape"):
+        b = shape.find(DC + "Bounds")
+        bounds[shape.get("bpmnElement")] = tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+    found = set()
+    for process in root.iter(BPMN + "process"):
+        pool = next((bounds.get(p.get("id")) for p in root.iter(BPMN + "participant")
+                     if p.get("processRef") == process.get("id")), None)
+        elements = [el for el in process if el.get("id") in bounds]
+        for i, a in enumerate(elements):
+            x, y, w, h = bounds[a.get("id")]
+            for b in elements[i + 1:]:
+                if a.get("id") == b.get("attachedToRef") or b.get("id") == a.get("attachedToRef"):
+                    continue
+                ox, oy, ow, oh = bounds[b.get("id")]
+                if x + w >= ox and ox + ow >= x and y + h >= oy and oy + oh >= y:
+                    found |= {a.get("id"), b.get("id")}
+            if pool and not (x >= pool[0] and y >= pool[1] and x + w <= pool[0] + pool[2]
+                             and y + h <= pool[1] + pool[3]):
+                found.add(a.get("id"))
+    return sorted(found)

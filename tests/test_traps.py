@@ -18,8 +18,8 @@ def _loop_process(directory):
     p.xor("again", "继续?")
     p.end("end")
     p.chain("start", "work", "count", "again")
-    p.flow("again", "work", cond="n < 100000")
-    p.flow("again", "end", cond="n >= 100000")
+    p.flow("again", "work", cond="n < 100000", name="再来")
+    p.flow("again", "end", cond="n >= 100000", name="够了")
     p.write(str(directory / "loop_matter.bpmn"))
 
 

@@ -169,6 +169,7 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
 
     page = m2.get(f"/inbox/tasks/{tid}")  # both clerks open the task
     assert page.status_code == 200 and "审查意见" in page.text and 'id="application"' in page.text
+    assert re.search(r'<option value="approve"[^>]*>同意</option>', page.text)  # the choice's title, not its value
     token2 = re.search(r'name="_csrf" value="([^"]+)"', page.text).group(1)
 
     r = m1.post(f"/inbox/tasks/{tid}/claim", data={"_csrf": csrf(m1, "/inbox/")})
@@ -197,6 +198,7 @@ def test_inbox_claim_complete_conflict_and_pickup(app):
     pk = login(app, "pickup1")
     r = pk.get("/pickup/")
     assert number in r.text and "快递单号" in r.text
+    assert re.search(r'<option value="express"[^>]*>快递送达</option>', r.text) and 'name="f_handed"' not in r.text
     tid = re.search(r'action="/pickup/([^"]+)"', r.text).group(1)
     handed = re.findall(r'name="handed" value="([^"]+)"', r.text)  # what to hand over, one box per item
     assert handed and all(k.startswith(("decision:", "certificate:", "original:")) for k in handed)
@@ -280,7 +282,7 @@ def test_form_fields_from_json_schema(app):
     from web import formkit
 
     schema = {"type": "object", "required": ["kind", "day"], "properties": {
-        "kind": {"type": "string", "title": "类别", "enum": ["a", "b"], "x-enum-labels": {"a": "甲", "b": "乙"}},
+        "kind": {"type": "string", "title": "类别", "oneOf": [{"const": "a", "title": "甲"}, {"const": "b", "title": "乙"}]},
         "ok": {"type": "boolean", "title": "同意", "description": "勾选表示同意"},
         "day": {"type": "string", "format": "date", "title": "日期"},
         "n": {"type": "integer", "title": "数量"}, "note": {"type": "string", "maxLength": 1000}}}

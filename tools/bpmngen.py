@@ -14,9 +14,18 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+GAP = 12  # the least room between two shapes (bpmnlint's no-overlapping-elements counts touching as overlapping)
 SIZES = {"startEvent": (36, 36), "endEvent": (36, 36), "exclusiveGateway": (50, 50), "parallelGateway": (50, 50),
          "inclusiveGateway": (50, 50), "intermediateCatchEvent": (36, 36), "boundaryEvent": (36, 36)}
 TASK = (110, 80)
+GATEWAYS = ("exclusiveGateway", "parallelGateway", "inclusiveGateway")
+
+
+def _label_size(text: str) -> tuple[int, int]:
+    """Width and height of an outside label at the modelers' 11px font: CJK characters count full width."""
+    units = sum(1.0 if ord(c) > 0x2E7F else 0.55 for c in text)
+    lines = max(1, -(-int(units * 11) // 150))
+    return min(150, int(units * 11) + 8), 14 * lines
 
 
 class Process:
@@ -73,6 +82,8 @@ class Process:
         return node
 
     def flow(self, src, tgt, cond=None, fid=None, name=None):
+        if cond and not (name or "").strip():  # a reader of the diagram sees the label, not the expression
+            raise ValueError(f"{self.pid}: the conditional flow {src} -> {tgt} needs a name saying its condition")
         self.flows.append(dict(id=fid or f"Flow_{src}_{tgt}", src=src, tgt=tgt, cond=cond, name=name))
 
     def chain(self, *ids):
@@ -81,6 +92,72 @@ class Process:
 
     def lane(self, lid, name):
         self.lanes.append((lid, name))
+
+    # ---- layout ------------------------------------------------------------------------
+    def _forward(self) -> list[tuple[str, str]]:
+        """The flows that go forward (source, target): all but those closing a loop, found by a depth-first walk
+        from the start events in the order the flows were written."""
+        out: dict[str, list[str]] = {}
+        for f in self.flows:
+            out.setdefault(f["src"], []).append(f["tgt"])
+        state: dict[str, int] = {}
+        forward: list[tuple[str, str]] = []
+        starts = [n["id"] for n in self.nodes if n["kind"] == "startEvent"] + [n["id"] for n in self.nodes]
+        for s in starts:
+            if s in state:
+                continue
+            stack = [(s, iter(out.get(s, [])))]
+            state[s] = 1
+            while stack:
+                node, it = stack[-1]
+                nxt = next(it, None)
+                if nxt is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(nxt) != 1:  # not on the current path: not a loop back
+                    forward.append((node, nxt))
+                    if nxt not in state:
+                        state[nxt] = 1
+                        stack.append((nxt, iter(out.get(nxt, []))))
+        return forward
+
+    def _collision(self):
+        """The first two shapes (in the order they were added) closer than GAP, or None; a boundary event counts
+        as its task, which it sits on."""
+        drawn = [n for n in self.nodes if n["kind"] != "boundaryEvent"]
+        boxes = [(n, self._bounds(n)) for n in drawn]
+        boundary = [(n, self._bounds(n)) for n in self.nodes if n["kind"] == "boundaryEvent"]
+        for i, (a, (x, y, w, h)) in enumerate(boxes):
+            for b, (ox, oy, ow, oh) in boxes[:i]:
+                if x < ox + ow + GAP and ox < x + w + GAP and y < oy + oh + GAP and oy < y + h + GAP:
+                    return b, a
+            for e, (ox, oy, ow, oh) in boundary:
+                if e["attached"] != a["id"] and x < ox + ow + GAP and ox < x + w + GAP and \
+                        y < oy + oh + GAP and oy < y + h + GAP:
+                    return e, a
+        return None
+
+    def layout(self) -> None:
+        """Move shapes apart until none overlap: of two colliding shapes the one added later moves one column
+        right, and the shapes after it on its paths move with it when an arrow would otherwise point back.
+        Rows and lanes stay as written; columns the author gave are where a shape starts."""
+        forward = self._forward()
+        by_id = {n["id"]: n for n in self.nodes}
+        strict = {(s, t) for s, t in forward if by_id[t]["col"] > by_id[s]["col"]}  # arrows drawn pointing right
+        for _ in range(10 * len(self.nodes) + 10):
+            hit = self._collision()
+            if hit is None:
+                return
+            mover = hit[1]
+            mover["col"] += 1
+            todo = [mover["id"]]
+            while todo:
+                src = todo.pop()
+                for s, t in strict:
+                    if s == src and by_id[t]["col"] <= by_id[s]["col"]:
+                        by_id[t]["col"] = by_id[s]["col"] + 1
+                        todo.append(t)
+        raise ValueError(f"{self.pid}: cannot lay out the shapes without overlap")
 
     # ---- output ------------------------------------------------------------------------
     def _ext(self, n) -> str:
@@ -171,6 +248,41 @@ class Process:
         cy = row0 + n["row"] * 110
         return cx - w / 2, cy - h / 2, w, h
 
+    @staticmethod
+    def _route(src, tgt, split: bool, join: bool, obstacles=()):
+        """Waypoints of a flow and where its label goes (the left end of the line it sits on): straight when the
+        two shapes share a row and nothing stands between them, else round what does, above or below, whichever
+        is nearer; out of a split gateway's top or bottom, then across into the target; into a join gateway's
+        top or bottom after running along the source's row; a loop back runs below both."""
+        sx, sy, sw, sh = src
+        tx, ty, tw, th = tgt
+        a, b = (sx + sw, sy + sh / 2), (tx, ty + th / 2)
+        scx, tcx = sx + sw / 2, tx + tw / 2
+        down = b[1] > a[1]
+        if split and tx <= scx <= tx + tw and abs(a[1] - b[1]) > 1:  # straight down (or up) into the target under it
+            start, end = (scx, sy + sh if down else sy), (scx, ty if down else ty + th)
+            return [start, end], (scx + 6, (start[1] + end[1]) / 2 + 7)
+        if b[0] < a[0]:  # a loop back: go below
+            low = max(sy + sh, ty + th) + 30
+            pts = [(scx, sy + sh), (scx, low), (tcx, low), (tcx, ty + th)]
+            return pts, (scx + 6, low - 2)
+        if abs(a[1] - b[1]) <= 1:
+            between = [o for o in obstacles if o not in (src, tgt) and o[0] < b[0] and o[0] + o[2] > a[0]]
+            if not any(o[1] < a[1] < o[1] + o[3] for o in between):
+                return [a, b], (a[0] + 6, a[1] - 3)
+            below = max(o[1] + o[3] for o in between) + 24
+            above = min(o[1] for o in between) - 24
+            if below - a[1] <= a[1] - above:
+                return [(scx, sy + sh), (scx, below), (tcx, below), (tcx, ty + th)], (scx + 6, below - 3)
+            return [(scx, sy), (scx, above), (tcx, above), (tcx, ty)], (scx + 6, above - 3)
+        if split:
+            start = (sx + sw / 2, sy + sh if down else sy)
+            return [start, (start[0], b[1]), b], (start[0] + 6, b[1] - 3)
+        if join:
+            cx = tx + tw / 2
+            return [a, (cx, a[1]), (cx, ty if down else ty + th)], (a[0] + 6, a[1] - 3)
+        return [a, (a[0] + 20, a[1]), (a[0] + 20, b[1]), b], (a[0] + 26, b[1] - 3)
+
     def _lane_xml(self) -> str:
         if not self.lanes:
             return ""
@@ -181,6 +293,7 @@ class Process:
         return f'<bpmn:laneSet id="LaneSet_{self.pid}">{"".join(parts)}</bpmn:laneSet>'
 
     def xml(self) -> str:
+        self.layout()
         body = self._lane_xml() + "".join(self._node_xml(n) for n in self.nodes) + "".join(self._flow_xml(f) for f in self.flows)
         guide = ""
         if self.guide is not None:
@@ -202,18 +315,32 @@ class Process:
                               f'<dc:Bounds x="70" y="{top:.0f}" width="{width - 30}" height="{height:.0f}" /></bpmndi:BPMNShape>')
         for n in self.nodes:
             x, y, w, h = bounds[n["id"]]
+            label = ""
+            if n["name"] and n["kind"] in GATEWAYS:  # above left: flows leave a gateway by its top, right and bottom
+                lw, lh = _label_size(n["name"])
+                label = (f'<bpmndi:BPMNLabel><dc:Bounds x="{x + w / 2 - lw - 4:.0f}" y="{y - lh - 2:.0f}" '
+                         f'width="{lw}" height="{lh}" /></bpmndi:BPMNLabel>')
+            elif n["name"] and n["kind"] in SIZES:  # events: below
+                lw, lh = _label_size(n["name"])
+                label = (f'<bpmndi:BPMNLabel><dc:Bounds x="{x + w / 2 - lw / 2:.0f}" y="{y + h + 4:.0f}" '
+                         f'width="{lw}" height="{lh}" /></bpmndi:BPMNLabel>')
             shapes.append(f'<bpmndi:BPMNShape id="{n["id"]}_di" bpmnElement="{n["id"]}"><dc:Bounds x="{x:.0f}" y="{y:.0f}" '
-                          f'width="{w}" height="{h}" /></bpmndi:BPMNShape>')
+                          f'width="{w}" height="{h}" />{label}</bpmndi:BPMNShape>')
+        outs = {n["id"]: sum(f["src"] == n["id"] for f in self.flows) for n in self.nodes}
+        ins = {n["id"]: sum(f["tgt"] == n["id"] for f in self.flows) for n in self.nodes}
+        kinds = {n["id"]: n["kind"] for n in self.nodes}
+        obstacles = [bounds[n["id"]] for n in self.nodes if n["kind"] != "boundaryEvent"]
         for f in self.flows:
-            sx, sy, sw, sh = bounds[f["src"]]
-            tx, ty, tw, th = bounds[f["tgt"]]
-            a = (sx + sw, sy + sh / 2)
-            b = (tx, ty + th / 2)
-            pts = [a, (a[0] + 20, a[1]), (a[0] + 20, b[1]), b] if abs(a[1] - b[1]) > 1 else [a, b]
-            if b[0] < a[0]:  # a loop back: go below
-                low = max(sy + sh, ty + th) + 30
-                pts = [(sx + sw / 2, sy + sh), (sx + sw / 2, low), (tx + tw / 2, low), (tx + tw / 2, ty + th)]
+            pts, label = self._route(bounds[f["src"]], bounds[f["tgt"]],
+                                     split=outs[f["src"]] > 1 and kinds[f["src"]] in GATEWAYS,
+                                     join=ins[f["tgt"]] > 1 and kinds[f["tgt"]] in GATEWAYS, obstacles=obstacles)
+            if len(pts) == 4 and pts[1][1] == pts[2][1] and pts[0][0] == pts[1][0]:  # a detour: later ones go round it
+                obstacles.append((min(pts[1][0], pts[2][0]), pts[1][1] - 6, abs(pts[2][0] - pts[1][0]), 12))
             wps = "".join(f'<di:waypoint x="{x:.0f}" y="{y:.0f}" />' for x, y in pts)
+            if f.get("name"):
+                w, h = _label_size(f["name"])
+                wps += (f'<bpmndi:BPMNLabel><dc:Bounds x="{label[0]:.0f}" y="{label[1] - h:.0f}" width="{w}" '
+                        f'height="{h}" /></bpmndi:BPMNLabel>')
             edges.append(f'<bpmndi:BPMNEdge id="{f["id"]}_di" bpmnElement="{f["id"]}">{wps}</bpmndi:BPMNEdge>')
         plane_el = f"Collaboration_{self.pid}" if has_lanes else self.pid
         collab = (f'<bpmn:collaboration id="Collaboration_{self.pid}"><bpmn:participant id="Participant_{self.pid}" '

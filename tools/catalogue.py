@@ -25,6 +25,16 @@ DEPTS = {"market": "市场监管局", "tax": "税务局", "police": "公安局",
          "fund": "公积金中心", "health": "卫健委", "estate": "不动产登记中心", "housing": "住建局", "dev": "发改局",
          "urban": "城管局", "water": "自来水公司", "power": "供电公司", "gas": "燃气公司"}
 
+def one_of(labels: dict) -> dict:
+    """Fixed choices with their labels, as JSON Schema says it (react-jsonschema-form shows the titles)."""
+    return {"oneOf": [{"const": value, "title": title} for value, title in labels.items()]}
+
+
+def system(**fields) -> dict:
+    """Fields the platform sets, not typed in: beside the form under $defs/system (engine.model.forms)."""
+    return {"$defs": {"system": {"type": "object", "properties": fields}}}
+
+
 # Shared fields: one definition, so a composed bundle form asks each of them once.
 SHARED = {
     "company_name": {"type": "string", "title": "企业（主体）名称", "minLength": 1, "maxLength": 200},
@@ -156,9 +166,8 @@ MATTERS = [
            handling="即办件", online="全程网办", scope="全省通办", cert=("unemp_benefit", "失业保险金核定通知", None),
            extra={"insured_months": {"type": "integer", "title": "累计缴费月数", "minimum": 0},
                   "leaving_reason": {"type": "string", "title": "离职原因",
-                                     "enum": ["dismissed", "contract_ended", "resigned", "other"],
-                                     "x-enum-labels": {"dismissed": "被辞退", "contract_ended": "合同期满",
-                                                       "resigned": "个人辞职", "other": "其他"}},
+                                     **one_of({"dismissed": "被辞退", "contract_ended": "合同期满",
+                                               "resigned": "个人辞职", "other": "其他"})},
                   "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
            ["id_number", "contact_phone"], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
@@ -184,28 +193,28 @@ def member_form(m) -> dict:
 def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, extra: dict | None = None,
                  chosen: tuple[str, list[str]] | None = None) -> dict:
     """ONE intake form for a bundle from its members' forms: a shared field is asked once (its definitions must
-    agree); every field records which members need it (`x-members`); With
+    agree); which members read each field is declared under `$defs/member.<id>` (plain JSON Schema, which form
+    renderers leave alone). With
     `chosen` = (list field, optional member ids), an optional member's own fields are required only when chosen."""
     props: dict = {}
+    defs: dict = {}
     required: list[str] = []
     optional = set(chosen[1]) if chosen else set()
     conditional: dict[str, list[str]] = {}
     for mid in member_ids:
         form = json.loads((forms_dir / f"f_{mid}.json").read_text(encoding="utf-8"))
         for key, schema in form["properties"].items():
-            plain = {k: v for k, v in schema.items() if k != "x-members"}
-            if key in props:
-                if {k: v for k, v in props[key].items() if k != "x-members"} != plain:
-                    raise ValueError(f"field {key} differs between members of {title}")
-                props[key]["x-members"].append(mid)
-            else:
-                props[key] = dict(plain, **{"x-members": [mid]})
+            if key in props and props[key] != schema:
+                raise ValueError(f"field {key} differs between members of {title}")
+            props[key] = schema
+        defs[f"member.{mid}"] = {"type": "object", "properties": {k: {"$ref": f"#/properties/{k}"}
+                                                                  for k in form["properties"]}}
         target = conditional.setdefault(mid, []) if mid in optional else required
         target += [k for k in form.get("required", []) if k not in target]
     props.update(extra or {})
     out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
-           "properties": props, "required": required, "additionalProperties": False}
-    rules = [{"if": {"properties": {chosen[0]: {"contains": {"const": mid}}}, "required": [chosen[0]]},
+           "properties": props, "required": required, "additionalProperties": False, "$defs": defs}
+    rules = [{"if": {"properties": {chosen[0]: {"type": "array", "contains": {"const": mid}}}, "required": [chosen[0]]},
               "then": {"required": [k for k in keys if k not in required]}}
              for mid, keys in conditional.items() if [k for k in keys if k not in required]]
     if rules:
@@ -215,51 +224,50 @@ def compose_form(title: str, member_ids: list[str], forms_dir: Path = FORMS, ext
 
 # Material files handed in with a submission: {material (or 补正 item): [sha256 of an uploaded file, ...]}; set by
 # the pages' upload fields and the API (POST /api/v1/files), not typed in.
-FILES = {"type": "object", "title": "材料电子件", "x-system": True,
+FILES = {"type": "object", "title": "材料电子件",
          "additionalProperties": {"type": "array", "maxItems": 20,
                                   "items": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}
 
+# How each material of the guide was handed in ({material: provided | deferred | commitment}); ticked on the front
+# desk's material checklist, which knows the guide's materials, not typed in.
+MATERIALS = {"type": "object", "title": "材料情况",
+             "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}}
+
 WINDOW_FORMS = {
     "window_intake": {
-        "title": "综合受理", "properties": {
-            "files": FILES,
+        "title": "综合受理", **system(files=FILES, materials=MATERIALS), "properties": {
             "accepted": {"type": "boolean", "title": "予以受理"},
-            "materials": {"type": "object", "title": "材料情况",
-                          "additionalProperties": {"enum": ["provided", "deferred", "commitment"]}},
             "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
             "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
         "required": ["accepted"], "if": {"properties": {"accepted": {"const": False}}}, "then": {"required": ["reason"]}},
     "dept_review": {
         "title": "部门审查", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "correct"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予", "correct": "退回补正"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予", "correct": "退回补正"})},
             "opinion": {"type": "string", "title": "审查意见", "minLength": 1, "maxLength": 2000},
             "corrections": {"type": "array", "title": "补正清单", "items": {"type": "string", "minLength": 1}}},
         "required": ["decision", "opinion"],
         "if": {"properties": {"decision": {"const": "correct"}}},
-        "then": {"required": ["corrections"], "properties": {"corrections": {"minItems": 1}}}},
+        "then": {"required": ["corrections"], "properties": {"corrections": {"type": "array", "minItems": 1}}}},
     "dept_review_upper": {
         "title": "审核/审批", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject", "return"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予", "return": "退回上一级"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予", "return": "退回上一级"})},
             "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
         "required": ["decision", "opinion"]},
     "window_decide": {
         "title": "即办决定", "properties": {
-            "decision": {"type": "string", "title": "结论", "enum": ["approve", "reject"],
-                         "x-enum-labels": {"approve": "准予", "reject": "不予"}},
+            "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予"})},
             "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
         "required": ["decision", "opinion"]},
     "supplement": {
-        "title": "补齐/补正材料", "properties": {
+        "title": "补齐/补正材料", **system(files=FILES), "properties": {
             "supplied": {"type": "array", "title": "已补交材料", "items": {"type": "string"}},
-            "remark": {"type": "string", "title": "说明", "maxLength": 1000},
-            "files": FILES},
+            "remark": {"type": "string", "title": "说明", "maxLength": 1000}},
         "required": ["supplied"]},
     "pickup": {
-        "title": "出件", "properties": {
-            "method": {"type": "string", "title": "送达方式", "enum": ["window", "express"],
-                       "x-enum-labels": {"window": "窗口领取", "express": "快递送达"}},
+        "title": "出件", **system(handed={"type": "array", "title": "交付清单", "maxItems": 200,
+                                          "items": {"type": "string", "maxLength": 120}}),
+        "properties": {
+            "method": {"type": "string", "title": "送达方式", **one_of({"window": "窗口领取", "express": "快递送达"})},
             "recipient": {"type": "object", "title": "领取人（收件人）", "properties": {
                 "name": {"type": "string", "title": "姓名", "minLength": 1, "maxLength": 50},
                 "id_number": {"type": "string", "title": "身份证号码", "format": "cn-id-number", "maxLength": 18},
@@ -269,24 +277,22 @@ WINDOW_FORMS = {
                 "required": ["name"], "additionalProperties": False},
             "address": {"type": "string", "title": "送达地址", "maxLength": 300},
             "courier": {"type": "string", "title": "快递公司", "maxLength": 50},
-            "tracking_no": {"type": "string", "title": "快递单号", "maxLength": 64},
-            "handed": {"type": "array", "title": "交付清单", "x-system": True, "maxItems": 200,
-                       "items": {"type": "string", "maxLength": 120}}},
+            "tracking_no": {"type": "string", "title": "快递单号", "maxLength": 64}},
         "required": ["method", "recipient"],
         "allOf": [
             {"if": {"properties": {"method": {"const": "window"}}, "required": ["method"]},
-             "then": {"properties": {"recipient": {"required": ["name", "id_number"]}}}},
+             "then": {"properties": {"recipient": {"type": "object", "required": ["name", "id_number"]}}}},
             {"if": {"properties": {"method": {"const": "express"}}, "required": ["method"]},
              "then": {"required": ["address", "tracking_no"],
-                      "properties": {"recipient": {"required": ["name", "phone"]}}}},
-            {"if": {"properties": {"recipient": {"properties": {"proxy": {"const": True}}, "required": ["proxy"]}},
+                      "properties": {"recipient": {"type": "object", "required": ["name", "phone"]}}}},
+            {"if": {"properties": {"recipient": {"type": "object", "properties": {"proxy": {"const": True}},
+                                                 "required": ["proxy"]}},
                     "required": ["recipient"]},
-             "then": {"properties": {"recipient": {"required": ["authorization"],
+             "then": {"properties": {"recipient": {"type": "object", "required": ["authorization"],
                                                    "properties": {"authorization": {"const": True}}}}}}]},
     "post_check": {
         "title": "事后核查", "properties": {
-            "result": {"type": "string", "title": "核查结果", "enum": ["ok", "violation"],
-                       "x-enum-labels": {"ok": "承诺属实", "violation": "承诺不实"}},
+            "result": {"type": "string", "title": "核查结果", **one_of({"ok": "承诺属实", "violation": "承诺不实"})},
             "remark": {"type": "string", "title": "核查意见", "maxLength": 2000}},
         "required": ["result"]},
     "joint_inspection": {
@@ -396,7 +402,7 @@ def intake_head(p: Proc, form: str) -> None:
     p.start("start", "提交申请", form=form)
     p.user("intake", "综合受理", group="front_desk", form="window_intake", props={"rule": "intake"})
     p.xor("gw_accepted", "是否受理")
-    p.end("end_refused", "不予受理", col=3, row=1.2)
+    p.end("end_refused", "不予受理", col=2, row=1.2)  # under the gateway: the split after it goes down from col 3
     p.chain("start", "intake", "gw_accepted")
     p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理/一次性告知")
 
@@ -539,8 +545,8 @@ def body_restaurant(p):
         p.par("split_insp", "联合踏勘", col=c)
         insp = {"rule": "inspection", "members": "food_permit,signboard"}
         p.user("inspect_market", "联合踏勘（市场监管）", group="market", form="joint_inspection", due="P2D", col=c + 1,
-               row=-0.4, props=insp)
-        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.4,
+               row=-0.45, props=insp)
+        p.user("inspect_urban", "联合踏勘（城管）", group="urban", form="joint_inspection", due="P2D", col=c + 1, row=0.45,
                props=insp)
         p.par("join_insp", "", col=c + 2)
         for t in ("inspect_market", "inspect_urban"):
@@ -608,7 +614,7 @@ def dispatch_process(pid: str, name: str, var: str, options: list[str]) -> Proc:
     p.xor("gw_which", "哪一事项", default="Flow_gw_which_merge")
     for i, x in enumerate(options):
         p.call(f"call_{x}", M[x]["guide"]["name"], f"rv_{x}", col=2, row=i - 1)
-        p.flow("gw_which", f"call_{x}", cond=f"{var} == '{x}'")
+        p.flow("gw_which", f"call_{x}", cond=f"{var} == '{x}'", name=M[x]["guide"]["name"])
         p.flow(f"call_{x}", "merge")
     p.xor("merge", "", col=3)
     p.end("end", "完成")
@@ -660,6 +666,9 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
         <outputEntry id="r4o"><text>"manual"</text></outputEntry><outputEntry id="r4p"><text>"规则未覆盖，转人工审核"</text></outputEntry></rule>
     </decisionTable>
   </decision>
+  <dmndi:DMNDI xmlns:dmndi="https://www.omg.org/spec/DMN/20191111/DMNDI/" xmlns:dc="http://www.omg.org/spec/DMN/20180521/DC/">
+    <dmndi:DMNDiagram id="DMNDiagram_unemp_rules"><dmndi:DMNShape id="DMNShape_unemp_rules" dmnElementRef="unemp_rules"><dc:Bounds height="80" width="180" x="160" y="100" /></dmndi:DMNShape></dmndi:DMNDiagram>
+  </dmndi:DMNDI>
 </definitions>
 """
 
@@ -691,7 +700,7 @@ def main() -> None:
         if chosen:
             key, options, min_items = chosen
             extra[key] = {"type": "array", "title": "选择办理的事项", "uniqueItems": True, "minItems": min_items,
-                          "items": {"enum": options, "x-enum-labels": {o: M[o]["guide"]["name"] for o in options}}}
+                          "items": {"type": "string", **one_of({o: M[o]["guide"]["name"] for o in options})}}
         form = compose_form(name, members, FORMS, extra, chosen and (chosen[0], chosen[1]))
         if chosen:
             form["required"].append(chosen[0])

@@ -1,5 +1,9 @@
-"""Regenerate the two sample processes of the engine-core issue (`python -m tools.samples`)."""
+"""Regenerate the two sample processes of the engine-core issue and their forms (`python -m tools.samples`)."""
+import json
+from pathlib import Path
+
 from tools.bpmngen import Process
+from tools.catalogue import FILES, MATERIALS, one_of, system
 
 DEPTS = [("market", "市场监管局"), ("tax", "税务局"), ("social", "人社局"), ("fund", "公积金中心"), ("police", "公安局")]
 
@@ -70,7 +74,27 @@ def sample_bundle() -> Process:
     return p
 
 
+SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+FORMS = {
+    "review": {"$schema": SCHEMA, "title": "审查意见", "type": "object", "properties": {
+        "decision": {"type": "string", "title": "结论", **one_of({"approve": "同意", "reject": "不同意"})},
+        "opinion": {"type": "string", "title": "审查意见", "minLength": 1, "maxLength": 2000}},
+        "required": ["decision", "opinion"], "additionalProperties": False},
+    "intake": {"$schema": SCHEMA, "title": "综合受理", "type": "object", "properties": {
+        "accepted": {"type": "boolean", "title": "材料齐全，予以受理", "description": "不予受理时须写明原因"},
+        "remark": {"type": "string", "title": "受理意见", "maxLength": 500},
+        "reason": {"type": "string", "title": "不予受理理由", "maxLength": 1000}},
+        "required": ["accepted"], "additionalProperties": False, **system(files=FILES, materials=MATERIALS)},
+}
+
+
+def write_forms(folder: str = "forms") -> None:
+    for name, form in FORMS.items():
+        Path(folder, f"{name}.json").write_text(json.dumps(form, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
+    write_forms()
     sample_matter().write("processes/sample_matter.bpmn")
     sample_bundle().write("processes/sample_bundle.bpmn")
     for code, dept in DEPTS:

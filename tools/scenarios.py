@@ -13,6 +13,7 @@ import json
 
 import yaml
 
+from engine.model.forms import choices
 from tools.catalogue import BUNDLES, FORMS, LEVELS, MATTERS, PROC, M
 
 COMPANY = {"type": "company", "name": "梅山味道餐饮有限公司", "credit_code": "91330206MA2H00001K", "phone": "13800000000"}
@@ -46,10 +47,10 @@ def form_data(form: str, chosen: tuple[str, list[str]] | None = None) -> dict:
     for name, prop in props.items():
         if name in KNOWN:
             out[name] = KNOWN[name]
-        elif prop.get("type") == "array":
-            out[name] = [prop["items"]["enum"][0]] if (prop.get("items") or {}).get("enum") else ["示例"]
-        elif "enum" in prop:
-            out[name] = prop["enum"][0]
+        elif prop.get("type") == "array":  # the first choice (oneOf of {const, title}, or an enum)
+            out[name] = [choices(prop.get("items"))[0][0]] if choices(prop.get("items")) else ["示例"]
+        elif choices(prop):
+            out[name] = choices(prop)[0][0]
         else:
             out[name] = {"integer": 12, "number": 12.5, "boolean": True}.get(prop.get("type"), "示例内容")
     if chosen is not None:

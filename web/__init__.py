@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine import clock
 from engine.errors import OneWindowError
+from engine.model.diagram import LEGEND
 from engine.model.identifiers import SHAPES
 
 from .i18n import localized
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api, api_papers, auth, cases, frontdesk, home, i18n, inbox, papers, pickup
     i18n.init_app(app)
     app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
+    app.jinja_env.globals["diagram_legend"] = LEGEND  # what a diagram's colours say (_legend.html)
     app.before_request(papers.upload_limit)  # before anything reads the form (the CSRF check does)
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp

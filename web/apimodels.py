@@ -111,7 +111,9 @@ class Matter(Strict):
 
 class MatterGuide(Matter):
     materials: list[dict[str, Any]]
-    form: dict[str, Any] = Field(description="JSON Schema of the start form")
+    form: dict[str, Any] = Field(description="JSON Schema 2020-12 of the start form: `properties` are what a person "
+                                             "fills in (choices as oneOf of {const, title}); in a bundle's form "
+                                             "`$defs/member.<id>` names the fields each member reads")
     intake_form: dict[str, Any] | None
     groups: list[str]
     guide: dict[str, Any]
@@ -229,7 +231,11 @@ class Task(Strict):
     created_at: str | None
     due: str | None
     applicant: ApplicantBrief
-    form: dict[str, Any] | None = Field(description="JSON Schema of the task's form")
+    form: dict[str, Any] | None = Field(description="JSON Schema 2020-12 of the task's form: `properties` are what "
+                                                    "a person fills in (choices as oneOf of {const, title}), "
+                                                    "`$defs/system` the fields a client sets from its own widgets "
+                                                    "(uploaded files, the hand-over checklist), submitted and "
+                                                    "validated with the rest")
 
 
 class TaskPage(Strict):

@@ -50,6 +50,7 @@ def check_cmd(paths, strict):
     Lint findings are warnings (exit 0) unless --strict. Needs no app or database, so it runs in CI and
     pre-commit hooks as is."""
     from engine.model.catalogue import check
+    from engine.model.lint import DIAGRAM_RULES, tally
 
     result = check(list(paths) or None, strict=strict)
     for problem in result.problems + result.warnings:
@@ -58,11 +59,14 @@ def check_cmd(paths, strict):
     if warning:
         click.echo(f"calendar: warning: {warning} ({warning.en})")
     warnings = len(result.warnings) + (1 if warning else 0)
+    counts = tally(result.problems + result.warnings)
+    diagrams = "diagrams: " + ", ".join(f"{n} {DIAGRAM_RULES[rule]}" for rule, n in counts.items())
     if not result.ok:
-        click.echo(f"{len(result.problems)} error(s), {warnings} warning(s) in {result.checked_files} file(s)", err=True)
+        click.echo(f"{len(result.problems)} error(s), {warnings} warning(s) in {result.checked_files} file(s); "
+                   f"{diagrams}", err=True)
         sys.exit(1)
     click.echo(f"ok: {result.checked_files} file(s), {len(result.processes)} process(es), {len(result.forms)} form(s), "
-               f"{warnings} warning(s)")
+               f"{warnings} warning(s); {diagrams}")
 
 
 def _calendar_warning(result):

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import math
 
+from engine.model.forms import choices
 from engine.model.identifiers import SHAPES
 
 
 def fields(schema: dict | None, skip: tuple = ()) -> list[dict]:
-    """Field descriptions for the `form_fields` macro: name, label, help, widget, required, options, and `attrs`,
-    the browser-side checks taken from the schema (required, maxlength, minlength, pattern, min, max, step).
-    Fields of a nested object are flattened to 'parent.child' (with `group`, the object's title)."""
+    """Field descriptions for the `form_fields` macro: name, label, help, widget, required, options (value, title:
+    from `oneOf` of `{const, title}`, or a plain `enum`), and `attrs`, the browser-side checks taken from the schema
+    (required, maxlength, minlength, pattern, min, max, step). Fields of a nested object are flattened to
+    'parent.child' (with `group`, the object's title). Only `properties` are shown: the fields the platform sets
+    are declared apart ($defs/system)."""
     if not schema:
         return []
     return list(_fields(schema, skip, "", True, ""))
@@ -18,8 +21,8 @@ def fields(schema: dict | None, skip: tuple = ()) -> list[dict]:
 def _fields(schema: dict, skip: tuple, prefix: str, inherited: bool, group: str):
     required = set(schema.get("required") or [])
     for name, prop in (schema.get("properties") or {}).items():
-        if name in skip or prop.get("x-system"):
-            continue  # set by the window rules, not typed in
+        if name in skip:
+            continue
         if _nested(prop):
             yield from _fields(prop, (), f"{prefix}{name}.", inherited and name in required,
                                prop.get("title") or name)
@@ -27,13 +30,12 @@ def _fields(schema: dict, skip: tuple, prefix: str, inherited: bool, group: str)
         if not _typeable(prop):
             continue
         kind = prop.get("type")
-        labels = prop.get("x-enum-labels") or (prop.get("items") or {}).get("x-enum-labels") or {}
-        if kind == "array" and not (prop.get("items") or {}).get("enum"):
+        options = choices(prop.get("items")) if kind == "array" else choices(prop)
+        if kind == "array" and not options:
             widget = "lines"
         elif kind == "array":
             widget = "multi"
-            prop = dict(prop, enum=(prop.get("items") or {}).get("enum"))
-        elif "enum" in prop:
+        elif options:
             widget = "select"
         elif kind == "boolean":
             widget = "checkbox"
@@ -48,7 +50,7 @@ def _fields(schema: dict, skip: tuple, prefix: str, inherited: bool, group: str)
         needed = inherited and name in required
         yield {"name": prefix + name, "label": prop.get("title") or name, "help": prop.get("description") or "",
                "widget": widget, "required": needed, "group": group,
-               "options": [(v, labels.get(str(v), str(v))) for v in prop.get("enum") or []],
+               "options": [(v, str(v) if title is None else title) for v, title in options],
                "step": "1" if kind == "integer" else "any", "attrs": _attrs(prop, widget, needed)}
 
 
@@ -151,7 +153,7 @@ def parse(schema: dict | None, form, prefix: str = "f_", skip: tuple = ()) -> di
     them. A nested object is left out when nothing in it was filled in."""
     data: dict = {}
     for name, prop in ((schema or {}).get("properties") or {}).items():
-        if name in skip or prop.get("x-system"):
+        if name in skip:
             continue
         if _nested(prop):
             sub = parse(prop, form, f"{prefix}{name}.")
@@ -161,7 +163,7 @@ def parse(schema: dict | None, form, prefix: str = "f_", skip: tuple = ()) -> di
         if not _typeable(prop):
             continue
         key, kind = prefix + name, prop.get("type")
-        if kind == "array" and not (prop.get("items") or {}).get("enum"):
+        if kind == "array" and not choices(prop.get("items")):
             lines = [v.strip() for v in (form.get(key) or "").splitlines() if v.strip()]
             if lines:
                 data[name] = lines
@@ -191,7 +193,7 @@ def _typeable(prop: dict) -> bool:
         return False
     if prop.get("type") == "array":
         items = prop.get("items") or {}
-        return bool(items.get("enum")) or items.get("type") == "string"
+        return bool(choices(items)) or items.get("type") == "string"
     return True
 
 

@@ -1,5 +1,5 @@
-"""The landing page: signed-in users go to the home of their groups; /healthz for probes."""
-from flask import Blueprint, current_app, g, redirect, render_template
+"""The landing page: signed-in users go to the home of their groups; /healthz for probes; the site's icon."""
+from flask import Blueprint, current_app, g, redirect, render_template, send_from_directory
 
 from .auth import home_for
 
@@ -22,3 +22,10 @@ def index():
 @bp.get("/healthz")
 def healthz():
     return {"ok": True}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools ask for /favicon.ico whatever the page links (the pages link favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=7 * 86400)

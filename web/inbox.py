@@ -58,8 +58,7 @@ def _schema(desk: dict) -> dict | None:
     props = (schema or {}).get("properties") or {}
     if not choices or "supplied" not in props:
         return schema
-    items = dict(props["supplied"].get("items") or {}, enum=[v for v, _ in choices],
-                 **{"x-enum-labels": {v: label for v, label in choices}})
+    items = dict(props["supplied"].get("items") or {}, oneOf=[{"const": v, "title": label} for v, label in choices])
     return dict(schema, properties=dict(props, supplied=dict(props["supplied"], items=items)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, Invalid, NotFound
+from engine.model.forms import system_fields
 
 from engine import casefile
 from engine import readmodels as catalog
@@ -21,6 +22,7 @@ def _ready(sv) -> list[dict]:
         case = catalog.case_detail(sv, t["case_id"], g.actor)
         schema = catalog.task_form(sv, case["version_id"], t["form"])
         rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema,
+                     "handed": "handed" in system_fields(schema),  # the checklist the page draws, not a typed field
                      "file": casefile.case_file(sv, t["case_id"], case["events"])})
     return rows
 
@@ -42,7 +44,7 @@ def hand_over(task_id):
         return redirect(url_for("pickup.index"))
     try:
         data = formkit.parse(rows[task_id]["schema"], request.form)
-        if "handed" in ((rows[task_id]["schema"] or {}).get("properties") or {}):
+        if rows[task_id]["handed"]:
             data["handed"] = request.form.getlist("handed")  # the clerk ticks off each item handed over
         case = sv.complete(g.actor, task_id, data)
     except Invalid as exc:

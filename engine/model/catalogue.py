@@ -26,7 +26,7 @@ from .forms import FormError, load_form
 from . import expressions
 from .expressions import PYTHON, label
 from .expressions.dialect import Written, any_cell, bpmn_sources, dmn_cells, refusal
-from .lint import lint
+from .lint import lint, lint_dmn
 from .sandbox import check_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,6 +314,9 @@ def _add_dmn(parser, path: Path, data: bytes, tree, where: Locator, run: _Run) -
     except Exception as exc:  # noqa: BLE001 - any library error becomes a located problem
         run.report(path, problem_from_exception(exc, where))
         return
+    if run.wants(path):
+        for warning in lint_dmn(tree, where):
+            run.report(path, warning)
     for dec in tree.getroot().iter("{*}decision"):
         run.result.decision_files[dec.get("id")] = path.name
     run.result.files[path.name] = data

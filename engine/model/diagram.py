@@ -14,6 +14,8 @@ from collections.abc import Set as AbstractSet
 
 from lxml import etree
 
+from ..messages import Message
+
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = '"Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 PLACEHOLDER = "无图形信息 (no diagram information)"
@@ -46,6 +48,12 @@ text{font-family:%s;fill:#222}
 .active .outline{stroke:#ef6c00;fill:#fff3e0;stroke-width:3} .active .glyph{stroke:#ef6c00}
 .failed .outline{stroke:#c62828;fill:#ffebee;stroke-width:3} .failed .glyph{stroke:#c62828}
 """ % FONT
+
+# What the colours of a case's diagram say, for the legend beside it: (state, label, fill, stroke) as STYLE draws
+# them ('pending' is how an element no path has reached yet looks).
+LEGEND = (("done", Message("已完成", "completed"), "#e8f5e9", "#2e7d32"),
+          ("active", Message("进行中", "in progress"), "#fff3e0", "#ef6c00"),
+          ("pending", Message("未到达", "not reached"), "#fff", "#333"))
 
 # Constant markup (no user text): filled/open/line arrowheads and a circle tail.
 MARKERS = """<defs xmlns="%s">%s

@@ -84,10 +84,9 @@ def required(label: str) -> Message:
 
 def _choices(err, label: Message) -> Message:
     values = err.validator_value or []
-    names = err.schema.get("x-enum-labels") or {}
     if len(values) > 8:
         return Message(f"{label}不在可选项中", f"{label.en} must be one of the listed choices")
-    shown = "、".join(short(names.get(str(v), v)) for v in values)
+    shown = "、".join(short(v) for v in values)  # a plain enum has no labels: labelled choices are oneOf
     return Message(f"{label}应为以下之一：{shown}", f"{label.en} must be one of: {shown.replace('、', ', ')}")
 
 

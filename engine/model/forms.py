@@ -1,4 +1,11 @@
-"""Form definitions (JSON Schema) and validation of submitted data, field by field."""
+"""Form definitions (JSON Schema) and validation of submitted data, field by field.
+
+A form file is plain JSON Schema 2020-12 that any renderer (react-jsonschema-form, the pages' formkit) shows as
+meant: its root `properties` are what a person fills in, fixed choices are `oneOf` of `{const, title}`. What is
+not typed in lives under `$defs`, which renderers leave alone: `$defs/system` the fields the platform's own widgets
+set (uploaded files, the hand-over checklist), validated with the submission like the rest, and in a bundle's form
+`$defs/member.<id>` the fields each member reads. The old `x-enum-labels`, `x-system` and `x-members` keywords are
+refused by `onewindow check`; versions deployed with them are read in the new shape."""
 from __future__ import annotations
 
 import copy
@@ -37,13 +44,22 @@ def _line_of_path(text: str, path) -> int:
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 
 
-def load_form(text: str | bytes, name: str) -> dict:
-    """Parse and check a form schema; raise FormError (a ValueError) with a readable message when it is broken."""
-    return copy.deepcopy(_load_form(text, name))
+SYSTEM = "system"      # $defs/system: the fields the platform sets, not typed in
+MEMBER = "member."     # $defs/member.<id>: the fields of a bundle's form that member reads
+OLD_KEYWORDS = {"x-enum-labels": "write the choices as \"oneOf\": [{\"const\": value, \"title\": label}, ...]",
+                "x-system": "declare the field under \"$defs\": {\"system\": {\"properties\": {...}}}",
+                "x-members": "declare each member's fields under \"$defs\": {\"member.<id>\": {\"properties\": {...}}}"}
+
+
+def load_form(text: str | bytes, name: str, legacy: bool = False) -> dict:
+    """Parse and check a form schema; raise FormError (a ValueError) with a readable message when it is broken.
+    The old `x-` keywords are refused, or with `legacy` (a version deployed before they were) read in the new
+    shape, so running cases keep their labels and their system fields stay out of the form."""
+    return copy.deepcopy(_load_form(text, name, legacy))
 
 
 @lru_cache(maxsize=512)
-def _load_form(text: str | bytes, name: str) -> dict:
+def _load_form(text: str | bytes, name: str, legacy: bool = False) -> dict:
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -61,7 +77,124 @@ def _load_form(text: str | bytes, name: str) -> dict:
             text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
             raise FormError(f"form {name}: format {fmt!r} at {'.'.join(map(str, path))} is not checked here; "
                             f"use one of {', '.join(sorted(FORMAT_CHECKER.checkers))}", _line_of_path(text, path))
+    old = list(_old_keywords(schema, []))
+    if old and legacy:
+        return upgrade(schema)
+    if old:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        path, key = old[0]
+        where = ".".join(str(p) for p in path if p != "properties") or "(top level)"
+        more = f" (and {len(old) - 1} more)" if len(old) > 1 else ""
+        raise FormError(f"form {name}: field {where} uses {key}, which JSON Schema and form renderers ignore; "
+                        f"{OLD_KEYWORDS[key]}{more}", _line_of_path(text, path + [key]))
+    system = (schema.get("$defs") or {}).get(SYSTEM)
+    if isinstance(system, dict):
+        both = sorted(set(system.get("properties") or {}) & set(schema.get("properties") or {}))
+        if both:
+            text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            raise FormError(f"form {name}: field {both[0]} is both typed in (properties) and set by the platform "
+                            f"($defs/{SYSTEM}); declare it once", _line_of_path(text, ["$defs", SYSTEM, both[0]]))
     return schema
+
+
+def _old_keywords(node, path: list):
+    """(path of the field, keyword) of every old `x-` keyword in a schema."""
+    if isinstance(node, dict):
+        for key in OLD_KEYWORDS:
+            if key in node:
+                yield path, key
+        for key, value in node.items():
+            if key not in ("const", "enum", "default", "examples"):
+                yield from _old_keywords(value, path + [key])
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _old_keywords(value, path + [i])
+
+
+def upgrade(schema: dict) -> dict:
+    """A form written with the old `x-` keywords in the plain JSON Schema shape: labelled enums as `oneOf`,
+    `x-system` fields moved to `$defs/system`, `x-members` to `$defs/member.<id>`."""
+    def labels(node):
+        if isinstance(node, list):
+            return [labels(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: (v if k in ("const", "enum", "default", "examples") else labels(v)) for k, v in node.items()
+               if k not in OLD_KEYWORDS}
+        names = node.get("x-enum-labels")
+        if isinstance(names, dict) and isinstance(node.get("enum"), list):
+            out.pop("enum")
+            out["oneOf"] = [{"const": v, "title": str(names.get(str(v), v))} for v in node["enum"]]
+        return out
+
+    out = labels(schema)
+    props, system, members = {}, {}, {}
+    for key, prop in (schema.get("properties") or {}).items():
+        (system if isinstance(prop, dict) and prop.get("x-system") else props)[key] = out["properties"][key]
+        for mid in (prop.get("x-members") or []) if isinstance(prop, dict) else []:
+            members.setdefault(str(mid), {})[key] = {"$ref": f"#/properties/{key}"}
+    out["properties"] = props
+    defs = dict(out.get("$defs") or {})
+    if system:
+        required = [k for k in out.get("required") or [] if k in system]
+        out["required"] = [k for k in out.get("required") or [] if k not in system]
+        defs[SYSTEM] = {"type": "object", "properties": system, **({"required": required} if required else {})}
+    for mid, fields in members.items():
+        defs[MEMBER + mid] = {"type": "object", "properties": fields}
+    if defs:
+        out["$defs"] = defs
+    return out
+
+
+def system_fields(schema: dict | None) -> dict:
+    """The fields of a form the platform sets ($defs/system), by name."""
+    system = ((schema or {}).get("$defs") or {}).get(SYSTEM)
+    return dict(system.get("properties") or {}) if isinstance(system, dict) else {}
+
+
+def submitted_fields(schema: dict | None) -> dict:
+    """Every field a submission may carry: what a person types and what the platform sets."""
+    return dict(((schema or {}).get("properties") or {}), **system_fields(schema))
+
+
+_SUBMISSIONS: dict[int, tuple[dict, dict]] = {}
+
+
+def submission_schema(schema: dict) -> dict:
+    """The schema a submission is validated with: the form with its system fields beside the typed ones."""
+    system = ((schema.get("$defs") or {}).get(SYSTEM))
+    if not isinstance(system, dict):
+        return schema
+    hit = _SUBMISSIONS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    if len(_SUBMISSIONS) >= 512:
+        _SUBMISSIONS.clear()
+    merged = dict(schema, properties=submitted_fields(schema),
+                  required=list(schema.get("required") or []) + [k for k in system.get("required") or []
+                                                                  if k not in (schema.get("required") or [])])
+    _SUBMISSIONS[id(schema)] = (schema, merged)
+    return merged
+
+
+def choices(prop: dict | None) -> list[tuple]:
+    """(value, title or None) of a field's fixed choices: `oneOf`/`anyOf` of `{const, title}`, or a plain `enum`."""
+    prop = prop if isinstance(prop, dict) else {}
+    for key in ("oneOf", "anyOf"):
+        branches = prop.get(key)
+        if isinstance(branches, list) and branches and all(isinstance(b, dict) and "const" in b for b in branches):
+            return [(b["const"], b.get("title") if isinstance(b.get("title"), str) else None) for b in branches]
+    return [(v, None) for v in prop.get("enum") or []] if isinstance(prop.get("enum"), list) else []
+
+
+def members_of(schema: dict | None) -> dict[str, list[str]]:
+    """Field -> the members of a bundle that read it ($defs/member.<id>), in the order they are declared."""
+    out: dict[str, list[str]] = {}
+    for key, sub in ((schema or {}).get("$defs") or {}).items():
+        if key.startswith(MEMBER) and isinstance(sub, dict):
+            for field in sub.get("properties") or {}:
+                out.setdefault(field, []).append(key[len(MEMBER):])
+    return out
 
 
 def _formats(node, path: list):
@@ -129,6 +262,7 @@ def field_errors(schema: dict | None, data) -> dict[str, Message]:
         return {"_": Message("提交的数据必须是对象", "the data must be a JSON object")}
     if schema is None:
         return {}
+    schema = submission_schema(schema)
     found: list[tuple[list, int, Message]] = []
     _collect(_validator(schema), schema, data, [], found, 0)
     order = list((schema.get("properties") or {}))

@@ -33,9 +33,16 @@ RULES = {
     "unlabelled-condition": "a conditional flow without a name",
     "no-group": "a user task nobody is offered (no candidate group, user or lane)",
     "unreachable": "an element no path from a start event reaches",
-    "no-diagram": "a process, element or flow without diagram data",
-    "overlapping-shapes": "shapes that overlap in the diagram",
+    "no-diagram": "a process, lane, element or flow without diagram data",
+    "overlapping-shapes": "shapes that overlap in the diagram, or lie outside their pool",
 }
+DIAGRAM_RULES = {"overlapping-shapes": "overlapping shape(s)", "unlabelled-condition": "unlabelled condition(s)",
+                 "no-diagram": "element(s) without diagram data"}
+
+
+def tally(findings) -> dict[str, int]:
+    """How many findings of each diagram rule (`onewindow check` prints them, so a clean catalogue says 0)."""
+    return {rule: sum(str(f).endswith(f"[{rule}]") for f in findings) for rule in DIAGRAM_RULES}
 
 
 def local_name(el) -> str:
@@ -80,6 +87,20 @@ def lint(tree, where: Locator) -> list[BpmnProblem]:
         _unreachable(process, graphs, warn)
     _diagram(root, processes, where, warn)
     return out
+
+
+def lint_dmn(tree, where: Locator) -> list[BpmnProblem]:
+    """A DMN file's diagram data: every decision (and input, knowledge source, model) drawn in a DMNDI diagram,
+    so bpmn.io's DMN editor opens it with its requirements diagram."""
+    root = tree.getroot()
+    drawn = {s.get("dmnElementRef") for s in root.iter("{*}DMNShape")}
+    return [where.problem(el, f"lint: this {el.tag.split('}')[-1]} has no shape in the decision requirements "
+                              "diagram (DMNDI) [no-diagram]", "warning")
+            for el in root
+            if isinstance(el.tag, str) and el.tag.split("}")[-1] in DRG_ELEMENTS and el.get("id") not in drawn]
+
+
+DRG_ELEMENTS = frozenset({"decision", "inputData", "knowledgeSource", "businessKnowledgeModel"})
 
 
 # ---------------------------------------------------------------- structure
@@ -214,11 +235,31 @@ def _diagram(root, processes, where: Locator, warn) -> None:
             continue
         for el in process.iter():
             kind = local_name(el)
-            if (kind in FLOW_NODES or kind == "sequenceFlow") and el.get("id") not in drawn:
+            if (kind in FLOW_NODES or kind in ("sequenceFlow", "lane")) and el.get("id") not in drawn:
                 what = "edge" if kind == "sequenceFlow" else "shape"
                 warn(el, "no-diagram", f"this {kind} has no {what} in the diagram")
     for plane in planes:
         _overlaps(plane, where, warn)
+        _outside_pools(root, plane, where, warn)
+
+
+def _outside_pools(root, plane, where: Locator, warn) -> None:
+    """A flow element drawn (even partly) outside the pool of its process reads as belonging to no one."""
+    shapes = {s.get("bpmnElement"): _bounds(s) for s in plane.iter(BPMNDI + "BPMNShape")}
+    for participant in root.iter(BPMN + "participant"):
+        pool = shapes.get(participant.get("id"))
+        process = where.by_id.get(participant.get("processRef") or "")
+        if pool is None or process is None:
+            continue
+        px, py, pw, ph = pool
+        for el in process:
+            box = shapes.get(el.get("id")) if local_name(el) in SHAPED else None
+            if box is None:
+                continue
+            x, y, w, h = box
+            if x < px - 1 or y < py - 1 or x + w > px + pw + 1 or y + h > py + ph + 1:
+                warn(el, "overlapping-shapes", f"its shape lies outside its pool {participant.get('id')} in the "
+                                               "diagram")
 
 
 def _overlaps(plane, where: Locator, warn) -> None:

@@ -19,7 +19,7 @@ BPMN = "{%s}" % NS["bpmn"]
 ASPECTS = ("type", "name", "group", "users", "form", "due", "condition", "default", "from", "to", "timer", "calls",
            "decision", "script", "attached to", "loop")
 # Aspects of a form field in the order they are shown (anything else follows, sorted).
-FIELD_ASPECTS = ("type", "required", "title", "enum", "const", "format", "pattern", "minLength", "maxLength",
+FIELD_ASPECTS = ("type", "required", "title", "enum", "oneOf", "const", "format", "pattern", "minLength", "maxLength",
                  "minimum", "maximum", "items", "default")
 
 

@@ -29,7 +29,7 @@ from ..model.bpmn import SpecBundle, build_specs, task_meta
 from ..db import Blob, Case, Event, Group, IdempotencyKey, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from ..messages import Message
-from ..model.forms import load_form, validate
+from ..model.forms import load_form, submitted_fields, validate
 from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
 from ..model.sandbox import make_script_engine
@@ -208,7 +208,7 @@ class Services:
             return None
         schema = self._forms.get(h)
         if schema is None:
-            schema = load_form(s.get(Blob, h).content, name)
+            schema = load_form(s.get(Blob, h).content, name, legacy=True)  # deployed before the check refused x-
             self._forms[h] = schema
         return schema
 
@@ -690,7 +690,8 @@ class CaseTx:
                      if i.group_name == "front_desk" and not i.rule), None)
         if item is None:
             return
-        fields = (self.sv.form_schema(self.s, self.version, item.form) or {}).get("properties")
+        schema = self.sv.form_schema(self.s, self.version, item.form)
+        fields = submitted_fields(schema) if schema is not None else None  # the files set by the platform too
         data = {k: v for k, v in verdict.items() if k in fields} if fields is not None else dict(verdict)
         if data.get("accepted") is False and "remark" in (fields or {}) and not data.get("remark"):
             data["remark"] = verdict.get("reason") or ""
