@@ -9,6 +9,7 @@ import json
 from .clock import iso_utc
 from .db import Case, User
 from .errors import NotFound
+from .messages import Message
 from .model.bpmn import task_meta
 from .window import ledger as L
 from .window.handover import handover_items
@@ -50,6 +51,17 @@ def application_rows(schema: dict | None, data: dict, prefix: str = "") -> list[
         rows.append({"key": prefix + key, "label": prop.get("title") or key, "value": value,
                      "display": _display(value, prop), "members": list(prop.get("x-members") or [])})
     return rows
+
+
+APPLICANT_LABELS = (("name", Message("申请人名称", "Applicant name")),
+                    ("credit_code", Message("统一社会信用代码", "Unified credit code")),
+                    ("id_number", Message("身份证号", "ID number")), ("phone", Message("联系电话", "Phone")))
+
+
+def applicant_rows(applicant: dict) -> list[dict]:
+    """The applicant block at the head of the application: the form does not ask these again (one field per fact)."""
+    return [{"key": f"applicant.{key}", "label": label, "value": applicant[key], "display": str(applicant[key]),
+             "members": []} for key, label in APPLICANT_LABELS if applicant.get(key)]
 
 
 def _names(s, usernames) -> dict[str, str]:
@@ -134,7 +146,7 @@ def case_file(services, case_id: int, events: list[dict] | None = None) -> dict:
         documents = rules.docs.for_case_in(s, case_id) if rules is not None and rules.docs is not None else []
         deadline = owed_deadline(guide, tx.case.created_at) if L.owed(ledger) else None
         out = {
-            "application": application_rows(schema, data),
+            "application": applicant_rows(json.loads(tx.case.applicant or "{}")) + application_rows(schema, data),
             "application_title": schema.get("title") or guide.get("name") or pid,
             "materials": materials_rows(guide, pid, ledger) if ledger else [],
             "owed": [{"id": m, "name": next((r["name"] for r in materials_rows(guide, pid, ledger) if r["id"] == m), m),
