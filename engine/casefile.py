@@ -18,6 +18,7 @@ from .window.outcomes import applied_for, member_infos, outcomes
 
 DECISION_TEXT = {"approve": "准予", "reject": "不予", "correct": "退回补正", "return": "退回上一级"}
 LEVEL_NAMES = {1: {1: "审查"}, 2: {1: "审查", 2: "审核"}, 3: {1: "承办", 2: "审核", 3: "审批"}}
+LEVEL_EN = {"审查": "review", "审核": "second review", "审批": "approval", "承办": "first review"}
 RULE_TEXT = {"intake": "综合受理", "review": "审查", "on_spot": "窗口即办", "inspection": "联合踏勘",
              "correction": "补正", "supply": "补齐容缺材料", "post_check": "事后核查", "pickup": "出件"}
 
@@ -101,7 +102,9 @@ def opinions(services, s, version, guide: dict, process_id: str, ledger: dict, e
                "decision": data.get("decision"), "decision_text": DECISION_TEXT.get(data.get("decision"), ""),
                "opinion": data.get("opinion") or data.get("findings") or data.get("remark") or "", "entries": []}
         if rule == "review":
-            row.update(level=level, level_name=f"第{level}级 · {LEVEL_NAMES.get(levels, {}).get(level, '')}".rstrip(" ·"))
+            name = LEVEL_NAMES.get(levels, {}).get(level, "")
+            row.update(level=level, level_name=Message(f"第{level}级 · {name}".rstrip(" ·"),
+                                                       f"level {level} · {LEVEL_EN.get(name, name)}".rstrip(" ·")))
             row["entries"] = list(data.get("corrections") or [])
         elif rule == "inspection":
             row.update(decision="approve" if data.get("passed") else "reject",

@@ -485,7 +485,7 @@ def matter_process(m) -> Proc:
 
 def bundle_process(bid: str, name: str, members: list[str], body, extra_materials=(), chosen=None) -> Proc:
     """A bundle: one intake form, members' reviews in the shape `body` draws, one 容缺 gate, one pickup."""
-    guide = {"code": f"000-YJS-{bid}", "name": name, "type": "一件事", "department": "政务服务中心", "group": "front_desk",
+    guide = {"code": f"000-YJS-{[b[0] for b in BUNDLES].index(bid) + 1:04d}", "name": name, "type": "一件事", "department": "政务服务中心", "group": "front_desk",
              "legal_basis": ["《国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见》"], "handling": "承诺件",
              "statutory_days": sum(M[x]["guide"]["statutory_days"] for x in members),
              "promised_days": max(M[x]["guide"]["promised_days"] for x in members) + 2, "fees": [], "visits": 1,
