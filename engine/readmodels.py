@@ -64,12 +64,16 @@ def _summary(services, s, version, names: dict | None = None) -> dict:
             "statutory_days": real.get("statutory_days"), "fees": list(real.get("fees") or []),
             "members": calls,
             "member_names": [(members.get(c) or {}).get("name") or (names or {}).get(c) or c for c in calls],
-            "certificates": [c for c in certs if c], "keywords": list(real.get("keywords") or [])}
+            "certificates": [c for c in certs if c],
+            # a bundle is found by whatever finds one of its members
+            "keywords": list(dict.fromkeys([*(real.get("keywords") or []), *(
+                w for m in members.values() for w in [m.get("short_name"), *(m.get("keywords") or [])] if w)]))}
 
 
 def _haystack(row: dict) -> str:
     """What a catalogue search looks in: code, names, short name, departments, members, certificates, keywords."""
-    return "\n".join([row["code"], row["name"], row.get("short_name") or "", *row["departments"],
+    return "\n".join([row["code"], row.get("item_code") or "", row["name"], row.get("short_name") or "",
+                      *row["departments"],
                       *row["member_names"], *row["certificates"], *row["keywords"]]).lower()
 
 
@@ -90,7 +94,8 @@ def matters(services, q: str = "") -> list[dict]:
         rows = []
         for v in versions:
             guide = guide_of(s, v)
-            if guide.get("kind") in ("internal", "sample") or (v.process_id in called and (not guide or guide.get("derived"))):
+            hidden = guide.get("kind") in ("internal", "sample")
+            if hidden or (v.process_id in called and (not guide or guide.get("derived"))):
                 continue
             rows.append(_summary(services, s, v, names))
     return [m for m in rows if matches(m, q)]

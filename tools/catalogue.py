@@ -498,6 +498,8 @@ def bundle_process(bid: str, name: str, members: list[str], body, extra_material
                                   "certificate": M[x]["guide"].get("certificate"), "type": M[x]["guide"]["type"],
                                   "legal_basis": M[x]["guide"]["legal_basis"],
                                   "promised_days": M[x]["guide"]["promised_days"],
+                                  "short_name": M[x]["guide"].get("short_name"),
+                                  "keywords": M[x]["guide"].get("keywords") or [],
                                   "deemed_approval": bool(M[x]["guide"].get("deemed_approval"))} for x in members}
     seen = set()
     produced = {M[x]["guide"]["certificate"]["type"]: x for x in members if M[x]["guide"].get("certificate")}

@@ -108,7 +108,8 @@ def _validated(model: type[BaseModel], value, prefix: str):
 
 
 MESSAGES = {"missing": Message("必填", "required"), "extra_forbidden": Message("未定义的字段", "unknown field"),
-            "string_type": Message("应为文本", "must be text"), "bool_type": Message("应为 true 或 false", "must be a boolean"),
+            "string_type": Message("应为文本", "must be text"),
+            "bool_type": Message("应为 true 或 false", "must be a boolean"),
             "dict_type": Message("应为对象", "must be an object"), "list_type": Message("应为列表", "must be a list"),
             "int_parsing": Message("应为整数", "must be a whole number"),
             "int_type": Message("应为整数", "must be a whole number"),
