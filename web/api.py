@@ -86,16 +86,16 @@ def _check_path(params: dict) -> None:
 def _json_body():
     if not request.is_json:
         raise Invalid("the request body must be JSON (Content-Type: application/json)",
-                      {"_": "请求体应为 JSON (the body must be JSON)"})
+                      {"_": Message("请求体应为 JSON", "the body must be JSON")})
     try:
         return json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, RecursionError):
-        raise Invalid("the request body is not valid JSON", {"_": "请求体不是有效的 JSON (not valid JSON)"}) from None
+        raise Invalid("the request body is not valid JSON", {"_": Message("请求体不是有效的 JSON", "not valid JSON")}) from None
 
 
 def _validated(model: type[BaseModel], value, prefix: str):
     if not isinstance(value, dict):
-        raise Invalid("the request body must be a JSON object", {"_": "必须是 JSON 对象 (must be a JSON object)"})
+        raise Invalid("the request body must be a JSON object", {"_": Message("必须是 JSON 对象", "must be a JSON object")})
     try:
         return model.model_validate(value)
     except ValidationError as exc:
