@@ -22,7 +22,8 @@ CODES = re.compile(r"\b(?:window|express|correct|completed|running|pending|appro
 PEOPLE = [("desk1", "综合窗口 张敏", ["front_desk"]), ("mkt1", "市场监管局 王强", ["market"]),
           ("mktlead1", "市场监管局 林峰", ["market_lead"]), ("pol1", "公安局 吴刚", ["police"]),
           ("tax9", "税务局 陈静", ["tax"]), ("soc1", "人社局 刘洋", ["social"]), ("fnd1", "公积金中心 周杰", ["fund"]),
-          ("pick1", "出件窗口 孙丽", ["pickup"]), ("aud1", "审计员 钱进", ["auditor"])]
+          ("pick1", "出件窗口 孙丽", ["pickup"]), ("aud1", "审计员 钱进", ["auditor"]),
+          ("sup1", "电子监察 郑华", ["supervisor"])]
 BY_GROUP = {g[0]: u for u, _, g in PEOPLE}
 APPLICANT = {"a_type": "company", "a_name": "梅山味道餐饮有限公司", "a_id": "91330206MA2H00001K", "a_phone": "13800000000"}
 FIELDS = {"f_address": "梅山街道1号", "f_contact_name": "李四", "f_id_number": "330206199001010013",
@@ -171,6 +172,9 @@ def test_a_case_through_every_page_in_both_languages(app, services, db_url):
     check_zh(verified.text, "verify")
     assert "校验通过" in verified.text
     r.read("desk1", "/frontdesk/matters/no_such_matter", status=404)
+    r.read("sup1", "/supervisor/")
+    r.read("sup1", f"/supervisor/cases/{case_id}")
+    r.read("mkt1", "/notices/")
 
     res = CliRunner().invoke(cli, ["audit", "verify", "--all"], env={"ONEWINDOW_DATABASE_URL": db_url})
     assert res.exit_code == 0, res.output
