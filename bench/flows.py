@@ -128,8 +128,8 @@ class PersistedEnv:
 
 # ------------------------------------------------------------------ the real catalogue (for verify throughput)
 PERSON = {"type": "person", "name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}
-KNOWN = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
-         "contact_phone": "13800000000", "id_number": "330206199001010013", "property_address": "梅山花园3幢101室",
+KNOWN = {"address": "梅山街道1号", "contact_name": "李四", "id_number": "330206199001010013",
+         "property_address": "梅山花园3幢101室",
          "project_code": "2026-330206-47-01-000001", "project_name": "梅山综合楼", "baby_name": "赵小宝"}
 
 
@@ -158,7 +158,7 @@ def catalogue_recipes() -> list[dict]:
         from engine.model.guide import guide_from_bpmn
 
         guide = guide_from_bpmn(result.files[info.file], pid)
-        person = "id_number" in data and "company_name" not in data
+        person = "contact_name" not in data  # a company's forms name its contact; the applicant block the rest
         recipe = {"process_id": pid, "applicant": PERSON if person else APPLICANT, "data": data,
                   "materials": {m["id"]: "provided" for m in guide.get("materials") or []}, "reject": set()}
         recipes.append(recipe)

@@ -9,6 +9,7 @@ import json
 from .clock import iso_utc
 from .db import Case, User
 from .errors import NotFound
+from .messages import Message
 from .model.bpmn import task_meta
 from .model.forms import choices, members_of
 from .window import ledger as L
@@ -18,6 +19,7 @@ from .window.outcomes import applied_for, member_infos, outcomes
 
 DECISION_TEXT = {"approve": "准予", "reject": "不予", "correct": "退回补正", "return": "退回上一级"}
 LEVEL_NAMES = {1: {1: "审查"}, 2: {1: "审查", 2: "审核"}, 3: {1: "承办", 2: "审核", 3: "审批"}}
+LEVEL_EN = {"审查": "review", "审核": "second review", "审批": "approval", "承办": "first review"}
 RULE_TEXT = {"intake": "综合受理", "review": "审查", "on_spot": "窗口即办", "inspection": "联合踏勘",
              "correction": "补正", "supply": "补齐容缺材料", "post_check": "事后核查", "pickup": "出件"}
 
@@ -49,6 +51,17 @@ def application_rows(schema: dict | None, data: dict, prefix: str = "") -> list[
         rows.append({"key": prefix + key, "label": prop.get("title") or key, "value": value,
                      "display": _display(value, prop), "members": members.get(key, [])})
     return rows
+
+
+APPLICANT_LABELS = (("name", Message("申请人名称", "Applicant name")),
+                    ("credit_code", Message("统一社会信用代码", "Unified credit code")),
+                    ("id_number", Message("身份证号", "ID number")), ("phone", Message("联系电话", "Phone")))
+
+
+def applicant_rows(applicant: dict) -> list[dict]:
+    """The applicant block at the head of the application: the form does not ask these again (one field per fact)."""
+    return [{"key": f"applicant.{key}", "label": label, "value": applicant[key], "display": str(applicant[key]),
+             "members": []} for key, label in APPLICANT_LABELS if applicant.get(key)]
 
 
 def _names(s, usernames) -> dict[str, str]:
@@ -88,7 +101,9 @@ def opinions(services, s, version, guide: dict, process_id: str, ledger: dict, e
                "decision": data.get("decision"), "decision_text": DECISION_TEXT.get(data.get("decision"), ""),
                "opinion": data.get("opinion") or data.get("findings") or data.get("remark") or "", "entries": []}
         if rule == "review":
-            row.update(level=level, level_name=f"第{level}级 · {LEVEL_NAMES.get(levels, {}).get(level, '')}".rstrip(" ·"))
+            name = LEVEL_NAMES.get(levels, {}).get(level, "")
+            row.update(level=level, level_name=Message(f"第{level}级 · {name}".rstrip(" ·"),
+                                                       f"level {level} · {LEVEL_EN.get(name, name)}".rstrip(" ·")))
             row["entries"] = list(data.get("corrections") or [])
         elif rule == "inspection":
             row.update(decision="approve" if data.get("passed") else "reject",
@@ -133,7 +148,7 @@ def case_file(services, case_id: int, events: list[dict] | None = None) -> dict:
         documents = rules.docs.for_case_in(s, case_id) if rules is not None and rules.docs is not None else []
         deadline = owed_deadline(guide, tx.case.created_at) if L.owed(ledger) else None
         out = {
-            "application": application_rows(schema, data),
+            "application": applicant_rows(json.loads(tx.case.applicant or "{}")) + application_rows(schema, data),
             "application_title": schema.get("title") or guide.get("name") or pid,
             "materials": materials_rows(guide, pid, ledger) if ledger else [],
             "owed": [{"id": m, "name": next((r["name"] for r in materials_rows(guide, pid, ledger) if r["id"] == m), m),

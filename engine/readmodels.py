@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from engine.model.bpmn import task_meta
 from engine.model.deploy import kind_of
 from engine.model.rulecheck import uses_window_rules
-from engine.db import Blob, Case, ProcessVersion
+from engine.db import Blob, Case, ProcessVersion, User
 from engine.errors import NotFound
+from engine.messages import Message
+from engine.titles import group_title
 
 FRONT_GROUPS = {"front_desk", "pickup"}
 
@@ -41,31 +43,129 @@ def guide_of(s, version) -> dict:
     return json.loads(version.meta or "{}").get("guide") or {}
 
 
-def _summary(services, s, version) -> dict:
+def _summary(services, s, version, names: dict | None = None) -> dict:
+    """A catalogue row: what the guide says, by titles (departments, member matters, certificates), never codes."""
     meta, guide = json.loads(version.meta or "{}"), guide_of(s, version)
     real = {} if guide.get("derived") else guide
-    groups = sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups})
+    calls = list(meta.get("calls") or [])
+    members = real.get("member_guides") or {}
+    if real.get("department"):
+        departments = ([m.get("department") for m in members.values() if m.get("department")] if members
+                       else [real["department"]])
+    else:  # a diagram without a guide: the groups its tasks are offered to
+        groups = sorted({g for _, ts in _user_tasks(services, s, version) for g in task_meta(ts).groups})
+        departments = [str(group_title(g)) for g in groups if g not in FRONT_GROUPS]
+    certs = ([(m.get("certificate") or {}).get("name") for m in members.values()] if members
+             else [(real.get("certificate") or {}).get("name")])
     return {"code": version.process_id, "name": real.get("name") or version.name,
-            "kind": kind_of(guide, meta.get("calls") or ()),
-            "departments": [g for g in groups if g not in FRONT_GROUPS],
+            "item_code": real.get("code"), "short_name": real.get("short_name"), "kind": kind_of(guide, calls),
+            "departments": list(dict.fromkeys(departments)),
             "handling": real.get("handling"), "promised_days": real.get("promised_days"),
-            "statutory_days": real.get("statutory_days"), "members": list(meta.get("calls") or [])}
+            "statutory_days": real.get("statutory_days"), "fees": list(real.get("fees") or []),
+            "members": calls,
+            "member_names": [(members.get(c) or {}).get("name") or (names or {}).get(c) or c for c in calls],
+            "certificates": [c for c in certs if c],
+            # a bundle is found by whatever finds one of its members
+            "keywords": list(dict.fromkeys([*(real.get("keywords") or []), *(
+                w for m in members.values() for w in [m.get("short_name"), *(m.get("keywords") or [])] if w)]))}
+
+
+def _haystack(row: dict) -> str:
+    """What a catalogue search looks in: code, names, short name, departments, members, certificates, keywords."""
+    return "\n".join([row["code"], row.get("item_code") or "", row["name"], row.get("short_name") or "",
+                      *row["departments"],
+                      *row["member_names"], *row["certificates"], *row["keywords"]]).lower()
+
+
+def matches(row: dict, q: str) -> bool:
+    """Every word of `q` (split on spaces) is found in the row's haystack."""
+    hay = _haystack(row)
+    return all(word in hay for word in (q or "").lower().split())
 
 
 def matters(services, q: str = "") -> list[dict]:
-    """Deployed matters and bundles (latest versions), optionally filtered by name or code."""
-    q = (q or "").strip().lower()
+    """The public catalogue (latest versions of what one applies for), searched by `q`: names, short names,
+    departments, member matters, certificates produced and keywords. Internal reviews, dispatchers and demo
+    samples are left out (a sample still deploys and opens by its code)."""
     with services.uow() as s:
         versions = _latest_versions(s)
         called = {c for v in versions for c in json.loads(v.meta or "{}").get("calls") or []}
-        # a department's review or a dispatcher (called by others, or marked internal) is not applied for
+        names = {v.process_id: v.name for v in versions}
         rows = []
         for v in versions:
             guide = guide_of(s, v)
-            if guide.get("kind") == "internal" or (v.process_id in called and (not guide or guide.get("derived"))):
+            hidden = guide.get("kind") in ("internal", "sample")
+            if hidden or (v.process_id in called and (not guide or guide.get("derived"))):
                 continue
-            rows.append(_summary(services, s, v))
-    return [m for m in rows if not q or q in m["code"].lower() or q in m["name"].lower()]
+            rows.append(_summary(services, s, v, names))
+    return [m for m in rows if matches(m, q)]
+
+
+# Case data the platform itself writes (engine.runtime.services PLATFORM_KEYS, the window rules' records)
+PLATFORM_LABELS = {"applicant": Message("申请人", "applicant"), "channel": Message("渠道", "channel"),
+                   "results": Message("办理结果", "results"), "decisions": Message("审查结论", "decisions"),
+                   "window": Message("窗口规则记录", "window record"), "intake": Message("受理", "intake"),
+                   "inspections": Message("联合踏勘", "joint inspections"), "owed": Message("容缺材料", "deferred materials"),
+                   "commitment": Message("告知承诺", "commitment"), "reminded": Message("已催办", "reminded"),
+                   "name": Message("名称", "name"), "type": Message("类型", "type"),
+                   "credit_code": Message("统一社会信用代码", "unified credit code"),
+                   "id_number": Message("身份证号", "ID number"), "phone": Message("联系电话", "phone"),
+                   "documents": Message("文书", "documents"), "decision": Message("结论", "decision"),
+                   "certificate": Message("证照", "certificate"), "certificates": Message("证照", "certificates"),
+                   "correction": Message("补正", "correction"), "corrections": Message("补正", "corrections"),
+                   "receipt": Message("受理通知书", "acceptance notice"), "notice": Message("一次性告知书", "one-time notice"),
+                   "refusal": Message("不予受理决定书", "decision not to accept"), "members": Message("事项", "members"),
+                   "materials": Message("材料", "materials"), "files": Message("电子件", "files"),
+                   "sources": Message("来源", "sources"), "edition": Message("版次", "edition"),
+                   "pickup": Message("出件", "pickup"), "accepted": Message("予以受理", "accepted"),
+                   "opinion": Message("意见", "opinion"), "level": Message("审查层级", "level"),
+                   "supplied": Message("已补交材料", "supplied"), "kind": Message("类别", "kind"),
+                   "source": Message("来源", "source"), "deadline": Message("期限", "deadline")}
+
+
+def data_label(services, version, key: str, _cache: dict | None = None) -> str:
+    """A dotted case-data key (as the audit's step view names a change) in words: each part by its form field
+    title, the platform's own names, or the member matter's name; a part nobody named stays as it is."""
+    labels = _cache if _cache is not None else data_labels(services, version)
+    if key in labels:
+        return labels[key]
+    parts = [bit for part in key.split(".") for bit in part.split(":")]
+    words = [labels.get(p) or PLATFORM_LABELS.get(p) or p for p in parts]
+    zh = " · ".join(str(w) for w in words)
+    return Message(zh, " · ".join(getattr(w, "en", w) for w in words))
+
+
+def data_labels(services, version) -> dict[str, str]:
+    """Field titles of every form of a version (start form first), member matters' names, by key."""
+    meta = json.loads(version.meta or "{}")
+    names = [meta.get("start_form")] + sorted(f[:-5] for f in json.loads(version.files) if f.endswith(".json"))
+    out: dict[str, str] = {}
+    with services.uow() as s:
+        for name in names:
+            schema = services.form_schema(s, version, name) or {}
+            for key, prop in (schema.get("properties") or {}).items():
+                if isinstance(prop, dict) and prop.get("title"):
+                    out.setdefault(key, prop["title"])
+        guide = guide_of(s, version)
+        for m in guide.get("materials") or []:
+            if isinstance(m, dict) and m.get("id"):
+                out.setdefault(m["id"], m.get("name") or m["id"])
+        for mid, info in (guide.get("member_guides") or {}).items():
+            out.setdefault(mid, info.get("name") or mid)
+        if guide.get("name") and not guide.get("derived"):
+            out.setdefault(version.process_id, guide["name"])
+        for pid, pname in s.execute(select(ProcessVersion.process_id, ProcessVersion.name)).all():
+            out.setdefault(pid, pname)
+    return out
+
+
+def actor_names(services, usernames) -> dict[str, str]:
+    """Display names of the people who acted, for pages (events keep the user name)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    with services.uow() as s:
+        return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
 def exists(services, code: str) -> bool:
@@ -88,7 +188,7 @@ def matter(services, code: str) -> dict:
         version = services.latest_version(s, code)
         meta = json.loads(version.meta or "{}")
         guide = guide_of(s, version)
-        out = _summary(services, s, version)
+        out = _summary(services, s, version, {v.process_id: v.name for v in _latest_versions(s)})
         out.update({
             "version_id": version.id,
             "materials": list(guide.get("materials") or []),

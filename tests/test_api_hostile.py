@@ -53,8 +53,8 @@ def test_malformed_applications_are_refused_and_leave_no_case(api, services, bod
 def test_corrections_must_be_a_list_not_a_string(api, services):
     client, h = api
     case = client.post("/api/v1/cases", headers=h, json={"matter": "m_signboard", "applicant": dict(
-        APPLICANT, credit_code="91330206MA2H00001K"), "data": {"company_name": "甲", "address": "乙", "contact_name": "丙",
-        "contact_phone": "13800000000", "sign_text": "丁"}, "materials": ["licence", "sign_design"]})
+        APPLICANT, credit_code="91330206MA2H00001K"), "data": {"address": "乙", "contact_name": "丙",
+        "sign_text": "丁"}, "materials": ["licence", "sign_design"]})
     assert case.status_code == 201, case.json
     services.add_user("urban1", "pw", ["urban"])
     token = client.post("/api/v1/auth/token", json={"username": "urban1", "password": "pw"}).json["token"]

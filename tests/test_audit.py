@@ -233,12 +233,12 @@ def test_auditor_pages_step_through_and_verify(services, db_url):
     page = client.get(f"/audit/?q={case['number']}").get_data(as_text=True)
     assert case["number"] in page
     page = client.get(f"/audit/cases/{case['id']}?step=2").get_data(as_text=True)
-    assert "综合受理" in page and "results.sample_bundle.intake.accepted" in page and 'id="timeline"' in page
+    assert "综合受理" in page and 'title="results.sample_bundle.intake.accepted"' in page and 'id="timeline"' in page
     assert "<svg" in page  # the diagram as it stood after step 2
     assert 'id="diagram-legend"' in page and "已完成" in page and "未到达" in page  # what its colours say
     assert client.post(f"/audit/cases/{case['id']}/verify").status_code == 400  # no CSRF token
     page = client.post(f"/audit/cases/{case['id']}/verify", data={"_csrf": "t"}).get_data(as_text=True)
-    assert 'id="verify-result"' in page and "(ok)" in page
+    assert 'id="verify-result"' in page and "校验通过" in page
     with services.uow() as s:
         s.execute(update(Event).where(Event.case_id == case["id"], Event.seq == 2).values(actor="mallory"))
     page = client.post(f"/audit/cases/{case['id']}/verify", data={"_csrf": "t"}).get_data(as_text=True)

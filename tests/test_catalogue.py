@@ -102,11 +102,13 @@ def test_a_process_without_a_guide_still_runs_through_the_window_rules(services)
 def test_bundle_forms_are_composed_from_member_forms():
     form = json.loads((FORMS_DIR / "b_start_up.json").read_text(encoding="utf-8"))
     assert form == compose_form("企业开办一件事", ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"])
-    assert members_of(form)["company_name"] == ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"]
+    assert members_of(form)["address"] == ["company_reg", "seal", "tax_invoice", "social_reg", "fund_reg"]
     assert members_of(form)["registered_capital"] == ["company_reg"]
-    assert form["required"].count("company_name") == 1
-    assert set(form["properties"]) == {"company_name", "address", "contact_name", "contact_phone", "id_number",
+    assert form["required"].count("address") == 1
+    # the applicant block carries the company's name, credit code and phone; the form asks the rest, each once
+    assert set(form["properties"]) == {"address", "contact_name", "id_number",
                                        "registered_capital"}  # what the window rules decide is not in the form
+    assert form["properties"]["id_number"]["title"] == "法定代表人身份证号码"
 
 
 def test_composing_refuses_a_shared_field_defined_two_ways(tmp_path):

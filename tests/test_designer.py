@@ -133,7 +133,7 @@ def test_an_upload_with_errors_is_located_and_never_deployed(app, services):
     files = {"mig_kinds.bpmn": bad, "mig_sub.bpmn": sub_bpmn().encode()}
     r = client.post("/designer/deploy", data={"_csrf": csrf(client, "/designer/upload"), "name": list(files),
                                               "data": [base64.b64encode(v).decode() for v in files.values()]})
-    assert r.status_code == 422 and "nothing was deployed" in r.text
+    assert r.status_code == 422 and "上传的文件有错误，未部署" in r.text
     assert count_versions(services, "mig_kinds") == 0
 
 

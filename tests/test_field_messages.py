@@ -40,16 +40,13 @@ def test_the_front_desk_flags_every_field_at_once_in_chinese(app):
     client = login(app, "front")
     r = company_reg(client)
     assert r.status_code == 422
-    assert errors_on(r.text) == {"f_company_name": "企业（主体）名称为必填项", "f_address": "住所（经营场所）为必填项",
-                                 "f_contact_name": "联系人为必填项", "f_contact_phone": "联系电话为必填项",
-                                 "f_id_number": "身份证号码为必填项", "f_registered_capital": "注册资本（万元）为必填项"}
-    r = company_reg(client, company_name=LONG, address="中山路1号", contact_name="王五", contact_phone="电话",
-                    id_number="123", registered_capital="-5")
+    assert errors_on(r.text) == {"f_address": "住所（经营场所）为必填项", "f_contact_name": "联系人为必填项",
+                                 "f_id_number": "法定代表人身份证号码为必填项", "f_registered_capital": "注册资本（万元）为必填项"}
+    r = company_reg(client, contact_name=LONG, address="中山路1号", id_number="123", registered_capital="-5")
     assert r.status_code == 422
     got = errors_on(r.text)
-    assert got == {"f_company_name": "企业（主体）名称不能超过 200 个字符",
-                   "f_contact_phone": "联系电话有误：应为手机号码或带区号的固定电话",
-                   "f_id_number": "身份证号码有误：应为 18 位（现为 3 位）", "f_registered_capital": "注册资本（万元）不能小于 0"}
+    assert got == {"f_contact_name": "联系人不能超过 50 个字符",
+                   "f_id_number": "法定代表人身份证号码有误：应为 18 位（现为 3 位）", "f_registered_capital": "注册资本（万元）不能小于 0"}
     assert "测测测" not in "".join(got.values()) and "-5" not in "".join(got.values())
     assert 'aria-describedby="f_registered_capital-error"' in r.text
 
@@ -57,8 +54,8 @@ def test_the_front_desk_flags_every_field_at_once_in_chinese(app):
 def test_the_front_desk_in_english(app):
     client = login(app, "front")
     client.get("/frontdesk/?lang=en")  # chosen once, remembered
-    r = company_reg(client, company_name="甲公司", address="中山路1号", contact_name="王五",
-                    contact_phone="0571-87654321", id_number="11010519491231002X", registered_capital="-5")
+    r = company_reg(client, address="中山路1号", contact_name="王五", id_number="11010519491231002X",
+                    registered_capital="-5")
     assert errors_on(r.text) == {"f_registered_capital": "注册资本（万元） must not be less than 0"}
 
 

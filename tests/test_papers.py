@@ -159,7 +159,7 @@ def test_the_reviewer_sees_the_application_materials_opinions_and_what_they_deci
     task = next(t for t in client.get("/api/v1/tasks", headers=market).json["items"] if t["case_id"] == case["id"])
     desk = client.get(f"/api/v1/tasks/{task['id']}", headers=market).json
     labels = {r["label"]: r["display"] for r in desk["application"]}
-    assert labels["企业（主体）名称"] == "梅山味道餐饮有限公司" and labels["注册资本（万元）"] == "100"
+    assert labels["申请人名称"] == "梅山味道餐饮有限公司" and labels["注册资本（万元）"] == "100"
     assert labels["住所（经营场所）"] == "梅山街道1号" and "company_name" not in labels
     mats = {m["id"]: m for m in desk["materials"]}
     assert mats["articles"]["status"] == "provided" and mats["articles"]["files"][0]["name"] == "章程.pdf"
@@ -192,7 +192,7 @@ def test_the_task_page_shows_the_application_and_opens_the_file(app, client, ser
     market = web._c("market1")
     task = next(t for t in services.case_view(case["id"])["tasks"] if t["rule"] == "review")
     page = market.get(f"/inbox/tasks/{task['id']}").get_data(as_text=True)
-    assert 'id="application"' in page and "企业（主体）名称" in page and "梅山味道餐饮有限公司" in page
+    assert 'id="application"' in page and "申请人名称" in page and "梅山味道餐饮有限公司" in page
     assert 'id="materials"' in page and "章程.pdf" in page and "第 1 / 2 级" in page
     link = re.search(r'href="(/cases/\d+/files/[0-9a-f]{64})"', page).group(1)
     r = market.get(link)
@@ -245,13 +245,13 @@ def test_documents_print_with_an_embedded_cjk_font_and_render(client, services, 
         pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk): PDFs would not embed one")
     h = auth(client, "front")
     notice = start(client, h, matter="m_food_permit", data={k: FIELDS[k] for k in (
-        "company_name", "address", "contact_name", "contact_phone")} | {"food_categories": ["热食类"]},
+        "address", "contact_name")} | {"food_categories": ["热食类"]},
         materials={"licence": "provided"})
     refusal = client.post("/api/v1/cases", headers=h, json={
         "matter": "b_start_up", "applicant": COMPANY, "data": START_UP, "materials": [],
         "intake": {"accepted": False, "reason": "申请事项不属于本中心受理范围"}}).json
     case = start(client, h, matter="m_signboard", data={k: FIELDS[k] for k in (
-        "company_name", "address", "contact_name", "contact_phone")} | {"sign_text": "梅山味道"},
+        "address", "contact_name")} | {"sign_text": "梅山味道"},
         materials=["licence", "sign_design"])
     t = next(x for x in case["tasks"] if x["rule"] == "review")
     case = complete(client, "urban1", t, {"decision": "correct", "opinion": "效果图不清晰",
@@ -300,7 +300,7 @@ def test_intake_page_shows_what_data_sharing_covers_and_confirms_a_notice(app, c
 
     h = auth(client, "front")
     first = decide_all(client, start(client, h, matter="m_company_reg", data={k: START_UP[k] for k in (
-        "company_name", "address", "contact_name", "contact_phone", "id_number", "registered_capital")},
+        "address", "contact_name", "id_number", "registered_capital")},
         materials=["id_card", "articles", "lease"]))
     licence = first["certificates"][0]["number"]
     front = Web(app)._c("front")
@@ -317,7 +317,7 @@ def test_a_correction_list_reaches_the_front_desk_as_a_checklist(app, client, se
 
     h = auth(client, "front")
     case = start(client, h, matter="m_signboard", data={k: FIELDS[k] for k in (
-        "company_name", "address", "contact_name", "contact_phone")} | {"sign_text": "梅山味道"},
+        "address", "contact_name")} | {"sign_text": "梅山味道"},
         materials=["licence", "sign_design"])
     t = next(x for x in case["tasks"] if x["rule"] == "review")
     case = complete(client, "urban1", t, {"decision": "correct", "opinion": "补正",
@@ -365,7 +365,7 @@ def test_a_finished_case_exports_as_an_e_archive(client, services, db_url, tmp_p
     h = auth(client, "front")
     sha = upload(client, h, PDF, "章程.pdf").json["sha256"]
     case = start(client, h, matter="m_company_reg", data={k: START_UP[k] for k in (
-        "company_name", "address", "contact_name", "contact_phone", "id_number", "registered_capital")},
+        "address", "contact_name", "id_number", "registered_capital")},
         materials={"id_card": "provided", "articles": {"status": "provided", "files": [sha]}, "lease": "provided"})
     env = {"ONEWINDOW_DATABASE_URL": db_url}
     out = tmp_path / "a.zip"
@@ -396,7 +396,7 @@ def test_an_online_application_hands_in_files_at_its_start(client, services):
     sha = upload(client, h, PNG, "身份证.png").json["sha256"]
     r = client.post("/api/v1/cases", headers=h, json={
         "matter": "m_unemp_benefit", "applicant": PERSON, "channel": "online",
-        "data": {"id_number": PERSON["id_number"], "contact_phone": "13900000000", "insured_months": 30,
+        "data": {"insured_months": 30,
                  "leaving_reason": "contract_ended", "job_registered": True},
         "materials": {"id_card": {"status": "provided", "files": [sha]}}})
     assert r.status_code == 201, r.json

@@ -297,7 +297,7 @@ def test_construction_stage_needs_at_least_one_item(hall):
 
 def test_newborn_bundle(hall):
     parent = {"type": "person", "name": "赵六", "id_number": "330206199202020031", "phone": "13700000000"}
-    data = {"id_number": parent["id_number"], "baby_name": "赵小宝", "contact_phone": "13700000000"}
+    data = {"baby_name": "赵小宝", "insured_category": "新生儿", "card_bank": "农商银行"}  # parent's ID: the applicant
     case = hall.apply("b_newborn", parent, data, deferred=["photo"])
     assert "notice" not in case and [m["id"] for m in case["owed"]] == ["photo"]
     case = hall.act(hall.task(case, "review"), {"decision": "approve", "opinion": "签发"})
@@ -312,12 +312,12 @@ def test_newborn_bundle(hall):
 
 
 # ---------------------------------------------------------------- 秒批
-UNEMP = {"id_number": "330206198808080042", "contact_phone": "13600000000", "insured_months": 30,
-         "leaving_reason": "contract_ended", "job_registered": True}
+UNEMP_ID = "330206198808080042"  # the applicant's, in the applicant block (not asked again in the form)
+UNEMP = {"insured_months": 30, "leaving_reason": "contract_ended", "job_registered": True}
 
 
 def test_instant_approval_by_rules_with_no_person(hall):
-    p = {"type": "person", "name": "钱七", "id_number": UNEMP["id_number"]}
+    p = {"type": "person", "name": "钱七", "id_number": UNEMP_ID}
     case = hall.apply("m_unemp_benefit", p, UNEMP, channel="online", who="citizen1")
     assert case["status"] == "completed" and case["visits"] == 0
     assert case["outcomes"][0]["status"] == "approved" and case["certificates"][0]["type"] == "unemp_benefit"
@@ -328,7 +328,7 @@ def test_instant_approval_by_rules_with_no_person(hall):
 
 
 def test_instant_approval_falls_back_to_a_person(hall):
-    p = {"type": "person", "name": "孙八", "id_number": UNEMP["id_number"]}
+    p = {"type": "person", "name": "孙八", "id_number": UNEMP_ID}
     case = hall.apply("m_unemp_benefit", p, dict(UNEMP, leaving_reason="other"), channel="online",
                       provided=["separation"], who="citizen1")
     assert case["status"] == "running" and case["tasks"][0]["group"] == "social"

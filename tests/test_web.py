@@ -108,7 +108,7 @@ def test_front_desk_only_for_front_desk(app):
 def test_front_desk_search_guide_and_field_errors(app):
     client = login(app, "front")
     r = client.get("/frontdesk/?q=企业开办")
-    assert "sample_bundle" in r.text and "sample_matter" not in r.text
+    assert "/frontdesk/matters/b_start_up" in r.text and "sample_" not in r.text  # demo samples are not listed
     r = client.get("/frontdesk/matters/sample_bundle")
     assert "办事指南" in r.text and "受理意见" in r.text and 'class="req"' in r.text
     form = {"_csrf": csrf(client, "/frontdesk/matters/sample_bundle"), "a_type": "company", "a_name": "",
@@ -320,14 +320,15 @@ def test_catalogue_matter_through_the_window_rules(app):
     assert "经营场所平面布局图" in page.text and "容缺后补" in page.text and 'name="f_food_categories"' in page.text
     assert 'name="f_materials"' not in page.text and 'name="f_owed"' not in page.text  # set by the rules
     base = {"_csrf": csrf(client, "/frontdesk/matters/m_food_permit"), "a_type": "company", "a_name": "小馆餐饮有限公司",
-            "a_id": "91330206MA2YYYYY1F", "f_address": "中山路1号", "f_contact_name": "王五",
-            "f_contact_phone": "13800001111", "f_food_categories": ["热食类", "冷食类"], "decision": "accept",
+            "a_id": "91330206MA2YYYYY1F", "f_address": "中山路1号",
+            "f_food_categories": ["热食类", "冷食类"], "decision": "accept",
             "mat_licence": "provided", "mat_lease": "deferred", "mat_layout": "provided", "mat_safety_rules": "commitment"}
     r = client.post("/frontdesk/matters/m_food_permit", data=base, follow_redirects=True)  # 容缺 and 告知承诺 together are refused
     assert r.status_code == 422 and 'id="materials-error"' in r.text
     r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_safety_rules="provided"), follow_redirects=True)
-    assert r.status_code == 422 and 'id="f_company_name-error"' in r.text and "checked" in r.text
-    base["f_company_name"] = "小馆餐饮有限公司"
+    assert r.status_code == 422 and 'id="f_contact_name-error"' in r.text and "checked" in r.text
+    assert 'name="f_company_name"' not in r.text  # the applicant block already names the company
+    base["f_contact_name"] = "王五"
 
     r = client.post("/frontdesk/matters/m_food_permit", data=dict(base, mat_layout="", mat_safety_rules="provided",
                                                                   confirm_notice="1"), follow_redirects=True)

@@ -16,11 +16,12 @@ from engine.runtime.users import hash_password
 DEPARTMENTS = ["market", "tax", "police", "social", "medins", "fund", "health", "estate", "housing", "dev", "urban",
                "water", "power", "gas"]
 COMPANY = {"type": "company", "name": "梅山味道餐饮有限公司", "credit_code": "91330206MA2H00001K", "phone": "13800000000"}
-FIELDS = {"company_name": "梅山味道餐饮有限公司", "address": "梅山街道1号", "contact_name": "李四",
-          "contact_phone": "13800000000", "id_number": "330206199001010013"}
+# a start form's fields (the applicant block carries the company's name, credit code and phone; `id_number` is the
+# legal representative's, asked by 企业设立登记)
+FIELDS = {"address": "梅山街道1号", "contact_name": "李四", "id_number": "330206199001010013"}
 PERSON = {"type": "person", "name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}
 USER_OF = {"front_desk": "front", "pickup": "pickup1"}
-HOUSE = {"id_number": "330206198505050022", "property_address": "梅山花园3幢101室", "contact_phone": "13900000000"}
+HOUSE = {"property_address": "梅山花园3幢101室"}  # the buyer's ID and phone are in the applicant block
 
 
 _HASH = hash_password("pw")  # one scrypt for every test user (each costs ~50 ms)

@@ -37,17 +37,17 @@ def system(**fields) -> dict:
 
 # Shared fields: one definition, so a composed bundle form asks each of them once.
 SHARED = {
-    "company_name": {"type": "string", "title": "企业（主体）名称", "minLength": 1, "maxLength": 200},
     "address": {"type": "string", "title": "住所（经营场所）", "minLength": 1, "maxLength": 300},
     "contact_name": {"type": "string", "title": "联系人", "minLength": 1, "maxLength": 50},
-    "contact_phone": {"type": "string", "title": "联系电话", "format": "cn-phone", "maxLength": 30},
-    "id_number": {"type": "string", "title": "身份证号码", "format": "cn-id-number", "maxLength": 18},
     "property_address": {"type": "string", "title": "房屋坐落", "minLength": 1, "maxLength": 300},
     "project_code": {"type": "string", "title": "项目代码", "minLength": 1, "maxLength": 40},
     "project_name": {"type": "string", "title": "项目名称", "minLength": 1, "maxLength": 200},
     "baby_name": {"type": "string", "title": "新生儿姓名", "minLength": 1, "maxLength": 50},
 }
-COMPANY = ["company_name", "address", "contact_name", "contact_phone"]
+# The applicant block of every intake (name, 统一社会信用代码 or 身份证号, phone) is not asked again in a form: one
+# field per fact, so a company's name, a person's ID number and the phone are never typed twice.
+COMPANY = ["address", "contact_name"]
+LEGAL_REP_ID = {"id_number": {"type": "string", "title": "法定代表人身份证号码", "format": "cn-id-number", "maxLength": 18}}
 
 
 def mat(mid, name, required=True, deferrable=False, commitment=False, substitutes=(), keep_original=False):
@@ -87,9 +87,9 @@ def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, ma
 
 MATTERS = [
     matter("company_reg", "企业设立登记", "market", "000-XK-0101", "行政许可", ["《市场主体登记管理条例》第三条"], 3, 1,
-           COMPANY + ["id_number"], [ID_CARD, mat("articles", "公司章程"), LEASE],
+           COMPANY, [ID_CARD, mat("articles", "公司章程"), LEASE],
            online="全程网办", cert=("business_licence", "营业执照", None), levels=2,
-           extra={"registered_capital": {"type": "number", "title": "注册资本（万元）", "minimum": 0}}),
+           extra={**LEGAL_REP_ID, "registered_capital": {"type": "number", "title": "注册资本（万元）", "minimum": 0}}),
     matter("seal", "公章刻制备案", "police", "000-QT-0201", "公共服务", ["《印铸刻字业暂行管理规则》"], 1, 0,
            COMPANY, [LICENCE, ID_CARD], handling="即办件", cert=("seal_filing", "印章备案回执", None)),
     matter("tax_invoice", "新办纳税人发票申领", "tax", "000-QT-0301", "公共服务", ["《中华人民共和国发票管理办法》第十五条"], 5, 1,
@@ -113,25 +113,25 @@ MATTERS = [
            COMPANY, [LICENCE, mat("sign_design", "招牌设计效果图")], cert=("signboard", "户外招牌设置许可", 3), levels=3,
            extra={"sign_text": {"type": "string", "title": "招牌文字", "minLength": 1, "maxLength": 50}}),
     matter("contract_filing", "存量房买卖合同网签备案", "housing", "000-QT-0901", "公共服务", ["《城市房地产管理法》第四十五条"], 5, 1,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("sale_contract", "存量房买卖合同"),
+           ["property_address"], [ID_CARD, mat("sale_contract", "存量房买卖合同"),
                                                                 mat("deed", "不动产权证书", substitutes=["cert:estate_title"])],
            cert=("contract_filing", "合同备案证明", None)),
     matter("deed_tax", "存量房交易税费申报", "tax", "000-QT-0302", "公共服务", ["《中华人民共和国契税法》第九条"], 5, 1,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("sale_contract", "存量房买卖合同")],
+           ["property_address"], [ID_CARD, mat("sale_contract", "存量房买卖合同")],
            cert=("tax_receipt", "完税证明", None),
            extra={"price": {"type": "number", "title": "成交价（万元）", "minimum": 0}}),
     matter("estate_transfer", "不动产转移登记", "estate", "000-QR-0801", "行政确认", ["《不动产登记暂行条例》第二十条"], 30, 3,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD, mat("deed", "不动产权证书", substitutes=["cert:estate_title"]),
+           ["property_address"], [ID_CARD, mat("deed", "不动产权证书", substitutes=["cert:estate_title"]),
                                                                 mat("tax_paid", "完税证明", substitutes=["cert:tax_receipt"])],
            cert=("estate_title", "不动产权证书", None), levels=2),
     matter("water_transfer", "用水过户", "water", "000-GG-1201", "公共服务", ["《城市供水条例》"], 5, 1,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD], handling="承诺件", online="全程网办",
+           ["property_address"], [ID_CARD], handling="承诺件", online="全程网办",
            cert=("water_account", "用水户号变更确认", None), deemed=True),
     matter("power_transfer", "用电过户", "power", "000-GG-1301", "公共服务", ["《供电营业规则》第二十九条"], 5, 1,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
+           ["property_address"], [ID_CARD], online="全程网办",
            cert=("power_account", "用电户名变更确认", None), deemed=True),
     matter("gas_transfer", "用气过户", "gas", "000-GG-1401", "公共服务", ["《城镇燃气管理条例》"], 5, 1,
-           ["id_number", "property_address", "contact_phone"], [ID_CARD], online="全程网办",
+           ["property_address"], [ID_CARD], online="全程网办",
            cert=("gas_account", "用气户名变更确认", None), deemed=True),
     matter("project_filing", "企业投资项目备案", "dev", "000-QT-1001", "其他行政权力", ["《企业投资项目核准和备案管理条例》第十三条"], 3, 1,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("project_info", "项目基本情况")], online="全程网办",
@@ -148,21 +148,24 @@ MATTERS = [
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("fire_drawings", "消防设计文件")],
            cert=("fire_design", "消防设计审查意见书", None), levels=3),
     matter("birth_cert", "出生医学证明首次签发", "health", "000-QT-0702", "公共服务", ["《中华人民共和国母婴保健法》第二十三条"], 5, 1,
-           ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_record", "分娩记录", substitutes=["record:hospital"])],
+           ["baby_name"], [ID_CARD, mat("birth_record", "分娩记录", substitutes=["record:hospital"])],
            cert=("birth_certificate", "出生医学证明", None)),
     matter("hukou_birth", "出生登记（户口）", "police", "000-QR-0202", "行政确认", ["《中华人民共和国户口登记条例》第七条"], 5, 1,
-           ["id_number", "baby_name", "contact_phone"], [ID_CARD, mat("birth_certificate", "出生医学证明", substitutes=["cert:birth_certificate"]),
+           ["baby_name"], [ID_CARD, mat("birth_certificate", "出生医学证明", substitutes=["cert:birth_certificate"]),
                                                          mat("hukou_book", "户口簿", substitutes=["record:population"], keep_original=True)],
            cert=("hukou", "户口登记", None)),
     matter("medins_enrol", "城乡居民医保参保登记", "medins", "000-GG-0601", "公共服务", ["《中华人民共和国社会保险法》第二十五条"], 5, 1,
-           ["id_number", "baby_name", "contact_phone"], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"])],
-           online="全程网办", cert=("medins", "医保参保凭证", None)),
+           [], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"])],
+           online="全程网办", cert=("medins", "医保参保凭证", None),
+           extra={"insured_category": {"type": "string", "title": "参保人员类别", "enum": ["城乡居民", "学生儿童", "新生儿"]}}),
     matter("social_card", "社会保障卡申领", "social", "000-GG-0402", "公共服务", ["《社会保障卡管理办法》"], 10, 3,
-           ["id_number", "baby_name", "contact_phone"], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"]),
-                                                         mat("photo", "证件照片", deferrable=True)],
-           online="全程网办", cert=("social_card", "社会保障卡", 10)),
+           [], [mat("hukou_record", "户籍证明", substitutes=["cert:hukou", "record:population"]),
+                mat("photo", "证件照片", deferrable=True)],
+           online="全程网办", cert=("social_card", "社会保障卡", 10),
+           extra={"card_bank": {"type": "string", "title": "金融功能开通银行",
+                                "enum": ["工商银行", "农业银行", "中国银行", "建设银行", "农商银行"]}}),
     matter("unemp_benefit", "失业保险金申领", "social", "000-GF-0403", "行政给付", ["《失业保险条例》第十四条"], 10, 0,
-           ["id_number", "contact_phone"], [ID_CARD, mat("separation", "解除劳动合同证明", substitutes=["record:employment"])],
+           [], [ID_CARD, mat("separation", "解除劳动合同证明", substitutes=["record:employment"])],
            handling="即办件", online="全程网办", scope="全省通办", cert=("unemp_benefit", "失业保险金核定通知", None),
            extra={"insured_months": {"type": "integer", "title": "累计缴费月数", "minimum": 0},
                   "leaving_reason": {"type": "string", "title": "离职原因",
@@ -170,13 +173,36 @@ MATTERS = [
                                                "resigned": "个人辞职", "other": "其他"})},
                   "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
-           ["id_number", "contact_phone"], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
+           [], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
            scope="跨省通办", fees=[{"name": "证件工本费", "amount": 20, "basis": "发改价格〔2003〕2322号"}],
-           cert=("id_card_receipt", "居民身份证领取凭证", None)),
+           cert=("id_card_receipt", "居民身份证领取凭证", None),
+           extra={"renew_reason": {"type": "string", "title": "换领原因", "enum": ["有效期满", "证件损坏", "信息变更"]}}),
     matter("water_connect", "用水报装", "water", "000-GG-1202", "公共服务", ["《城市供水条例》第二十三条"], 10, 3,
            COMPANY, [LICENCE, mat("site_plan", "用水地点平面图")], cert=("water_connect", "用水报装确认", None)),
 ]
 M = {m["id"]: m for m in MATTERS}
+# What people search the catalogue by besides the name: a short name and keywords (the certificate a matter
+# produces and its department are searched too, from the guide).
+SEARCH = {
+    "company_reg": ("企业登记", ["营业执照", "公司注册", "开公司", "市场主体"]),
+    "seal": ("刻章备案", ["公章", "印章", "刻章"]), "tax_invoice": ("领发票", ["发票", "税控", "新办纳税人"]),
+    "social_reg": ("社保登记", ["社保开户", "社会保险"]), "fund_reg": ("公积金开户", ["公积金", "缴存登记"]),
+    "food_permit": ("食品许可", ["餐饮", "开饭店", "食品经营"]), "hygiene_permit": ("卫生许可", ["公共场所", "卫生许可证"]),
+    "signboard": ("招牌审批", ["店招", "广告牌", "门头"]), "contract_filing": ("网签备案", ["二手房", "房屋买卖", "网签"]),
+    "deed_tax": ("契税申报", ["契税", "二手房", "交易税费"]), "estate_transfer": ("过户登记", ["房产证", "不动产", "过户"]),
+    "water_transfer": ("水过户", ["自来水", "水表"]), "power_transfer": ("电过户", ["电表", "用电"]),
+    "gas_transfer": ("气过户", ["燃气", "天然气"]), "project_filing": ("项目备案", ["投资项目", "立项"]),
+    "construction_permit": ("施工许可", ["开工", "施工许可证"]), "quality_safety": ("质监登记", ["质量安全", "质监"]),
+    "fire_design": ("消防审查", ["消防", "消防设计"]), "birth_cert": ("出生证", ["出生证明", "新生儿"]),
+    "hukou_birth": ("报户口", ["户口", "落户", "新生儿"]), "medins_enrol": ("医保参保", ["医保", "居民医保"]),
+    "social_card": ("办社保卡", ["社保卡", "社会保障卡"]), "unemp_benefit": ("领失业金", ["失业金", "失业保险"]),
+    "id_card_renew": ("换身份证", ["身份证", "换证"]), "water_connect": ("用水报装", ["接水", "装水表"]),
+}
+for _mid, (_short, _words) in SEARCH.items():
+    M[_mid]["guide"].update(short_name=_short, keywords=_words)
+BUNDLE_SEARCH = {"start_up": ("企业开办", ["开公司", "办企业"]), "restaurant": ("开餐馆", ["餐饮", "开饭店"]),
+                 "house": ("二手房过户", ["二手房", "买房", "过户"]), "joint": ("联审联批", ["市场主体设立", "后置许可"]),
+                 "build": ("施工许可", ["工程建设", "开工"]), "newborn": ("新生儿出生", ["出生", "新生儿", "报户口"])}
 PERMITS = ["food_permit", "hygiene_permit", "signboard"]           # 联审联批 post-licence permits to choose from
 BUILD_ITEMS = ["construction_permit", "quality_safety", "fire_design"]  # 施工许可 stage matters to choose from
 
@@ -466,17 +492,21 @@ def matter_process(m) -> Proc:
 
 def bundle_process(bid: str, name: str, members: list[str], body, extra_materials=(), chosen=None) -> Proc:
     """A bundle: one intake form, members' reviews in the shape `body` draws, one 容缺 gate, one pickup."""
-    guide = {"code": f"000-YJS-{bid}", "name": name, "type": "一件事", "department": "政务服务中心", "group": "front_desk",
+    guide = {"code": f"000-YJS-{[b[0] for b in BUNDLES].index(bid) + 1:04d}", "name": name, "type": "一件事", "department": "政务服务中心", "group": "front_desk",
              "legal_basis": ["《国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见》"], "handling": "承诺件",
              "statutory_days": sum(M[x]["guide"]["statutory_days"] for x in members),
              "promised_days": max(M[x]["guide"]["promised_days"] for x in members) + 2, "fees": [], "visits": 1,
              "online": "网上预审", "scope": "全市通办", "members": members, "materials": []}
     if chosen:
         guide["choose"] = chosen
+    short, words = BUNDLE_SEARCH[bid]
+    guide.update(short_name=short, keywords=words)
     guide["member_guides"] = {x: {"name": M[x]["guide"]["name"], "department": M[x]["guide"]["department"],
                                   "certificate": M[x]["guide"].get("certificate"), "type": M[x]["guide"]["type"],
                                   "legal_basis": M[x]["guide"]["legal_basis"],
                                   "promised_days": M[x]["guide"]["promised_days"],
+                                  "short_name": M[x]["guide"].get("short_name"),
+                                  "keywords": M[x]["guide"].get("keywords") or [],
                                   "deemed_approval": bool(M[x]["guide"].get("deemed_approval"))} for x in members}
     seen = set()
     produced = {M[x]["guide"]["certificate"]["type"]: x for x in members if M[x]["guide"].get("certificate")}

@@ -5,6 +5,8 @@ from pathlib import Path
 from tools.bpmngen import Process
 from tools.catalogue import FILES, MATERIALS, one_of, system
 
+# A demo: deployable and used by tests, never listed in the public catalogue; its guide is derived from the diagram.
+SAMPLE = {"kind": "sample"}
 DEPTS = [("market", "市场监管局"), ("tax", "税务局"), ("social", "人社局"), ("fund", "公积金中心"), ("police", "公安局")]
 
 
@@ -15,7 +17,7 @@ LEVELS = [("dept_accept", "承办", "market", "P1D"), ("dept_review", "审核", 
 def sample_matter() -> Process:
     """Three-level review (承办 → 审核 → 审批), each level its own group; a rejection at any level goes straight
     to pickup with the refusal."""
-    p = Process("sample_matter", "示例事项：食品经营许可", dialect="camunda")
+    p = Process("sample_matter", "示例事项：食品经营许可", dialect="camunda", guide=SAMPLE)
     p.lane("lane_front", "综合窗口"); p.lane("lane_dept", "市场监管局"); p.lane("lane_pickup", "出件窗口")
     p.start("start", "提交申请", lane="lane_front")
     p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front", props={"rule": "intake"})
@@ -50,7 +52,7 @@ def review(code: str, dept: str) -> Process:
 
 
 def sample_bundle() -> Process:
-    p = Process("sample_bundle", "示例一件事：企业开办", dialect="camunda")
+    p = Process("sample_bundle", "示例一件事：企业开办", dialect="camunda", guide=SAMPLE)
     p.lane("lane_front", "综合窗口"); p.lane("lane_back", "后台审批"); p.lane("lane_pickup", "出件窗口")
     p.start("start", "提交申请", lane="lane_front")
     p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front", props={"rule": "intake"})

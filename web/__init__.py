@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from engine import clock
 from engine.errors import OneWindowError
 from engine.model.diagram import LEGEND
+from engine.messages import Message
 from engine.model.identifiers import SHAPES
 
 from .i18n import localized
@@ -93,6 +94,12 @@ def _database_down(exc: Exception) -> bool:
                                                                     and exc.connection_invalidated)
 
 
+# What a page says for an HTTP error (the API keeps werkzeug's description).
+HTTP_TITLES = {400: Message("请求有误", "Bad request"), 403: Message("无权访问", "Forbidden"),
+               404: Message("页面不存在", "Page not found"), 405: Message("不支持该请求方式", "Method not allowed"),
+               413: Message("提交的内容过大", "Request too large"), 429: Message("请求过于频繁，请稍后再试", "Too many requests")}
+
+
 def _register_errors(app: Flask) -> None:
     """JSON errors under /api/, a plain page elsewhere; never a traceback."""
 
@@ -106,9 +113,9 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code == 400 and exc.description == "csrf":
-            return _error(400, "csrf", "表单已过期，请重试 (the form expired or was forged; reload and try again)")
+            return _error(400, "csrf", Message("表单已过期，请重试", "The form expired or was forged; reload and try again"))
         name = (exc.name or "error").lower().replace(" ", "_")
-        message = exc.description if _wants_json() else exc.name
+        message = exc.description if _wants_json() else HTTP_TITLES.get(exc.code, exc.name)
         return _error(exc.code or 500, name, message or name)
 
     @app.errorhandler(Exception)
@@ -117,8 +124,8 @@ def _register_errors(app: Flask) -> None:
             return _http(exc)
         if _database_down(exc):
             app.logger.warning("database unreachable on %s: %s", request.path, exc)
-            body, status = _error(503, "unavailable", "系统暂时无法访问数据库，请稍后重试 (the database cannot be reached; "
-                                               "try again shortly)")
+            body, status = _error(503, "unavailable", Message("系统暂时无法访问数据库，请稍后重试",
+                                                       "The database cannot be reached; try again shortly"))
             return body, status, {"Retry-After": "5"}
         app.logger.exception("unhandled error on %s", request.path)
-        return _error(500, "internal_error", "内部错误 (internal error)")
+        return _error(500, "internal_error", Message("内部错误", "Internal error"))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine import readmodels as catalog
 from engine.errors import Invalid, NotFound, Unauthorized
+from engine.messages import Message
 
 from . import apimodels as M
 from .auth import make_token, services, token_actor
@@ -85,16 +86,16 @@ def _check_path(params: dict) -> None:
 def _json_body():
     if not request.is_json:
         raise Invalid("the request body must be JSON (Content-Type: application/json)",
-                      {"_": "请求体应为 JSON (the body must be JSON)"})
+                      {"_": Message("请求体应为 JSON", "the body must be JSON")})
     try:
         return json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, RecursionError):
-        raise Invalid("the request body is not valid JSON", {"_": "请求体不是有效的 JSON (not valid JSON)"}) from None
+        raise Invalid("the request body is not valid JSON", {"_": Message("请求体不是有效的 JSON", "not valid JSON")}) from None
 
 
 def _validated(model: type[BaseModel], value, prefix: str):
     if not isinstance(value, dict):
-        raise Invalid("the request body must be a JSON object", {"_": "必须是 JSON 对象 (must be a JSON object)"})
+        raise Invalid("the request body must be a JSON object", {"_": Message("必须是 JSON 对象", "must be a JSON object")})
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -106,17 +107,19 @@ def _validated(model: type[BaseModel], value, prefix: str):
         raise Invalid(f"{len(fields)} field(s) invalid: {', '.join(fields)}", fields) from None
 
 
-MESSAGES = {"missing": "必填 (required)", "extra_forbidden": "未定义的字段 (unknown field)",
-            "string_type": "应为文本 (must be text)", "bool_type": "应为 true 或 false (must be a boolean)",
-            "dict_type": "应为对象 (must be an object)", "list_type": "应为列表 (must be a list)",
-            "int_parsing": "应为整数 (must be a whole number)", "int_type": "应为整数 (must be a whole number)",
-            "literal_error": "不在可选值中 (not one of the allowed values)",
-            "string_too_long": "过长 (too long)", "string_too_short": "不能为空 (must not be empty)",
-            "greater_than_equal": "过小 (too small)", "less_than_equal": "过大 (too large)"}
+MESSAGES = {"missing": Message("必填", "required"), "extra_forbidden": Message("未定义的字段", "unknown field"),
+            "string_type": Message("应为文本", "must be text"),
+            "bool_type": Message("应为 true 或 false", "must be a boolean"),
+            "dict_type": Message("应为对象", "must be an object"), "list_type": Message("应为列表", "must be a list"),
+            "int_parsing": Message("应为整数", "must be a whole number"),
+            "int_type": Message("应为整数", "must be a whole number"),
+            "literal_error": Message("不在可选值中", "not one of the allowed values"),
+            "string_too_long": Message("过长", "too long"), "string_too_short": Message("不能为空", "must not be empty"),
+            "greater_than_equal": Message("过小", "too small"), "less_than_equal": Message("过大", "too large")}
 
 
 def _message(err: dict) -> str:
-    return MESSAGES.get(err["type"], "格式不正确 (invalid)")
+    return MESSAGES.get(err["type"], Message("格式不正确", "invalid"))
 
 
 def _send(op_response, value, status: int = 200):

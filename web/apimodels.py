@@ -98,15 +98,28 @@ class Token(Strict):
     expires_in: int
 
 
+class Fee(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str | None = None
+    amount: float
+    basis: str
+
+
 class Matter(Strict):
     code: str
     name: str
+    item_code: str | None = Field(description="事项编码 of the guide")
+    short_name: str | None = Field(description="what people call it for short (searched)")
     kind: Literal["matter", "bundle"]
-    departments: list[str]
-    handling: str | None
-    promised_days: int | None
-    statutory_days: int | None
-    members: list[str]
+    departments: list[str] = Field(description="the departments that decide it, by their titles")
+    handling: str | None = Field(description="即办件 (decided on the spot) or 承诺件 (within the promised days)")
+    promised_days: int | None = Field(description="承诺时限 in working days (0 for a 即办件)")
+    statutory_days: int | None = Field(description="法定时限 in working days")
+    fees: list[Fee]
+    members: list[str] = Field(description="the codes of a bundle's member matters")
+    member_names: list[str]
+    certificates: list[str] = Field(description="the certificates it produces (searched)")
+    keywords: list[str]
 
 
 class MatterGuide(Matter):

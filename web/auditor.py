@@ -2,12 +2,14 @@
 the diagram as it stood after each step, and verify its hash chain and replay."""
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import Blueprint, Response, abort, g, render_template, request
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
+from engine import readmodels as catalog
 from engine.db import Case, ProcessVersion
 from engine.audit.archive import build_archive
 from engine.audit.replay import ReplayError, case_history, load_events, main_bpmn
@@ -72,7 +74,12 @@ def _page(case_id: int, finding=None):
     n = request.args.get("step", type=int) or (len(steps) or 1)
     n = max(1, min(n, len(steps) or 1))
     step = steps[n - 1] if steps else None
-    return render_template("auditor/case.html", case=case, events=events, steps=steps, step=step, n=n,
+    names = {e.seq: (json.loads(e.payload or "{}") or {}).get("name") for e in events}  # the step's task name
+    people = catalog.actor_names(sv, [e.actor for e in events])
+    known = catalog.data_labels(sv, version)
+    changes = {key: catalog.data_label(sv, version, key, known) for key in (step.changes if step else {})}
+    return render_template("auditor/case.html", case=case, events=events, names=names, people=people, steps=steps,
+                           step=step, n=n, changes=changes,
                            error=error, finding=finding, svg=_diagram(xml, case.process_id, step))
 
 

@@ -24,6 +24,7 @@ def show(case_id):
     except ImportError:
         svg = None
     return render_template("cases/show.html", case=case, svg=svg, file=papers,
+                           names=catalog.actor_names(sv, [e["actor"] for e in case["events"]]),
                            may_revoke=bool(set(g.actor.groups) & REVOKERS))
 
 

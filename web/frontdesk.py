@@ -9,6 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from engine import casefile
 from engine.errors import Invalid, NotFound
+from engine.messages import Message
 from engine.runtime.access import check_window
 
 from engine import readmodels as catalog
@@ -115,7 +116,8 @@ def submit(code):
         return _render_intake(m, file_errors, values, 422 if file_errors else 200, preview, uploaded)
     remark = (formkit.parse(m["intake_form"], form, "i_", skip=INTAKE_SKIP).get("remark") or "").strip()
     if not accepted and not remark:
-        return _render_intake(m, {"i_remark": "不予受理须写明原因 (say why)"}, values, 422, preview, uploaded)
+        why = Message("不予受理须写明原因", "A refusal needs a reason")
+        return _render_intake(m, {"i_remark": why}, values, 422, preview, uploaded)
     verdict = {"accepted": accepted, "materials": {k: v for k, v in statuses.items() if v}, "remark": remark}
     if refs:
         verdict["files"] = refs

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, has_request_context, request
 
-from engine import clock
+from engine import clock, titles
 from engine.messages import Message, in_lang
 
 LANGS = ("zh", "en")
@@ -36,7 +36,6 @@ STRINGS: dict[str, str] = {
     "时间": "Time", "环节": "Step", "人员": "By", "部门": "Group",
     "待出件": "Ready to hand out", "窗口领取": "Hand over at window", "快递送达": "Send by express",
     "快递单号": "Tracking number", "交付": "Hand over", "已办结": "Closed",
-    "running": "running", "completed": "completed",
     "办理中": "running", "已完成": "completed", "未开始": "not started",
     "同意": "approved", "不同意": "rejected", "表单已过期，请重试": "The form expired, please try again",
     "页面不存在": "Page not found", "出错了": "Something went wrong", "返回": "Back",
@@ -46,7 +45,7 @@ STRINGS: dict[str, str] = {
     "暂停": "Paused", "办结": "Done", "正常": "On time", "起始日期": "From", "截止日期": "To",
     "受理件数": "Cases", "按时办结率": "On-time rate", "即办件占比": "On-the-spot share",
     "最多跑一次率": "At most one visit", "件均跑动次数": "Visits per case", "容缺受理": "Deferred materials",
-    "告知承诺": "Commitments", "超时默认": "Deemed approvals", "催办": "Reminders", "督办": "Press (督办)",
+    "告知承诺": "Commitments", "超时默认": "Deemed approvals", "催办": "Reminders", "督办": "Press for action",
     "平均用时（工作日）": "Working days used / promised / statutory", "每日受理量": "Cases per day",
     "受理渠道": "Channels", "件数": "cases", "各部门受理量": "Cases per department",
     "各部门按时办结率": "On-time rate per department", "实际用时": "Used", "承诺时限": "Promised days",
@@ -107,10 +106,34 @@ STRINGS.update({
     "无变化": "Unchanged", "旧版本上的办理中案件": "Running cases on older versions", "部署": "Deploy",
     "已部署新版本": "New versions deployed", "没有变化，未产生新版本": "Nothing changed; no new version",
 })
-STATUS_ZH = {"running": "办理中", "completed": "已办结", "pending": "未开始", "not_started": "未开始",
-             "ready": "待认领", "claimed": "已认领"}
-STATUS_EN = {"running": "running", "completed": "completed", "pending": "not started", "not_started": "not started",
-             "ready": "ready", "claimed": "claimed"}
+
+# Chinese words the engine and the catalogue hand to pages as values (handling, material statuses, decisions,
+# levels): the catalogue gives their English here, and tests/test_i18n.py checks every one is covered.
+STRINGS.update({
+    "承诺件": "Processed within the promised time", "即办件": "Done on the spot", "即办（当场办结）": "on the spot",
+    "全程网办": "fully online", "网上预审": "pre-checked online", "窗口办理": "at the window", "收费": "Fees",
+    "不收费": "free of charge", "元": "yuan", "办理时限": "Time limits", "法定依据": "Legal basis", "出具证照": "Produces",
+    "事项类型": "Type", "到场次数上限": "Visits at most", "通办范围": "Where it can be applied for",
+    "按名称、简称、部门、证照或关键词搜索": "Search by name, short name, department, certificate or keyword",
+    "已收取": "Received", "容缺后补": "deferred", "告知承诺": "written commitment", "免提交（数据共享）": "Not needed (shared data)",
+    "非必需未提交": "optional, not handed in", "未提交": "not handed in",
+    "准予": "approved", "不予": "refused", "退回补正": "returned for correction", "退回上一级": "returned to the level below",
+    "已补正": "corrected", "已补齐": "supplied", "承诺属实": "commitment kept", "承诺不实": "commitment broken",
+    "现场符合要求": "site meets the requirements", "现场不符合要求": "site does not meet the requirements",
+    "审查": "review", "审核": "second review", "审批": "approval", "承办": "first review",
+    "综合受理": "Intake", "窗口即办": "Decided at the window", "联合踏勘": "Joint inspection", "补正": "Correction",
+    "补齐容缺材料": "Supplying deferred materials", "事后核查": "Post-check",
+    "必填": "required", "不予受理须写明原因": "A refusal needs a reason",
+    "已部署流程版本": "Process versions deployed", "最多跑一次": "At most one visit",
+    "注销证照须写明原因": "Revoking a certificate needs a reason", "一次性告知": "One-time notice",
+    "校验": "Verify", "校验失败": "Verification failed", "事件": "Event", "无法重放": "Cannot replay",
+    "上一步": "Previous step", "步骤": "Step", "下一步": "Next step", "数据项": "Data item", "无数据变化": "No data changed",
+    "开启": "opened", "关闭": "closed", "哈希": "Hash", "办件查询": "Find a case",
+    "办件编号、事项或申请人": "Case number, matter or applicant", "紧急程度（办理期限）": "Urgency (due date)",
+    "下一页": "Next page", "每行一项": "one item per line", "补正告知书": "Notice to correct", "未办理": "not handled",
+    "准予许可决定书": "Decision to approve", "不予许可决定书": "Decision to refuse", "个": "", "校验通过：哈希链完整，重放结果与存储状态一致":
+        "Verified: the hash chain is intact and the replay matches the stored state",
+})
 
 
 def current_lang() -> str:
@@ -129,8 +152,8 @@ def translate(text):
     """The text in the page's language: an engine Message gives its own English; Chinese keys come from STRINGS."""
     if isinstance(text, Message):
         return in_lang(text, page_lang())
-    if page_lang() == "en":
-        return STRINGS.get(text, text)
+    if page_lang() == "en" and isinstance(text, str):
+        return STRINGS[text] if text in STRINGS else (titles.by_chinese(text) or text)
     return text
 
 
@@ -142,8 +165,27 @@ def localized(value):
 
 
 def status_label(status: str | None) -> str:
-    table = STATUS_EN if getattr(g, "lang", "zh") == "en" else STATUS_ZH
-    return table.get(status or "", status or "")
+    return translate(titles.status_title(status))
+
+
+def group_label(name: str | None) -> str:
+    return translate(titles.group_title(name))
+
+
+def groups_label(names) -> str:
+    return "、".join(group_label(n) for n in sorted(names or ()))
+
+
+def event_label(type_: str | None) -> str:
+    return translate(titles.event_title(type_))
+
+
+def channel_label(channel: str | None) -> str:
+    return translate(titles.channel_title(channel))
+
+
+def pickup_label(method: str | None) -> str:
+    return translate(titles.pickup_title(method))
 
 
 def local_time(value, seconds: bool = False) -> str:
@@ -163,5 +205,7 @@ def init_app(app) -> None:
             resp.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
         return resp
 
-    app.jinja_env.globals.update(_=translate, status_label=status_label)
+    app.jinja_env.globals.update(_=translate, status_label=status_label, group_label=group_label,
+                                 groups_label=groups_label, event_label=event_label, channel_label=channel_label,
+                                 pickup_label=pickup_label)
     app.jinja_env.filters["local"] = local_time

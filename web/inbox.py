@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.messages import Message
 
 from engine import casefile
 from . import formkit
 from .auth import login_required, services
+from .i18n import translate
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 SORTS = ("due", "received", "number")  # "due" first: the overdue, then the soonest due (urgency)
@@ -120,5 +122,5 @@ def complete(task_id):
         return _task_page(task_id, values=formkit.values(form), conflict=exc.message, status=409)
     except Forbidden:
         raise
-    flash(f"已提交 {case['number']}", "ok")
+    flash(translate(Message(f"已提交 {case['number']}", f"Submitted {case['number']}")), "ok")
     return redirect(url_for("inbox.index"))

@@ -9,10 +9,12 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from engine import casefile
 from engine.errors import Forbidden, Invalid, NotFound
+from engine.messages import Message
 from engine.printing.sheet import certificate_sheet, render
 
 from .access import check_read_case
 from .auth import login_required, services
+from .i18n import translate
 
 bp = Blueprint("papers", __name__)
 REVOKERS = {"admin", "supervisor"}
@@ -119,5 +121,5 @@ def revoke(number):
     except Invalid:
         flash("注销证照须写明原因", "error")
     else:
-        flash(f"已注销 {cert['number']}", "ok")
+        flash(translate(Message(f"已注销 {cert['number']}", f"Revoked {cert['number']}")), "ok")
     return redirect(url_for("cases.show", case_id=cert["case_id"]))

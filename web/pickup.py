@@ -5,11 +5,13 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from engine.errors import Conflict, Invalid, NotFound
 from engine.model.forms import system_fields
+from engine.messages import Message
 
 from engine import casefile
 from engine import readmodels as catalog
 from . import formkit
 from .auth import login_required, services
+from .i18n import translate
 
 bp = Blueprint("pickup", __name__, url_prefix="/pickup")
 
@@ -53,5 +55,5 @@ def hand_over(task_id):
     except (Conflict, NotFound):
         flash("该任务已由他人办理或不再可办", "error")
         return redirect(url_for("pickup.index"))
-    flash(f"已办结 {case['number']}", "ok")
+    flash(translate(Message(f"已办结 {case['number']}", f"Closed {case['number']}")), "ok")
     return redirect(url_for("pickup.index"))

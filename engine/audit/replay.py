@@ -574,17 +574,20 @@ class StepView:
     completed_ids: list[str]  # top-level bpmn ids completed so far (for the diagram)
     active_ids: list[str]     # top-level bpmn ids open now
     status: str
+    task_names: dict = field(default_factory=dict)  # task path (opened or closed) -> the task's name, for people
 
 
 def history(source: Source, version_id: int, events) -> list[StepView]:
     """Replay with a view of what each step changed (data keys, tasks opened and closed)."""
     steps: list[StepView] = []
-    prev = {"data": {}, "open": [], "status": "running"}
+    prev = {"data": {}, "open": [], "status": "running", "names": {}}
 
     def on_step(ev, payload, wf, before):
         prev["status"] = acts.next_status(prev["status"], ev.type) or prev["status"]
         data = json.loads(canon(case_data(wf)))
-        now_open = ["/".join(task_path(t)) for t in wf.get_tasks(state=TaskState.READY, manual=True)]
+        ready = wf.get_tasks(state=TaskState.READY, manual=True)
+        now_open = ["/".join(task_path(t)) for t in ready]
+        prev["names"].update({"/".join(task_path(t)): t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in ready})
         top = list(wf.tasks.values())
         steps.append(StepView(
             seq=ev.seq, type=ev.type, actor=ev.actor, group=ev.group_name, at=ev.at,
@@ -593,7 +596,7 @@ def history(source: Source, version_id: int, events) -> list[StepView]:
             opened=[p for p in now_open if p not in prev["open"]], closed=[p for p in prev["open"] if p not in now_open],
             completed_ids=sorted({t.task_spec.bpmn_id for t in top if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id}),
             active_ids=sorted({t.task_spec.bpmn_id for t in top if t.state & OPEN and t.task_spec.bpmn_id}),
-            status=prev["status"] if prev["status"] != "running" else status_of(wf)))
+            status=prev["status"] if prev["status"] != "running" else status_of(wf), task_names=dict(prev["names"])))
         prev["data"], prev["open"] = data, now_open
 
     replay(source, version_id, events, on_step)

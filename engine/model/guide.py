@@ -54,10 +54,14 @@ def default_guide(process_element) -> dict:
 
 
 def guide_of(process_element) -> dict:
+    """The declared guide; defaults from the diagram when there is none. A demo sample (`{"kind": "sample"}`) runs on
+    the defaults too, marked so the public catalogue leaves it out."""
     try:
         guide = read_guide(process_element)
     except ValueError:
         guide = None
+    if guide is not None and guide.get("kind") == "sample":
+        return dict(default_guide(process_element), kind="sample")
     return guide if guide is not None else default_guide(process_element)
 
 
@@ -87,6 +91,9 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
         return [err(f"not valid JSON: {exc}")]
     if g.get("kind") == "internal":  # a department's review or a dispatcher, never applied for on its own
         return []
+    if g.get("kind") == "sample":
+        return [err("no service guide (a demo sample, not listed in the catalogue); defaults are derived from the "
+                    "diagram", "warning")]
     out = [err(f"missing '{k}'") for k in REQUIRED if k not in g]
     for key, allowed in (("type", TYPES), ("handling", HANDLING), ("online", ONLINE), ("scope", SCOPES)):
         if key in g and g[key] not in allowed:
@@ -130,6 +137,11 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
         for sub in m.get("substitutes") or []:
             if not isinstance(sub, str) or not SUBSTITUTE.match(sub):
                 out.append(err(f"material '{mid}': substitute {sub!r} must look like cert:TYPE, record:NAME or case:ID"))
+    if "short_name" in g and not (isinstance(g["short_name"], str) and g["short_name"].strip()):
+        out.append(err("short_name must be a non-empty text"))
+    if "keywords" in g and not (isinstance(g["keywords"], list) and all(isinstance(k, str) and k.strip()
+                                                                          for k in g["keywords"])):
+        out.append(err("keywords must be a list of non-empty texts"))
     cert = g.get("certificate")
     if cert is not None and not (isinstance(cert, dict) and cert.get("type") and cert.get("name")):
         out.append(err("certificate needs a type and a name"))

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 
 from ..db import Event, WorkItem
 from ..errors import Forbidden, NotFound
+from ..messages import Message
 
 OVERSEERS = frozenset({"admin", "supervisor", "auditor"})
 WINDOW_GROUPS = frozenset({"front_desk", "admin"})
@@ -66,21 +67,21 @@ def check_start(actor, startable: bool, channel: str) -> None:
         return
     if channel == "online":
         if APPLICANTS not in actor.groups:
-            raise Forbidden("网上申请只能由申请人本人提交 (online applications are made by the applicant, not by staff)")
+            raise Forbidden(Message("网上申请只能由申请人本人提交", "online applications are made by the applicant, not by staff"))
         return
     if not actor.groups & WINDOW_GROUPS:
-        raise Forbidden("只有综合窗口可以受理申请 (only the front desk accepts applications at a window)")
+        raise Forbidden(Message("只有综合窗口可以受理申请", "only the front desk accepts applications at a window"))
 
 
 def check_window(actor) -> None:
     """The front desk's pages (catalogue search, intake): the window's groups."""
     if is_system(actor) or actor.groups & WINDOW_GROUPS:
         return
-    raise Forbidden("综合窗口专用 (front desk only)")
+    raise Forbidden(Message("综合窗口专用", "front desk only"))
 
 
 def check_audit(actor) -> None:
     """The auditor's pages: auditors and administrators."""
     if is_system(actor) or actor.groups & {"auditor", "admin"}:
         return
-    raise Forbidden("审计页面仅供审计人员使用 (auditors only)")
+    raise Forbidden(Message("审计页面仅供审计人员使用", "auditors only"))

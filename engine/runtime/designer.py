@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from .census import OPEN_STATUSES, VersionCensus, census
 from ..db import Case, ProcessVersion
 from ..errors import BpmnProblem, Forbidden, Invalid, NotFound
+from ..messages import Message
 from ..model.catalogue import CheckResult, check
 from ..model.deploy import Preview, deploy, pinned_files, preview
 from ..model.versions import VersionDiff, diff_versions
@@ -185,7 +186,7 @@ class Designer:
         names = _valid_upload(files)
         result = self._check(files)
         if not result.ok:
-            raise Invalid("上传的文件有错误，未部署 (the uploaded files have errors; nothing was deployed)",
+            raise Invalid(Message("上传的文件有错误，未部署", "the uploaded files have errors; nothing was deployed"),
                           {f"{p.file}:{p.line}": f"{p.element or '-'}: {p.message}" for p in _renamed(result.problems)})
         with self.sv.uow() as s:
             return deploy(s, result, only_files=_affected(result, names), deployed_by=actor.username)
@@ -219,17 +220,18 @@ def _affected(result: CheckResult, names: list[str]) -> set[str]:
 def _valid_upload(files: dict[str, bytes]) -> list[str]:
     """The upload's file names, once each is a plain name of a model or form file of a sensible size."""
     if not files:
-        raise Invalid("没有上传文件 (no files were uploaded)", {"files": "请选择 BPMN/DMN 文件和表单 (choose files)"})
+        raise Invalid(Message("没有上传文件", "no files were uploaded"),
+                      {"files": Message("请选择 BPMN/DMN 文件和表单", "choose files")})
     if len(files) > MAX_FILES:
-        raise Invalid(f"最多上传 {MAX_FILES} 个文件 (at most {MAX_FILES} files)", {"files": f"{len(files)} > {MAX_FILES}"})
+        raise Invalid(Message(f"最多上传 {MAX_FILES} 个文件", f"at most {MAX_FILES} files"), {"files": f"{len(files)} > {MAX_FILES}"})
     bad = {}
     for name, data in files.items():
         if not isinstance(name, str) or not _NAME.match(name) or name.startswith("."):
-            bad[str(name)] = "文件名只能是 名称.bpmn/.xml/.dmn/.json (a plain name ending .bpmn, .xml, .dmn or .json)"
+            bad[str(name)] = Message("文件名只能是 名称.bpmn/.xml/.dmn/.json", "a plain name ending .bpmn, .xml, .dmn or .json")
         elif not data:
-            bad[name] = "空文件 (empty file)"
+            bad[name] = Message("空文件", "empty file")
         elif len(data) > MAX_BYTES:
-            bad[name] = f"文件过大 (larger than {MAX_BYTES // 1_000_000} MB)"
+            bad[name] = Message("文件过大", f"larger than {MAX_BYTES // 1_000_000} MB")
     if bad:
-        raise Invalid("上传的文件不能接受 (some uploaded files cannot be taken)", bad)
+        raise Invalid(Message("上传的文件不能接受", "some uploaded files cannot be taken"), bad)
     return sorted(files)

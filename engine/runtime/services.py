@@ -29,6 +29,7 @@ from ..model.bpmn import SpecBundle, build_specs, task_meta
 from ..db import Blob, Case, Event, Group, IdempotencyKey, Membership, ProcessVersion, User, WorkItem, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WorkflowFailed
 from ..messages import Message
+from ..titles import group_title
 from ..model.forms import load_form, submitted_fields, validate
 from ..model.identifiers import check_applicant_identity
 from ..model.rulespec import rule_name
@@ -104,7 +105,7 @@ class Services:
     # ------------------------------------------------------------------ users
     def add_user(self, username: str, password: str, groups: list[str], display_name: str = "") -> None:
         if not username or not password:
-            raise Invalid("username and password are required", {"username": "必填 (required)"})
+            raise Invalid("username and password are required", {"username": Message("必填", "required")})
         with self.uow() as s:
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"user {username} already exists")
@@ -113,7 +114,7 @@ class Services:
             s.flush()
             for g in groups:
                 if s.get(Group, g) is None:
-                    s.add(Group(name=g, title=g))
+                    s.add(Group(name=g, title=str(group_title(g))))
                     s.flush()
                 s.add(Membership(user_id=user.id, group_name=g))
 
@@ -166,7 +167,7 @@ class Services:
         version = s.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                            .order_by(ProcessVersion.id.desc()).limit(1))
         if version is None:
-            raise NotFound(f"no deployed process '{process_id}'")
+            raise NotFound(Message("该事项不存在或尚未部署", "no such matter is deployed"))
         return version
 
     def spec_bundle(self, s: Session, version: ProcessVersion) -> SpecBundle:

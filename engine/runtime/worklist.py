@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select, tuple_, union
 
 from ..db import Case, WorkItem
 from ..errors import Invalid
+from ..messages import Message
 
 SORTS = {"received": WorkItem.created_at, "due": WorkItem.due_at, "number": Case.number}
 MAX_LIMIT = 200
@@ -39,7 +40,7 @@ def _decode(cursor: str) -> list:
             return values
     except (ValueError, UnicodeDecodeError):
         pass
-    raise Invalid("the cursor is not one this server gave out", {"cursor": "无效的翻页标记 (invalid cursor)"})
+    raise Invalid("the cursor is not one this server gave out", {"cursor": Message("无效的翻页标记", "invalid cursor")})
 
 
 def query(actor, group: str | None = None, q: str | None = None, sort: str = "received", desc: bool = False,
@@ -92,7 +93,7 @@ def _after(key, sort: str, desc: bool, cursor: str):
             last_key = datetime.fromisoformat(last_key)
         except (TypeError, ValueError):
             raise Invalid("the cursor is not one this server gave out",
-                          {"cursor": "无效的翻页标记 (invalid cursor)"}) from None
+                          {"cursor": Message("无效的翻页标记", "invalid cursor")}) from None
     if sort == "due":  # tasks without a due date sort last; keep the comparison total
         return _after_nullable(key, last_key, last_id, desc)
     return tuple_(key, WorkItem.id) < tuple_(last_key, last_id) if desc else \

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..clock import iso_utc, local_date
 from ..db import ROOT, Base, Case, utcnow
 from ..errors import Conflict, Invalid, NotFound
+from ..messages import Message
 
 
 class Certificate(Base):
@@ -149,7 +150,7 @@ class Certificates:
     def revoke(self, actor, number: str, reason: str) -> dict:
         """Revoke by hand (e.g. a court ruling): one audited act on the certificate's case."""
         if not str(reason or "").strip():
-            raise Invalid("a revocation needs a reason", {"reason": "必填 (required)"})
+            raise Invalid("a revocation needs a reason", {"reason": Message("必填", "required")})
         with self.sv.uow() as s:
             case_id = self._find(s, number).case_id
         if case_id is None:

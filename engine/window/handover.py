@@ -65,15 +65,20 @@ def handover_items(guide: dict, process_id: str, ledger: dict) -> list[dict]:
         name = info.get("name") or mid
         number = docs.get(f"decision:{mid}")
         if number:
-            title = "准予许可决定书" if rec.get("decision") == "approve" else "不予许可决定书"
-            items.append({"key": f"decision:{mid}", "kind": "decision", "label": f"{title}（{name}）{number}"})
+            approve = rec.get("decision") == "approve"
+            title = "准予许可决定书" if approve else "不予许可决定书"
+            title_en = "Decision to approve" if approve else "Decision to refuse"
+            items.append({"key": f"decision:{mid}", "kind": "decision",
+                          "label": Message(f"{title}（{name}）{number}", f"{title_en} ({name}) {number}")})
         if rec.get("decision") == "approve" and info.get("certificate"):
             items.append({"key": f"certificate:{mid}", "kind": "certificate",
-                          "label": f"《{info['certificate']['name']}》（{name}）"})
+                          "label": Message(f"《{info['certificate']['name']}》（{name}）",
+                                           f"{info['certificate']['name']} ({name})")})
     statuses = (ledger.get("intake") or {}).get("materials") or {}
     for m in case_materials(guide, process_id, ledger):
         if m.get("keep_original") and statuses.get(m["id"]) == "provided":
-            items.append({"key": f"original:{m['id']}", "kind": "original", "label": f"退还原件：{m['name']}"})
+            items.append({"key": f"original:{m['id']}", "kind": "original", "label": Message(f"退还原件：{m['name']}",
+                                                                                       f"Return the original: {m['name']}")})
     return items
 
 

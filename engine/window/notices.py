@@ -12,6 +12,7 @@ import os
 from datetime import datetime
 
 from ..clock import for_people, local_date, to_local
+from ..messages import Message
 from ..runtime.workcal import due_from
 from . import ledger as L
 from .intake import source_parts
@@ -22,8 +23,10 @@ KINDS = {"receipt": "受理通知书", "notice": "一次性告知书", "refusal"
 PREFIX = {"receipt": "SL", "notice": "GZ", "refusal": "BSL", "correction": "BZ", "approval": "ZY", "rejection": "BY"}
 STATUS_TEXT = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交",
                "produced": "本件办理中核发"}
-RECORD_NAMES = {"population": "人口信息库", "enterprise": "法人信息库", "hospital": "医院出生医学信息",
-                "employment": "用工备案信息"}
+RECORD_NAMES = {"population": Message("人口信息库", "population register"),
+                "enterprise": Message("法人信息库", "legal-entity register"),
+                "hospital": Message("医院出生医学信息", "hospital birth records"),
+                "employment": Message("用工备案信息", "employment records")}
 APPEAL = ("如对本决定不服，可以自收到本决定书之日起六十日内依法申请行政复议，"
           "或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。")
 REFUSAL_BASIS = "《中华人民共和国行政许可法》第三十二条"
@@ -76,11 +79,13 @@ def source_text(source: str | None) -> str:
     """Where a 免提交 material is held, in words: the certificate, the earlier case or the shared register."""
     kind, name, ref = source_parts(source)
     if kind == "cert":
-        return f"电子证照 {ref}" if ref else "电子证照"
+        return Message(f"电子证照 {ref}", f"e-certificate {ref}") if ref else Message("电子证照", "e-certificate")
     if kind == "case":
-        return f"办件 {ref} 已收取" if ref else "以往办件已收取"
+        return (Message(f"办件 {ref} 已收取", f"received with case {ref}") if ref
+                else Message("以往办件已收取", "received with an earlier case"))
     if kind == "record":
-        return f"共享数据：{RECORD_NAMES.get(name, name)}"
+        record = RECORD_NAMES.get(name)
+        return Message(f"共享数据：{record or name}", f"shared data: {record.en if record else name}")
     return str(source or "")
 
 

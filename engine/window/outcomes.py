@@ -6,6 +6,7 @@ prerequisite was not approved and the case went on without it), or pending.
 """
 from __future__ import annotations
 
+from ..messages import Message
 from . import ledger as L
 
 STATUS_TEXT = {"approved": "准予", "rejected": "不予许可", "not_handled": "未办理", "pending": "办理中",
@@ -60,10 +61,13 @@ def outcomes(guide: dict, process_id: str, ledger: dict, finished: bool) -> list
         status = ("refused_at_intake" if refused else "approved" if decision == "approve" else
                   "rejected" if decision == "reject" else "not_handled" if finished else "pending")
         name = info.get("name") or mid
-        notice = {"approved": f"准予：{name}",
-                  "rejected": f"不予许可决定书：{name}。理由：{rec.get('opinion', '')}",
-                  "not_handled": f"未办理：{name}（前置事项未获准予）", "pending": f"办理中：{name}",
-                  "refused_at_intake": f"不予受理：{name}"}[status]
+        why = rec.get("opinion", "")
+        notice = {"approved": Message(f"准予：{name}", f"Approved: {name}"),
+                  "rejected": Message(f"不予许可决定书：{name}。理由：{why}", f"Refused: {name}. Reason: {why}"),
+                  "not_handled": Message(f"未办理：{name}（前置事项未获准予）",
+                                         f"Not handled: {name} (an earlier matter was not approved)"),
+                  "pending": Message(f"办理中：{name}", f"In progress: {name}"),
+                  "refused_at_intake": Message(f"不予受理：{name}", f"Not accepted: {name}")}[status]
         out.append({"matter": mid, "name": name, "department": info.get("department"), "status": status,
                     "opinion": rec.get("opinion"), "source": rec.get("source"), "level": rec.get("level"),
                     "notice": notice, "certificate": info.get("certificate")})
