@@ -10,6 +10,7 @@ from .model.catalogue import check
 from .db import User, database_url, make_engine, make_session_factory
 from .model.deploy import deploy
 from .errors import Invalid
+from .runtime import webhooks
 from .runtime.designer import dry_run
 from .runtime.services import Services
 from .supervision.clocks import install as install_limits
@@ -60,6 +61,7 @@ def build_services(url: str | None = None) -> Services:
     services = Services(make_session_factory(engine))
     install(services)
     install_limits(services)
+    webhooks.install(services)
     return services
 
 

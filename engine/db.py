@@ -204,6 +204,42 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class WebhookSubscription(Base):
+    """A regulator's subscription to events (审管联动): each matching event is posted to `url`, signed with `secret`."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(500))  # comma-separated event types
+    secret: Mapped[str] = mapped_column(String(200))  # kept to sign each body (HMAC-SHA256), never shown
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Regulator(Base):
+    """A regulator that may send findings back (POST /api/v1/regulator/findings), signing them with `secret`."""
+
+    __tablename__ = "regulators"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegulatorFinding(Base):
+    """A finding received from a regulator, by the digest of its body: the same finding again is the same answer."""
+
+    __tablename__ = "regulator_findings"
+    __table_args__ = (UniqueConstraint("regulator", "digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    regulator: Mapped[str] = mapped_column(ForeignKey("regulators.name"))
+    digest: Mapped[str] = mapped_column(String(64))
+    certificate: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    finding: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Timer(Base):
     """Pending timer events, so a worker finds due cases without loading workflows."""
 

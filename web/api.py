@@ -43,6 +43,7 @@ class Operation:
     media_type: str = "application/json"
     also: dict = field(default_factory=dict)      # other success statuses: status -> description
     name: str = ""                                # the view's name (its Flask endpoint)
+    auth: object = None                           # a public operation's own check of the caller, run first
 
 
 OPERATIONS: list[Operation] = []
@@ -132,6 +133,8 @@ def _send(op_response, value, status: int = 200):
 def _authenticate():
     op = _operation_of(request.endpoint)
     if op is not None and op.public:
+        if op.auth is not None:
+            op.auth()
         return
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -283,3 +286,4 @@ def complete(task_id: str, body: M.Completion):
 
 from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11), declared on this blueprint
 from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)
+from . import api_regulators  # noqa: E402,F401 - 审管联动: findings in, webhook deliveries out (issue 16)

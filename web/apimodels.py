@@ -427,3 +427,58 @@ class TaskDesk(Strict):
     handover: list[dict[str, str]] = Field(description="what the pickup window hands over (a pickup's `handed`)")
     decides: Decides
     form: dict[str, Any] | None
+
+
+# ---------------------------------------------------------------- 审管联动 (issue 16)
+class Finding(Strict):
+    """A regulator's finding on a certificate; sent with `X-Regulator` and `X-Onewindow-Signature` over the raw
+    body."""
+
+    certificate: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    finding: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    action: Literal["revoke"]
+
+
+class FindingResult(Strict):
+    certificate: str
+    case: int | None
+    action: str
+    status: str
+    replayed: bool
+
+
+class DeliveryQuery(Strict):
+    status: Literal["pending", "delivered", "failed"] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
+class Delivery(Strict):
+    """One webhook delivery to a regulator, from the outbox."""
+
+    id: int
+    url: str
+    subscription: int | None
+    event: str
+    case: str | None
+    key: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str
+    created_at: str | None
+    next_try_at: str | None
+    delivered_at: str | None
+
+
+class DeliveryCounts(Strict):
+    pending: int
+    delivered: int
+    failed: int
+
+
+class Subscription(Strict):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: str | None
+    deliveries: DeliveryCounts

@@ -336,12 +336,15 @@ from web.cli_admin import admin  # noqa: E402
 from web.cli_audit import audit  # noqa: E402
 from web.cli_calendar import calendar  # noqa: E402
 from web.cli_supervision import procedure, urge  # noqa: E402
+from web.cli_regulators import regulators, webhooks  # noqa: E402
 
 cli.add_command(audit)
 cli.add_command(admin)
 cli.add_command(calendar)
 cli.add_command(procedure)
 cli.add_command(urge)
+cli.add_command(webhooks)
+cli.add_command(regulators)
 
 
 def main():

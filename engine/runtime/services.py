@@ -74,6 +74,8 @@ class Services:
         self.limits = None
         self.observers: list = []
         self.timer_holds: list = []
+        # Outbox senders by kind (engine.runtime.outbox), installed by the wiring (e.g. webhooks to regulators).
+        self.senders: dict = {}
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
