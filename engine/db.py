@@ -31,11 +31,33 @@ class Group(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
 
 
+class Hall(Base):
+    """A service hall (政务服务中心 / 便民服务中心 / 服务站) at one level of the organisation: city, district, street,
+    community; `parent` is the hall one level up (None at the top)."""
+
+    __tablename__ = "halls"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent: Mapped[str | None] = mapped_column(ForeignKey("halls.code"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HallDepartment(Base):
+    """A department (its group, e.g. `market`) present at a hall, with the name it has there."""
+
+    __tablename__ = "hall_departments"
+    hall: Mapped[str] = mapped_column(ForeignKey("halls.code", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(ForeignKey("groups.name"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a halls.code (None: no organisation yet)
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     auth_epoch: Mapped[int] = mapped_column(Integer, default=0)  # moved on by logout/revoke: old tokens stop working
@@ -96,6 +118,10 @@ class Case(Base):
     visits: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     applicant_user: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # applied online by
+    # 首接负责: the hall that accepted the case; the competent authority (hall + department group) that decides it
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    authority_hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    authority_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -134,6 +160,7 @@ class WorkItem(Base):
     form: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rule: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the one-window rule it follows
     group_name: Mapped[str] = mapped_column(String(64), default="")
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # whose inbox: group AT hall
     candidate_users: Mapped[str] = mapped_column(String(500), default="")
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="ready")

@@ -152,6 +152,7 @@ def _case_json(c: dict) -> dict:
     committed action is never reported as failed by a later read."""
     return {"id": c["id"], "number": c["number"], "matter": c["process_id"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
+            "hall": c.get("hall"), "authority": c.get("authority"),
             "created_at": c["created_at"], "updated_at": c["updated_at"],
             "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),

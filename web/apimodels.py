@@ -184,6 +184,13 @@ class CaseTask(Strict):
     timeliness: Timeliness | None
 
 
+class Authority(Strict):
+    """The competent authority that decides a case: a hall and its department (group)."""
+
+    hall: str
+    department: str | None
+
+
 class Case(Strict):
     id: int
     number: str
@@ -193,6 +200,8 @@ class Case(Strict):
     channel: str
     applicant: StoredApplicant
     visits: int
+    hall: str | None = Field(description="首接负责: the hall that accepted the case (null without an organisation)")
+    authority: Authority | None = Field(description="the hall and department that decide it")
     created_at: str
     updated_at: str
     members: list[Member] = Field(description="the matters of the case and what each came to")

@@ -19,6 +19,10 @@ HANDLING = {"即办件", "承诺件"}
 ONLINE = {"全程网办", "网上预审", "窗口办理"}
 SCOPES = {"本级", "全市通办", "全省通办", "跨省通办"}
 SUBSTITUTE = re.compile(r"^(cert|record|case):[a-z0-9_]+$")
+# The levels a matter is decided at (市、区/县、街道/乡镇、社区/村), highest first; a guide's `level` names one, and
+# `departments` may name the deciding department (group) per level where it differs from the guide's `group`.
+LEVELS = ("city", "district", "street", "community")
+LEVEL_NAMES = {"city": "市级", "district": "区级", "street": "街道级", "community": "社区级"}
 REQUIRED = ("code", "name", "type", "department", "handling", "statutory_days", "promised_days", "materials")
 
 
@@ -130,6 +134,12 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
         for sub in m.get("substitutes") or []:
             if not isinstance(sub, str) or not SUBSTITUTE.match(sub):
                 out.append(err(f"material '{mid}': substitute {sub!r} must look like cert:TYPE, record:NAME or case:ID"))
+    if "level" in g and g["level"] not in LEVELS:
+        out.append(err(f"level '{g['level']}' is not one of {', '.join(LEVELS)}"))
+    depts = g.get("departments")
+    if depts is not None and not (isinstance(depts, dict) and all(k in LEVELS and isinstance(v, str) and v
+                                                                  for k, v in depts.items())):
+        out.append(err(f"departments must map a level ({', '.join(LEVELS)}) to a department group"))
     cert = g.get("certificate")
     if cert is not None and not (isinstance(cert, dict) and cert.get("type") and cert.get("name")):
         out.append(err("certificate needs a type and a name"))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, signin, stepping, store, timerclock, worklist
+from . import access, livetasks, org, signin, stepping, store, timerclock, worklist
 from .caltable import StoredCalendar
 from .inputs import check_value
 from .livetasks import task_path
@@ -49,6 +49,8 @@ PROTECTED = frozenset({"applicant", "channel", "results", "window", "decisions",
 class Actor:
     username: str
     groups: frozenset = field(default_factory=frozenset)
+    hall: str | None = None           # the hall the user works at (None: no organisation)
+    halls: frozenset | None = None    # the halls whose cases and tasks the user sees (None: every hall)
 
     @property
     def is_admin(self) -> bool:
@@ -104,13 +106,16 @@ class Services:
             session.close()
 
     # ------------------------------------------------------------------ users
-    def add_user(self, username: str, password: str, groups: list[str], display_name: str = "") -> None:
+    def add_user(self, username: str, password: str, groups: list[str], display_name: str = "",
+                 hall: str | None = None) -> None:
+        """A user at a hall (default: the only top hall, when there is an organisation)."""
         if not username or not password:
             raise Invalid("username and password are required", {"username": "必填 (required)"})
         with self.uow() as s:
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"user {username} already exists")
-            user = User(username=username, display_name=display_name or username, password_hash=hash_password(password))
+            user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
+                        hall=org.check_hall(s, hall))
             s.add(user)
             s.flush()
             for g in groups:
@@ -127,8 +132,10 @@ class Services:
         user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if user is None:
             raise NotFound(f"no such user: {username}")
-        groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
-        return Actor(username, frozenset(groups))
+        groups = frozenset(s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all())
+        if user.hall is None and s.scalar(select(org.Hall.code).limit(1)) is None:
+            return Actor(username, groups)  # no organisation: one implicit hall
+        return Actor(username, groups, user.hall, org.load(s).visible(user.hall, groups))
 
     def authenticate(self, username: str, password: str, address: str | None = None) -> tuple[Actor, int]:
         """The user and their sign-in epoch (what a token or session must carry), or Unauthorized; throttled per
@@ -279,6 +286,7 @@ class Services:
             version = self.latest_version(s, process_id)
             meta, guide = json.loads(version.meta or "{}"), self.guide(version)
             access.check_start(actor, self.startable(version), channel)
+            hall, authority = self._placement(s, actor, guide)
             schema = self.form_schema(s, version, meta.get("start_form"))
             if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
                 fields = set(schema.get("properties") or {}) - self.reserved()
@@ -302,6 +310,7 @@ class Services:
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           applicant_user=actor.username if channel == "online" else None,
+                          hall=hall, authority_hall=authority.get("hall"), authority_group=authority.get("department"),
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
@@ -313,6 +322,8 @@ class Services:
                            "applicant": applicant, "data": data, "channel": channel}
                 if start_intake is not None:
                     started["intake"] = {"data": start_intake, "context": context or {}}
+                if hall is not None:
+                    started.update(hall=hall, authority=authority)
                 tx.append(actor, "case_started", started)
                 for effect in effects:
                     tx.append(actor, effect.type, effect.payload)
@@ -324,6 +335,15 @@ class Services:
                 tx.finish()
             finally:
                 tx.dispose()
+
+    def _placement(self, s: Session, actor: Actor, guide: dict) -> tuple[str | None, dict]:
+        """首接负责 and who decides: the hall that accepts (the actor's) and the competent authority — the hall of the
+        guide's `level` above it, with the guide's department for that level (else its own group)."""
+        if actor.hall is None:
+            return None, {}
+        found = org.load(s).authority(actor.hall, guide.get("level"))
+        department = (guide.get("departments") or {}).get(found.level) or guide.get("group")
+        return actor.hall, {"hall": found.code, "department": department}
 
     def _check_application(self, schema, form: str, guide: dict, process_id: str, applicant: dict, data: dict,
                            intake) -> None:
@@ -480,6 +500,8 @@ class Services:
         return CaseRecord(row._asdict())
 
     def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
+        if not access.in_halls(actor, getattr(item, "hall", None)):
+            raise Forbidden(f"task '{item.name}' belongs to another hall")
         if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
             return
         raise Forbidden(f"task '{item.name}' belongs to group {item.group_name}, not yours")
@@ -542,6 +564,7 @@ class Services:
                              name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
                              rule=(meta.properties.get("rule") or None),
                              group_name=(meta.groups or [""])[0],
+                             hall=access.inbox_hall(case, (meta.groups or [""])[0]),
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=self._task_due(s, case, t, meta, now)))
         sql.many("insert_item", rows)
@@ -578,6 +601,8 @@ class Services:
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
             "applicant": json.loads(case.applicant), "visits": case.visits,
+            "hall": case.hall, "authority": ({"hall": case.authority_hall, "department": case.authority_group}
+                                             if case.authority_hall else None),
             "created_at": iso_utc(case.created_at), "updated_at": iso_utc(case.updated_at),
             "tasks": [_item_view(i) for i in items],
         }
@@ -589,7 +614,7 @@ class CaseRecord:
 
     _COLUMNS = ("id", "number", "version_id", "process_id", "title", "applicant", "channel", "status", "visits",
                 "created_by", "applicant_user", "created_at", "updated_at", "closed_at", "state_head", "revision",
-                "chain_head", "event_count")
+                "chain_head", "event_count", "hall", "authority_hall", "authority_group")
 
     def __init__(self, row, written: bool = True):
         for name in self._COLUMNS:

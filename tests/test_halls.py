@@ -1,0 +1,251 @@
+"""Halls and levels: the organisation as data, who decides where (the competent authority's department inbox), who sees
+what (a clerk their own hall's cases and tasks, a supervisor also the halls below), and the whole path of issue 16: a
+street hall accepts a district matter, the district department decides, the certificate's webhook reaches the
+regulator signed after a failed first delivery, the regulator's finding revokes it, and the audit verifies."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from engine.db import User
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.runtime import org, outbox, webhooks
+from engine.window import findings
+from tests.conftest import USERS
+from tests.test_regulators import Receiver, signed
+from tests.walk import COMPANY, FIELDS, add_users, fit
+from web import create_app
+from web.cli import cli
+
+HALLS = [("city", "市民服务中心", "city", None), ("east", "东区政务服务中心", "district", "city"),
+         ("west", "西区政务服务中心", "district", "city"), ("meishan", "梅山街道便民服务中心", "street", "east"),
+         ("chunxiao", "春晓街道便民服务中心", "street", "west"), ("meishan_c1", "梅山社区服务站", "community", "meishan")]
+# user, groups, hall
+STAFF = [("front_meishan", ["front_desk"], "meishan"), ("pickup_meishan", ["pickup"], "meishan"),
+         ("front_chunxiao", ["front_desk"], "chunxiao"), ("front_west", ["front_desk"], "west"),
+         ("tax_east", ["tax"], "east"), ("tax_west", ["tax"], "west"), ("tax_city", ["tax"], "city"),
+         ("super_city", ["supervisor"], "city"), ("super_east", ["supervisor"], "east"),
+         ("super_west", ["supervisor"], "west"), ("admin_city", ["admin"], "city")]
+SECRET = "regulator-secret-0123456789"
+REG_SECRET = "tax-bureau-secret-0123456"
+
+
+def build_org(services) -> None:
+    """The halls, a tax department at each district and at the city, and the staff placed at their halls."""
+    for code, name, level, parent in HALLS:
+        org.add_hall(services, code, name, level, parent)
+    for hall in ("city", "east", "west"):
+        org.add_department(services, hall, "tax", "税务局")
+    add_users(services, [(u, g) for u, g, _ in STAFF] + [(u, g) for u, g in USERS])
+    with services.uow() as s:
+        for user, _, hall in STAFF:
+            s.execute(update(User).where(User.username == user).values(hall=hall))
+        s.execute(update(User).where(User.hall.is_(None)).values(hall="city"))
+
+
+def invoice(services, front: str = "front_meishan") -> dict:
+    """A 新办纳税人发票申领 (decided by the district's tax department) accepted at `front`'s hall."""
+    return services.start_case(services.actor(front), "m_tax_invoice", COMPANY, fit("f_tax_invoice", FIELDS),
+                               intake={"accepted": True, "materials": {"licence": "provided"}})
+
+
+def inbox_numbers(services, user: str) -> set[str]:
+    return {t["case_number"] for t in services.inbox(services.actor(user)).items}
+
+
+def readable(services, user: str, case_id: int) -> bool:
+    try:
+        services.case_view(case_id, services.actor(user))
+        return True
+    except NotFound:
+        return False
+
+
+# ---------------------------------------------------------------- the organisation
+def test_halls_form_a_tree_of_levels_and_users_belong_to_one(services):
+    build_org(services)
+    tree = org.show(services)
+    assert [(h["code"], h["depth"]) for h in tree] == [("city", 0), ("east", 1), ("meishan", 2), ("meishan_c1", 3),
+                                                       ("west", 1), ("chunxiao", 2)]
+    east = next(h for h in tree if h["code"] == "east")
+    assert east["departments"] == {"tax": "税务局"} and "tax_east" in east["users"]
+    with pytest.raises(Invalid) as err:
+        org.add_hall(services, "bad", "倒挂", "district", "meishan")  # a district under a street
+    assert "parent" in err.value.fields
+    with pytest.raises(Invalid) as err:
+        org.add_hall(services, "Bad Code", "", "province")
+    assert set(err.value.fields) == {"code", "name", "level"}
+    with pytest.raises(Invalid):
+        services.add_user("nowhere", "pw", ["tax"], hall="atlantis")
+    services.add_user("tax_default", "pw", ["tax"])  # no hall named: the only top hall
+    assert services.actor("tax_default").hall == "city"
+    assert services.actor("super_east").halls == {"east", "meishan", "meishan_c1"}
+    assert services.actor("tax_east").halls == {"east"}
+
+
+def test_org_commands(cli_env):
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(cli, list(args), env=cli_env)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    run("org", "add-hall", "c", "--name", "市民中心", "--level", "city")
+    run("org", "add-hall", "d1", "--name", "一区中心", "--level", "district", "--parent", "c")
+    run("org", "add-hall", "s1", "--name", "一街道", "--level", "street", "--parent", "d1")
+    run("org", "add-dept", "d1", "market", "--name", "一区市场监管分局")
+    run("users", "add", "m_d1", "--password", "pw", "--groups", "market", "--hall", "d1")
+    out = run("org", "show")
+    assert out.splitlines()[:2] == ["c  市民中心  [city]", "  d1  一区中心  [district]"]
+    assert "    departments: market (一区市场监管分局)" in out and "    users: m_d1" in out and "    s1  一街道  [street]" in out
+    res = runner.invoke(cli, ["org", "add-hall", "x", "--name", "X", "--level", "district", "--parent", "s1"],
+                        env=cli_env)
+    assert res.exit_code == 1 and "parent" in res.output
+
+
+# ---------------------------------------------------------------- who decides where, who sees what
+def test_a_street_hall_accepts_and_only_the_district_department_gets_the_task(services):
+    build_org(services)
+    case = invoice(services)
+    assert case["hall"] == "meishan" and case["authority"] == {"hall": "east", "department": "tax"}
+    started = services.events(case["id"])[0]["payload"]
+    assert started["hall"] == "meishan" and started["authority"] == {"hall": "east", "department": "tax"}
+    (task,) = case["tasks"]
+    assert task["group"] == "tax"
+    assert case["number"] in inbox_numbers(services, "tax_east")
+    assert case["number"] not in inbox_numbers(services, "tax_west") | inbox_numbers(services, "tax_city")
+    with pytest.raises(Forbidden):
+        services.claim(services.actor("tax_west"), task["id"])
+    with pytest.raises(NotFound):
+        services.task_for(services.actor("tax_city"), task["id"])
+    # a west street accepting the same matter sends it to the west district
+    other = invoice(services, "front_chunxiao")
+    assert other["authority"] == {"hall": "west", "department": "tax"}
+    assert other["number"] in inbox_numbers(services, "tax_west") and other["number"] not in inbox_numbers(
+        services, "tax_east")
+
+
+def test_a_clerk_of_one_district_never_sees_another_districts_cases(services):
+    build_org(services)
+    east_case, west_case = invoice(services, "front_meishan"), invoice(services, "front_chunxiao")
+    for user, sees, never in [("tax_east", east_case, west_case), ("tax_west", west_case, east_case),
+                              ("front_meishan", east_case, west_case), ("front_chunxiao", west_case, east_case),
+                              ("super_east", east_case, west_case), ("super_west", west_case, east_case)]:
+        assert readable(services, user, sees["id"]), (user, sees["number"])
+        assert not readable(services, user, never["id"]), (user, never["number"])
+        with pytest.raises(NotFound):
+            services.events(never["id"], services.actor(user))
+        assert never["number"] not in inbox_numbers(services, user)
+    # a front desk of a district does not see its streets' cases; the city's supervisor sees every district's
+    assert not readable(services, "front_west", west_case["id"])
+    assert readable(services, "super_city", east_case["id"]) and readable(services, "super_city", west_case["id"])
+    assert not readable(services, "tax_city", east_case["id"])  # a clerk of the city: own hall only
+
+
+def test_the_api_says_where_a_case_was_accepted_and_who_decides(services, db_url):
+    build_org(services)
+    case = invoice(services)
+    client = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"}).test_client()
+
+    def token(user):
+        return {"Authorization": "Bearer " + client.post("/api/v1/auth/token",
+                                                         json={"username": user, "password": "pw"}).json["token"]}
+
+    r = client.get(f"/api/v1/cases/{case['id']}", headers=token("tax_east"))
+    assert r.status_code == 200 and r.json["hall"] == "meishan"
+    assert r.json["authority"] == {"hall": "east", "department": "tax"}
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=token("tax_west")).status_code == 404
+    tasks = client.get("/api/v1/tasks", headers=token("tax_west")).json["items"]
+    assert case["number"] not in {t["case_number"] for t in tasks}
+
+
+def test_a_matter_with_no_hall_of_its_level_above_is_refused_with_the_reason(services):
+    org.add_hall(services, "lone", "独立街道中心", "street")
+    add_users(services, [("front_lone", ["front_desk"])])
+    with services.uow() as s:
+        s.execute(update(User).where(User.username == "front_lone").values(hall="lone"))
+    with pytest.raises(Invalid, match="区级"):
+        invoice(services, "front_lone")
+
+
+# ---------------------------------------------------------------- the whole path (issue 16's done-when)
+def whole_path(services, db_url) -> None:
+    """Street front desk accepts a district matter -> only the district department sees the task -> it approves ->
+    the certificate's webhook reaches the receiver signed after one failed delivery -> the regulator's finding
+    revokes the certificate -> `onewindow audit verify --all` passes."""
+    build_org(services)
+    runner, env = CliRunner(), {"ONEWINDOW_DATABASE_URL": db_url}
+    receiver = Receiver(fail=1)
+    try:
+        res = runner.invoke(cli, ["webhooks", "add", receiver.url, "--events",
+                                  "certificate_issued,certificate_revoked,case_completed", "--secret", SECRET], env=env)
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(cli, ["regulators", "add", "tax_bureau", "--secret", REG_SECRET], env=env)
+        assert res.exit_code == 0, res.output
+
+        case = invoice(services, "front_meishan")
+        assert case["authority"] == {"hall": "east", "department": "tax"}
+        (task,) = case["tasks"]
+        seen_by = {u for u, _, _ in STAFF if case["number"] in inbox_numbers(services, u)}
+        assert seen_by == {"tax_east"}  # only the district's tax department
+        case = services.complete(services.actor("tax_east"), task["id"], {"decision": "approve", "opinion": "同意"})
+        (cert,) = case["certificates"]
+        (pickup,) = case["tasks"]
+        assert pickup["group"] == "pickup"
+        assert case["number"] in inbox_numbers(services, "pickup_meishan")  # results come back to the street hall
+
+        now = datetime.now(timezone.utc)
+        assert outbox.deliver_due(services, now=now) == 0  # the receiver failed the first delivery
+        assert outbox.deliver_due(services, now=now + timedelta(seconds=11)) == 1
+        assert [json.loads(p["body"])["event"] for p in receiver.posts] == ["certificate_issued"] * 2
+        last = receiver.posts[-1]
+        assert last["headers"]["X-Onewindow-Signature"] == signed(last["body"], SECRET)
+        assert json.loads(last["body"])["data"]["number"] == cert["number"]
+        assert webhooks.deliveries(services, None)[0]["status"] == "delivered"
+
+        client = create_app(config={"DATABASE_URL": db_url, "TESTING": True,
+                                    "SECRET_KEY": "test-secret"}).test_client()
+        body = json.dumps({"certificate": cert["number"], "finding": "核查发现虚开发票", "action": "revoke"},
+                          ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "X-Regulator": "tax_bureau"}
+        r = client.post("/api/v1/regulator/findings", data=body, headers=headers)
+        assert r.status_code == 401
+        r = client.post("/api/v1/regulator/findings", data=body,
+                        headers=dict(headers, **{"X-Onewindow-Signature": "sha256=" + hmac.new(
+                            REG_SECRET.encode(), body, hashlib.sha256).hexdigest()}))
+        assert r.status_code == 200, r.json
+        assert r.json["status"] == "revoked"
+        assert services.rules.certs.verify(cert["number"])["reason"] == "证照已注销"
+
+        services.complete(services.actor("pickup_meishan"), pickup["id"], _pickup_data())
+        outbox.deliver_due(services, now=now + timedelta(seconds=30))
+        assert [json.loads(p["body"])["event"] for p in receiver.posts][2:] == ["certificate_revoked",
+                                                                                "case_completed"]
+        res = runner.invoke(cli, ["audit", "verify", "--all"], env=env)
+        assert res.exit_code == 0, res.output
+        assert "1 case(s) verified: 1 ok, 0 failed" in res.output
+    finally:
+        receiver.close()
+
+
+def _pickup_data() -> dict:
+    from tests.walk import pickup_data
+
+    return pickup_data("window")
+
+
+def test_the_whole_path_of_issue_16(services, db_url):
+    """On the run's backend (SQLite by default; PostgreSQL with ONEWINDOW_TEST_BACKEND=postgres)."""
+    whole_path(services, db_url)
+
+
+@pytest.mark.postgres
+def test_the_whole_path_of_issue_16_on_postgresql(pg_services, pg_url):
+    whole_path(pg_services, pg_url)
