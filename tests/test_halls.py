@@ -249,3 +249,60 @@ def test_the_whole_path_of_issue_16(services, db_url):
 @pytest.mark.postgres
 def test_the_whole_path_of_issue_16_on_postgresql(pg_services, pg_url):
     whole_path(pg_services, pg_url)
+
+
+# ---------------------------------------------------------------- 通办
+def test_tongban_a_street_hall_routes_a_citywide_matter_to_another_district(services):
+    from engine.clock import local_date
+    from engine.supervision import stats
+
+    build_org(services)
+    case = services.start_case(services.actor("front_meishan"), "m_tax_invoice", COMPANY,
+                               fit("f_tax_invoice", FIELDS), intake={"accepted": True,
+                                                                      "materials": {"licence": "provided"}},
+                               authority="west")  # 全市通办: the applicant's own district decides
+    assert case["hall"] == "meishan" and case["authority"] == {"hall": "west", "department": "tax"}
+    assert case["number"] in inbox_numbers(services, "tax_west")
+    assert case["number"] not in inbox_numbers(services, "tax_east")
+    case = services.complete(services.actor("tax_west"), case["tasks"][0]["id"],
+                             {"decision": "approve", "opinion": "同意"})
+    assert case["number"] in inbox_numbers(services, "pickup_meishan")  # results come back where it was accepted
+    with pytest.raises(Invalid) as err:  # a street is not where a district matter is decided
+        invoice_to(services, "chunxiao")
+    assert "authority" in err.value.fields
+    invoice(services)  # accepted and decided in the east: not 通办
+    figures = stats.figures(services, services.actor("super_city"),
+                            stats.parse_filters({}, local_date(services.clock()), set(stats.departments(services))))
+    by_hall = {h["hall"]: h for h in figures["by_hall"]}
+    assert by_hall["meishan"] == {"hall": "meishan", "name": "梅山街道便民服务中心", "accepted": 2, "tongban": 2,
+                                  "decided": 0}
+    assert by_hall["west"]["decided"] == 1 and by_hall["east"]["decided"] == 1
+    east_only = stats.figures(services, services.actor("super_east"),
+                              stats.parse_filters({}, local_date(services.clock()), set(stats.departments(services))))
+    assert {h["hall"] for h in east_only["by_hall"]} == {"meishan", "east"}
+
+
+def invoice_to(services, authority: str) -> dict:
+    return services.start_case(services.actor("front_meishan"), "m_tax_invoice", COMPANY,
+                               fit("f_tax_invoice", FIELDS), intake={"accepted": True,
+                                                                      "materials": {"licence": "provided"}},
+                               authority=authority)
+
+
+@pytest.mark.parametrize("scope, accepted_at, chosen, ok", [
+    ("本级", "east", None, True), ("本级", "meishan", None, False),
+    ("区内通办", "meishan", None, True), ("区内通办", "meishan", "west", False),
+    ("全市通办", "meishan", "west", True), ("全市通办", "other_street", "east", False),
+    ("全省通办", "other_street", "east", True), ("跨省通办", "meishan_c1", "west", True)])
+def test_a_scope_covers_the_halls_it_names(services, scope, accepted_at, chosen, ok):
+    build_org(services)
+    org.add_hall(services, "other_city", "另一市民中心", "city")
+    org.add_hall(services, "other_district", "另一区", "district", "other_city")
+    org.add_hall(services, "other_street", "另一街道", "street", "other_district")
+    with services.read() as s:
+        tree = org.load(s)
+    if ok:
+        assert tree.competent(accepted_at, "district", scope, chosen).level == "district"
+    else:
+        with pytest.raises(Invalid, match=scope):
+            tree.competent(accepted_at, "district", scope, chosen)

@@ -235,7 +235,8 @@ def create_case(body: M.NewCase):
         raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
     applicant = body.applicant.model_dump(exclude_none=True)
     case = services().start_case(g.api_actor, body.matter, applicant, body.data, channel=body.channel, intake=verdict,
-                                 idempotency_key=key, request_hash=_request_hash() if key else None)
+                                 idempotency_key=key, request_hash=_request_hash() if key else None,
+                                 authority=body.authority)
     return _send(M.Case, _case_json(case), 200 if case.get("replayed") else 201)
 
 

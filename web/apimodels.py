@@ -72,6 +72,9 @@ class NewCase(Strict):
                                           "{id: {status: provided, files: [sha256, ...]}}")
     channel: Literal["window", "kiosk", "online"] = "window"
     intake: Intake | None = None
+    authority: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        None, description="通办: the hall (of the matter's deciding level) to route the case to, where the matter's "
+                          "scope lets the accepting hall do so; default the nearest one above it")
 
 
 class Completion(Strict):
@@ -323,6 +326,8 @@ class Stats(Strict):
     summary: StatsSummary
     by_matter: list[dict[str, Any]]
     by_department: list[dict[str, Any]]
+    by_hall: list[dict[str, Any]] = Field(description="per hall: cases accepted, of them 通办 (decided at another "
+                                                      "hall), and cases decided there")
     task_departments: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
     by_day: list[dict[str, Any]]

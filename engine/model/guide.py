@@ -17,7 +17,7 @@ GUIDE_NS = "https://onewindow.example/bpmn/guide"
 TYPES = {"行政许可", "行政确认", "行政给付", "行政备案", "行政征收", "行政裁决", "行政奖励", "其他行政权力", "公共服务", "一件事"}
 HANDLING = {"即办件", "承诺件"}
 ONLINE = {"全程网办", "网上预审", "窗口办理"}
-SCOPES = {"本级", "全市通办", "全省通办", "跨省通办"}
+SCOPES = {"本级", "区内通办", "全市通办", "全省通办", "跨省通办"}  # where a matter may be accepted (通办)
 SUBSTITUTE = re.compile(r"^(cert|record|case):[a-z0-9_]+$")
 # The levels a matter is decided at (市、区/县、街道/乡镇、社区/村), highest first; a guide's `level` names one, and
 # `departments` may name the deciding department (group) per level where it differs from the guide's `group`.

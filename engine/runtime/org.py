@@ -69,6 +69,44 @@ class Org:
             return None if not self.halls else frozenset()
         return frozenset(self.below(code) if set(groups) & OVERSEEING else {code})
 
+    def city_of(self, code: str) -> str | None:
+        """The city-level hall above (or at) a hall; the top of its tree when there is none."""
+        chain = self.chain(code)
+        return next((h.code for h in chain if h.level == "city"), chain[-1].code if chain else None)
+
+    def competent(self, accepting: str, level: str | None, scope: str | None, chosen: str | None = None) -> HallInfo:
+        """通办: the authority that decides a matter accepted at `accepting` — `chosen` (a hall of the matter's level
+        the front desk routes it to) when the matter's `scope` lets this hall accept for it, else the nearest one
+        above (`authority`). Refused, saying why, when the scope does not cover the accepting hall:
+        本级 — only at the deciding hall; 区内通办 — a hall under it; 全市通办 — any hall of the same city;
+        全省通办 / 跨省通办 — any hall."""
+        here = self.halls.get(accepting)
+        if here is None:
+            raise Invalid(Message(f"受理大厅 {accepting} 不存在", f"no such hall: {accepting}"))
+        if chosen is None:
+            found = self.authority(accepting, level)
+        else:
+            found = self.halls.get(chosen)
+            if found is None:
+                raise Invalid(Message(f"主管大厅 {chosen} 不存在", f"no such hall: {chosen}"),
+                              {"authority": Message("大厅不存在", "no such hall")})
+            if level and found.level != level:
+                raise Invalid(Message(f"该事项由{LEVEL_NAMES[level]}决定，{found.name}不是{LEVEL_NAMES[level]}大厅",
+                                      f"this matter is decided at {level} level; {found.code} is a {found.level} hall"),
+                              {"authority": Message("层级不符", "not a hall of the deciding level")})
+        scope = scope or "本级"
+        chain = {h.code for h in self.chain(accepting)}
+        covered = (found.code == accepting if scope == "本级" else
+                   found.code in chain if scope == "区内通办" else
+                   self.city_of(found.code) == self.city_of(accepting) if scope == "全市通办" else True)
+        if not covered:
+            where = {"本级": "只在主管大厅受理", "区内通办": "只在主管大厅及其下级大厅受理",
+                     "全市通办": "只在本市大厅受理"}[scope]
+            raise Invalid(Message(f"该事项为{scope}，{where}：请到{found.name}办理（{here.name}不能受理）",
+                                  f"the matter's scope is {scope}: {here.code} cannot accept it for {found.code}"),
+                          {"hall": Message(f"{scope}：本大厅不能受理", f"{scope}: not accepted at this hall")})
+        return found
+
     def authority(self, accepting: str, level: str | None) -> HallInfo:
         """The hall that decides a matter of `level` accepted at `accepting`: the nearest hall of that level at or
         above it; a matter of a lower level accepted higher up is decided where it was accepted (上级可办);

@@ -224,20 +224,24 @@ class Services:
     # ------------------------------------------------------------------ cases
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
                    channel: str = "window", title: str | None = None, intake: dict | None = None,
-                   idempotency_key: str | None = None, request_hash: str | None = None) -> dict:
+                   idempotency_key: str | None = None, request_hash: str | None = None,
+                   authority: str | None = None) -> dict:
         """Start a case on the latest version of a process (the case stays on that version). At a window,
         `intake` ({accepted, materials, reason, remark}) is the front desk's verdict, taken in the same transaction
         under the intake rule; a matter applied for online only judges it at its start event.
 
         With an `idempotency_key` (and the hash of the request it came with), the same key and request again
         return the case the first one started (`replayed: True`), the same key with another request is a
-        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none."""
+        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none.
+
+        `authority`: 通办 — the hall (of the matter's level) the front desk routes the case to, where the matter's
+        scope lets its hall accept for that one (default: the nearest such hall above the accepting one)."""
         if idempotency_key:
             earlier = self._idempotent(actor, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
         try:
-            with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
+            with self.new_case(actor, process_id, applicant, data, channel, title, intake, authority) as tx:
                 if idempotency_key:
                     tx.s.add(IdempotencyKey(actor=actor.username, key=idempotency_key, request_hash=request_hash or "",
                                             case_id=tx.case.id, created_at=tx.now))
@@ -272,7 +276,8 @@ class Services:
 
     @contextmanager
     def new_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                 channel: str = "window", title: str | None = None, intake: dict | None = None):
+                 channel: str = "window", title: str | None = None, intake: dict | None = None,
+                 authority: str | None = None):
         """Open a transaction that starts a case; the caller may act on it further before it commits."""
         data = {} if data is None else data
         if not isinstance(applicant, dict):
@@ -286,7 +291,7 @@ class Services:
             version = self.latest_version(s, process_id)
             meta, guide = json.loads(version.meta or "{}"), self.guide(version)
             access.check_start(actor, self.startable(version), channel)
-            hall, authority = self._placement(s, actor, guide)
+            hall, authority = self._placement(s, actor, guide, authority)
             schema = self.form_schema(s, version, meta.get("start_form"))
             if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
                 fields = set(schema.get("properties") or {}) - self.reserved()
@@ -336,12 +341,16 @@ class Services:
             finally:
                 tx.dispose()
 
-    def _placement(self, s: Session, actor: Actor, guide: dict) -> tuple[str | None, dict]:
+    def _placement(self, s: Session, actor: Actor, guide: dict, chosen: str | None = None) -> tuple[str | None, dict]:
         """首接负责 and who decides: the hall that accepts (the actor's) and the competent authority — the hall of the
-        guide's `level` above it, with the guide's department for that level (else its own group)."""
+        guide's `level` above it or the one chosen where the guide's `scope` allows (通办), with the guide's
+        department for that level (else its own group)."""
         if actor.hall is None:
+            if chosen is not None:
+                raise Invalid(Message("没有组织架构，不能指定主管大厅", "no halls: an authority cannot be chosen"),
+                              {"authority": Message("无组织架构", "no organisation")})
             return None, {}
-        found = org.load(s).authority(actor.hall, guide.get("level"))
+        found = org.load(s).competent(actor.hall, guide.get("level"), guide.get("scope"), chosen)
         department = (guide.get("departments") or {}).get(found.level) or guide.get("group")
         return actor.hall, {"hall": found.code, "department": department}
 

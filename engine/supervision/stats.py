@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, case, func, select
 
 from ..clock import as_utc, iso_utc, local_date, zone
-from ..db import Case, ProcessVersion, WorkItem
+from ..db import Case, Hall, ProcessVersion, WorkItem
 from ..errors import Invalid
 from ..messages import Message
 from .access import require_supervisor
@@ -189,10 +189,37 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                                     if d["tasks_done"] else None} for d in tdepts.values()),
                                   key=lambda d: -d["tasks_done"])
         lists = {kind: open_cases(s, names, kind, now, filters) for kind in ("overdue", "warning", "paused")}
+        halls = hall_figures(s, actor, filters)
     return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
+            "by_hall": halls,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
             "calendar": calendar_state(services, now, None if dept else live["provisional"]["all"])}
+
+
+def hall_figures(s, actor, filters: Filters) -> list[dict]:
+    """Per hall, of the cases created in the period: accepted there, of those 通办 (decided at another hall), and
+    decided there — for the halls the supervisor sees (engine.runtime.org)."""
+    start, end = filters.bounds()
+    rows = s.execute(select(Case.hall, Case.authority_hall, func.count()).where(
+        Case.hall.is_not(None), Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.hall, Case.authority_hall)).all()
+    names = dict(s.execute(select(Hall.code, Hall.name)).all())
+    seen = getattr(actor, "halls", None)
+    out: dict[str, dict] = {}
+
+    def entry(code):
+        return out.setdefault(code, {"hall": code, "name": names.get(code, code), "accepted": 0, "tongban": 0,
+                                     "decided": 0})
+
+    for hall, authority, n in rows:
+        if seen is None or hall in seen:
+            entry(hall)["accepted"] += n
+            if authority and authority != hall:
+                entry(hall)["tongban"] += n
+        if authority and (seen is None or authority in seen):
+            entry(authority)["decided"] += n
+    return sorted(out.values(), key=lambda h: (-h["accepted"], h["hall"]))
 
 
 def _sum(values) -> dict:
