@@ -122,6 +122,8 @@ class Case(Base):
     hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     authority_hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     authority_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # 转办: when the authority the case was handed to must have acknowledged it (None: no hand-over waits)
+    transfer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from engine.db import User
-from engine.errors import Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.runtime import org, outbox, webhooks
 from engine.window import findings
 from tests.conftest import USERS
@@ -306,3 +306,67 @@ def test_a_scope_covers_the_halls_it_names(services, scope, accepted_at, chosen,
     else:
         with pytest.raises(Invalid, match=scope):
             tree.competent(accepted_at, "district", scope, chosen)
+
+
+# ---------------------------------------------------------------- 首接负责 and 转办
+def test_a_misrouted_case_is_handed_over_acknowledged_and_every_step_replays(services):
+    from engine.audit.verify import verify_ids
+    from engine.runtime.transfers import Transfers
+
+    build_org(services)
+    transfers = Transfers(services)
+    case = invoice(services)
+    with pytest.raises(NotFound):  # another district's clerk cannot even see it
+        transfers.transfer(services.actor("tax_west"), case["id"], "west", "应由西区办理")
+    with pytest.raises(Invalid) as err:
+        transfers.transfer(services.actor("tax_east"), case["id"], "atlantis", "应由西区办理")
+    assert "to" in err.value.fields
+    with pytest.raises(Invalid):
+        transfers.transfer(services.actor("tax_east"), case["id"], "west", " ")
+    services.claim(services.actor("tax_east"), case["tasks"][0]["id"])
+
+    moved = transfers.transfer(services.actor("tax_east"), case["id"], "west", "申请人注册地在西区，应由西区办理")
+    assert moved["hall"] == "meishan" and moved["authority"] == {"hall": "west", "department": "tax"}
+    assert moved["transfer"]["from"] == {"hall": "east", "department": "tax"} and not moved["transfer"]["overdue"]
+    assert moved["tasks"][0]["assignee"] is None  # unclaimed, in the receiving hall's inbox
+    assert case["number"] in inbox_numbers(services, "tax_west")
+    assert case["number"] not in inbox_numbers(services, "tax_east")
+    assert not readable(services, "tax_east", case["id"]) and readable(services, "front_meishan", case["id"])
+    with pytest.raises(Conflict):
+        transfers.transfer(services.actor("tax_west"), case["id"], "west", "again")
+
+    later = services.clock() + timedelta(days=5)
+    (waiting,) = transfers.pending(services.actor("super_city"), later)
+    assert waiting["number"] == case["number"] and waiting["overdue"] is True
+    assert transfers.pending(services.actor("front_chunxiao"), later) == []
+    with pytest.raises(Forbidden):  # the accepting hall may hand over, but only the receiving hall acknowledges
+        transfers.acknowledge(services.actor("front_meishan"), case["id"])
+    done = transfers.acknowledge(services.actor("tax_west"), case["id"])
+    assert done["transfer"] is None and transfers.pending(services.actor("super_city"), later) == []
+    with pytest.raises(Conflict):
+        transfers.acknowledge(services.actor("tax_west"), case["id"])
+    services.complete(services.actor("tax_west"), done["tasks"][0]["id"], {"decision": "approve", "opinion": "同意"})
+    types = [e["type"] for e in services.events(case["id"])]
+    assert types.count("case_transferred") == 1 and types.count("transfer_acknowledged") == 1
+    (finding,) = list(verify_ids(services, [case["id"]]))
+    assert finding.ok, finding
+
+
+def test_transfer_through_the_api(services, db_url):
+    build_org(services)
+    case = invoice(services)
+    client = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"}).test_client()
+
+    def token(user):
+        return {"Authorization": "Bearer " + client.post("/api/v1/auth/token",
+                                                         json={"username": user, "password": "pw"}).json["token"]}
+
+    url = f"/api/v1/cases/{case['id']}/transfer"
+    assert client.post(url, json={"to": "nowhere", "reason": "x"}, headers=token("tax_east")).status_code == 422
+    r = client.post(url, json={"to": "west", "reason": "应由西区办理"}, headers=token("front_meishan"))
+    assert r.status_code == 200, r.json
+    assert r.json["authority"] == {"hall": "west", "department": "tax"} and r.json["transfer"]["to"]["hall"] == "west"
+    pending = client.get("/api/v1/transfers", headers=token("tax_west")).json
+    assert [p["number"] for p in pending] == [case["number"]]
+    r = client.post(f"{url}/acknowledge", headers=token("tax_west"))
+    assert r.status_code == 200 and r.json["transfer"] is None

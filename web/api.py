@@ -152,7 +152,7 @@ def _case_json(c: dict) -> dict:
     committed action is never reported as failed by a later read."""
     return {"id": c["id"], "number": c["number"], "matter": c["process_id"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
-            "hall": c.get("hall"), "authority": c.get("authority"),
+            "hall": c.get("hall"), "authority": c.get("authority"), "transfer": c.get("transfer"),
             "created_at": c["created_at"], "updated_at": c["updated_at"],
             "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
@@ -289,3 +289,4 @@ def complete(task_id: str, body: M.Completion):
 from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11), declared on this blueprint
 from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)
 from . import api_regulators  # noqa: E402,F401 - 审管联动: findings in, webhook deliveries out (issue 16)
+from . import api_halls  # noqa: E402,F401 - 首接负责 and 转办 (issue 16)

@@ -194,6 +194,16 @@ class Authority(Strict):
     department: str | None
 
 
+class TransferState(Strict):
+    """A hand-over (转办) the receiving authority has not acknowledged yet."""
+
+    from_: Authority | None = Field(alias="from")
+    to: Authority | None
+    reason: str
+    due: str | None = Field(description="acknowledge by (ISO 8601, UTC)")
+    overdue: bool
+
+
 class Case(Strict):
     id: int
     number: str
@@ -205,6 +215,7 @@ class Case(Strict):
     visits: int
     hall: str | None = Field(description="首接负责: the hall that accepted the case (null without an organisation)")
     authority: Authority | None = Field(description="the hall and department that decide it")
+    transfer: TransferState | None = Field(None, description="a 转办 waiting to be acknowledged (overdue after its due)")
     created_at: str
     updated_at: str
     members: list[Member] = Field(description="the matters of the case and what each came to")
@@ -496,3 +507,16 @@ class Subscription(Strict):
     active: bool
     created_at: str | None
     deliveries: DeliveryCounts
+
+
+# ---------------------------------------------------------------- 首接负责 and 转办 (issue 16)
+class TransferBody(Strict):
+    to: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(description="the receiving hall")
+    department: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="its department (group); default the case's")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class PendingTransfer(TransferState):
+    case_id: int
+    number: str

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, org, signin, stepping, store, timerclock, worklist
+from . import access, livetasks, org, signin, stepping, store, timerclock, transfers, worklist
 from .caltable import StoredCalendar
 from .inputs import check_value
 from .livetasks import task_path
@@ -316,6 +316,7 @@ class Services:
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           applicant_user=actor.username if channel == "online" else None,
                           hall=hall, authority_hall=authority.get("hall"), authority_group=authority.get("department"),
+                          transfer_due=None,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
@@ -612,6 +613,7 @@ class Services:
             "applicant": json.loads(case.applicant), "visits": case.visits,
             "hall": case.hall, "authority": ({"hall": case.authority_hall, "department": case.authority_group}
                                              if case.authority_hall else None),
+            "transfer": transfers.transfer_state(s, case, self.clock()) if case.transfer_due is not None else None,
             "created_at": iso_utc(case.created_at), "updated_at": iso_utc(case.updated_at),
             "tasks": [_item_view(i) for i in items],
         }
@@ -623,7 +625,7 @@ class CaseRecord:
 
     _COLUMNS = ("id", "number", "version_id", "process_id", "title", "applicant", "channel", "status", "visits",
                 "created_by", "applicant_user", "created_at", "updated_at", "closed_at", "state_head", "revision",
-                "chain_head", "event_count", "hall", "authority_hall", "authority_group")
+                "chain_head", "event_count", "hall", "authority_hall", "authority_group", "transfer_due")
 
     def __init__(self, row, written: bool = True):
         for name in self._COLUMNS:

@@ -42,7 +42,9 @@ def upgrade() -> None:
     op.add_column('cases', sa.Column('hall', sa.String(length=32), nullable=True))
     op.add_column('cases', sa.Column('authority_hall', sa.String(length=32), nullable=True))
     op.add_column('cases', sa.Column('authority_group', sa.String(length=64), nullable=True))
+    op.add_column('cases', sa.Column('transfer_due', sa.DateTime(timezone=True), nullable=True))
     op.create_index('ix_cases_hall', 'cases', ['hall'])
+    op.create_index('ix_cases_transfer_due', 'cases', ['transfer_due'])
     op.create_index('ix_cases_authority_hall', 'cases', ['authority_hall'])
     op.add_column('work_items', sa.Column('hall', sa.String(length=32), nullable=True))
     op.create_index('ix_work_items_hall', 'work_items', ['hall'])
@@ -99,8 +101,9 @@ def downgrade() -> None:
     op.drop_index('ix_work_items_hall', 'work_items')
     op.drop_column('work_items', 'hall')
     op.drop_index('ix_cases_authority_hall', 'cases')
+    op.drop_index('ix_cases_transfer_due', 'cases')
     op.drop_index('ix_cases_hall', 'cases')
-    for column in ('authority_group', 'authority_hall', 'hall'):
+    for column in ('transfer_due', 'authority_group', 'authority_hall', 'hall'):
         op.drop_column('cases', column)
     op.drop_column('users', 'hall')
     op.drop_table('hall_departments')
