@@ -370,3 +370,33 @@ def test_transfer_through_the_api(services, db_url):
     assert [p["number"] for p in pending] == [case["number"]]
     r = client.post(f"{url}/acknowledge", headers=token("tax_west"))
     assert r.status_code == 200 and r.json["transfer"] is None
+
+
+# ---------------------------------------------------------------- 负面清单
+def test_the_negative_list_is_public_and_its_cases_are_counted_apart(services, db_url):
+    from engine.clock import local_date
+    from engine.readmodels import negative_list
+    from engine.supervision import stats
+    from tests.walk import PERSON, Hall, add_hall_users
+
+    (entry,) = negative_list(services)
+    assert entry["code"] == "m_id_card_renew" and entry["visits"] == 2 and "指纹" in entry["reason"]
+    client = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"}).test_client()
+    page = client.get("/negative-list")
+    assert page.status_code == 200 and "居民身份证换领" in page.text and "指纹" in page.text
+    assert "more than one visit" in client.get("/negative-list?lang=en").text
+    r = client.get("/api/v1/negative-list")  # public: no token
+    assert r.status_code == 200 and r.json == [entry]
+
+    add_hall_users(services)
+    hall = Hall(services)
+    seal = hall.apply("m_seal", COMPANY, fit("f_seal", FIELDS), provided=["licence", "id_card"])
+    hall.act(hall.task(seal, "on_spot"), {"decision": "approve", "opinion": "当场办结"}, who="front")
+    card = hall.apply("m_id_card_renew", PERSON, fit("f_id_card_renew", FIELDS), provided=["old_id", "photo"])
+    card = hall.pickup(hall.decide_all(card["id"]))
+    assert card["status"] == "completed"
+    figures = stats.figures(services, services.actor("super1"),
+                            stats.parse_filters({}, local_date(services.clock()), set(stats.departments(services))))
+    assert figures["negative_list"]["matters"] == ["m_id_card_renew"]
+    assert figures["negative_list"]["cases"] == 1 and figures["negative_list"]["done"] == 1
+    assert figures["summary"]["one_visit_rate"] == 1.0 and figures["summary"]["done"] == 2

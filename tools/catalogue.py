@@ -56,7 +56,7 @@ LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", def
 
 def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, materials, handling="承诺件",
            online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1, deemed=False, post_check_days=10,
-           level="district"):
+           level="district", negative=None):
     """A matter and its guide; `levels`: review levels in the department (3: 承办 → 审核 → 审批 for a 行政许可 with
     substantive review; 2: 一审一核; 1: one review); `deemed`: 超时默认 — a review not decided within its time is
     deemed approved and sealed automatically; `post_check_days`: 事后核查 of a 告知承诺 approval that many working days
@@ -66,6 +66,9 @@ def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, ma
              "legal_basis": basis, "handling": handling, "statutory_days": statutory, "promised_days": promised,
              "fees": list(fees), "visits": 0 if online == "全程网办" else 1, "online": online, "scope": scope,
              "materials": materials}
+    if negative:  # 负面清单: more than one visit is needed, and the public is told why
+        guide["visits"] = negative[0]
+        guide["negative_list"] = {"reason": negative[1]}
     if deemed:
         guide["deemed_approval"] = True
     if any(m["commitment_allowed"] for m in materials):
@@ -163,7 +166,8 @@ MATTERS = [
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
            ["id_number", "contact_phone"], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
            scope="跨省通办", fees=[{"name": "证件工本费", "amount": 20, "basis": "发改价格〔2003〕2322号"}],
-           cert=("id_card_receipt", "居民身份证领取凭证", None)),
+           cert=("id_card_receipt", "居民身份证领取凭证", None),
+           negative=(2, "须本人到场采集人像和指纹；证件制作完成后须本人到场领取并核验指纹")),
     matter("water_connect", "用水报装", "water", "000-GG-1202", "公共服务", ["《城市供水条例》第二十三条"], 10, 3,
            COMPANY, [LICENCE, mat("site_plan", "用水地点平面图")], cert=("water_connect", "用水报装确认", None)),
 ]

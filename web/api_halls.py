@@ -1,9 +1,11 @@
-"""/api/v1 for 首接负责 and 转办: hand a case to another authority, acknowledge a hand-over, list those waiting.
-Declared with web/api.py's `operation`; who may do it is decided in engine.runtime.transfers."""
+"""/api/v1 for halls: 首接负责 and 转办 (hand a case to another authority, acknowledge a hand-over, list those
+waiting) and the public 负面清单. Declared with web/api.py's `operation`; who may do what is decided in
+engine.runtime.transfers."""
 from __future__ import annotations
 
 from flask import g
 
+from engine import readmodels
 from engine.runtime.transfers import Transfers
 
 from . import apimodels as M
@@ -30,3 +32,9 @@ def acknowledge_transfer(case_id: int):
 def pending_transfers():
     sv = services()
     return _send(list[M.PendingTransfer], Transfers(sv).pending(g.api_actor, sv.clock()))
+
+
+@operation("GET", "/negative-list", "负面清单: the matters that need more than one visit, each with the reason (public)",
+           list[M.NegativeListEntry], public=True, errors=())
+def negative_list():
+    return _send(list[M.NegativeListEntry], readmodels.negative_list(services()))

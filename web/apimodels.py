@@ -337,6 +337,9 @@ class Stats(Strict):
     summary: StatsSummary
     by_matter: list[dict[str, Any]]
     by_department: list[dict[str, Any]]
+    negative_list: dict[str, Any] = Field(description="负面清单 matters (more than one visit needed) counted apart: "
+                                                     "cases, done, one_visit_rate, visits_per_case; the summary's "
+                                                     "最多跑一次 figures leave them out")
     by_hall: list[dict[str, Any]] = Field(description="per hall: cases accepted, of them 通办 (decided at another "
                                                       "hall), and cases decided there")
     task_departments: list[dict[str, Any]]
@@ -520,3 +523,13 @@ class TransferBody(Strict):
 class PendingTransfer(TransferState):
     case_id: int
     number: str
+
+
+class NegativeListEntry(Strict):
+    """A matter on the 负面清单: more than one visit is needed, and why."""
+
+    code: str
+    name: str
+    department: str
+    visits: int
+    reason: str

@@ -10,6 +10,9 @@ LANGS = ("zh", "en")
 # key -> (zh, en); the key itself is the Chinese text, so templates stay readable.
 STRINGS: dict[str, str] = {
     "一窗受理": "One-window services",
+    "“最多跑一次”负面清单": "Matters needing more than one visit (负面清单)",
+    "以下事项因法定原因须到现场办理不止一次，原因如下。": "These matters need more than one visit in person, for the reasons given.",
+    "跑动次数": "Visits", "原因": "Reason", "暂无负面清单事项": "No matter needs more than one visit",
     "登录": "Sign in", "退出": "Sign out", "用户名": "Username", "密码": "Password",
     "用户名或密码错误": "Wrong username or password",
     "综合窗口": "Front desk", "待办": "Inbox", "出件窗口": "Pickup window", "办件": "Case",

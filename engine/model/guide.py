@@ -107,7 +107,10 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
     else:
         out += [err(f"{k} must be a whole number of working days >= 0") for k, v in days.items() if k in g
                 and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)]
-    if "visits" in g and g["visits"] not in (0, 1):
+    negative = g.get("negative_list")
+    if negative is not None and not (isinstance(negative, dict) and str(negative.get("reason") or "").strip()):
+        out.append(err("negative_list (负面清单) needs the reason more than one visit is needed"))
+    if "visits" in g and g["visits"] not in (0, 1) and negative is None:
         out.append(err(f"visits {g['visits']} > 1: list the matter on the 负面清单 or cut the visits", "warning"))
     for fee in g.get("fees") or []:
         if not isinstance(fee, dict) or not isinstance(fee.get("amount"), (int, float)) or not fee.get("basis"):

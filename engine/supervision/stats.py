@@ -129,6 +129,11 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
         total = _sum(v for _, _, v in rows)
         live = open_counts(s, now, dept)
         counted = notice_counts(s, filters, dept)
+        guides = latest_guides(s)
+        negative = {pid for pid, g in guides.items() if g.get("negative_list")}
+        # 最多跑一次 is promised for every matter but those on the 负面清单: theirs are counted apart
+        promised = _sum(v for _, key, v in rows if key[0] not in negative)
+        listed = _sum(v for _, key, v in rows if key[0] in negative)
         summary = {
             "cases": total["created"], "accepted": total["accepted"], "refused": total["refused"],
             "done": total["closed"], "open": live["open"]["all"],
@@ -136,8 +141,8 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
             "warning": live["warning"]["all"], "paused": live["paused"]["all"],
             "provisional": live["provisional"]["all"],
             "immediate_share": _rate(total["immediate"], total["accepted"]),
-            "one_visit_rate": _rate(total["one_visit"], total["closed"]),
-            "visits_per_case": _rate(total["visits_sum"], total["closed"]),
+            "one_visit_rate": _rate(promised["one_visit"], promised["closed"]),
+            "visits_per_case": _rate(promised["visits_sum"], promised["closed"]),
             "deferred": total["deferred"], "commitment": total["commitment"],
             "deemed": counted.get("deemed", 0), "reminders": counted.get("remind", 0),
             "urged": counted.get("urge", 0),
@@ -159,7 +164,6 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                     "statutory_days": _avg_of(v["statutory_sum"], v["limits_n"]), "overdue": overdue,
                     "deferred": v["deferred"], "commitment": v["commitment"]}
 
-        guides = latest_guides(s)
         by_matter = [dict(shaped(v, od), matter=k, name=(names.get(k) or {}).get("name") or k,
                           department=(names.get(k) or {}).get("department") or "",
                           # a matter's limits are its guide's (the averages are over its closed cases otherwise)
@@ -190,7 +194,10 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                                   key=lambda d: -d["tasks_done"])
         lists = {kind: open_cases(s, names, kind, now, filters) for kind in ("overdue", "warning", "paused")}
         halls = hall_figures(s, actor, filters)
-    return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
+        negative_figures = {"matters": sorted(negative), "cases": listed["created"], "done": listed["closed"],
+                            "one_visit_rate": _rate(listed["one_visit"], listed["closed"]),
+                            "visits_per_case": _rate(listed["visits_sum"], listed["closed"])}
+    return {"negative_list": negative_figures,"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
             "by_hall": halls,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
