@@ -400,3 +400,64 @@ def test_the_negative_list_is_public_and_its_cases_are_counted_apart(services, d
     assert figures["negative_list"]["matters"] == ["m_id_card_renew"]
     assert figures["negative_list"]["cases"] == 1 and figures["negative_list"]["done"] == 1
     assert figures["summary"]["one_visit_rate"] == 1.0 and figures["summary"]["done"] == 2
+
+
+# ---------------------------------------------------------------- 转报
+FORWARD_GUIDE = {"code": "000-QT-9901", "name": "转报测试事项", "type": "行政许可", "department": "税务局", "group": "tax",
+                 "level": "district", "scope": "全市通办", "handling": "承诺件", "statutory_days": 20,
+                 "promised_days": 10, "materials": []}
+
+
+def forward_bpmn() -> str:
+    """A district prepares (初审), the city decides (审批: `level=city`), each with its own time limit."""
+    guide = json.dumps(FORWARD_GUIDE, ensure_ascii=False)
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs_fwd" targetNamespace="http://example.com/fwd">
+<bpmn:process id="m_forward" name="转报测试事项" isExecutable="true">
+<bpmn:extensionElements><ow:guide xmlns:ow="https://onewindow.example/bpmn/guide">{guide}</ow:guide></bpmn:extensionElements>
+<bpmn:startEvent id="start" />
+<bpmn:userTask id="prepare" name="区级初审" camunda:candidateGroups="tax" camunda:dueDate="P3D" />
+<bpmn:userTask id="decide" name="市级审批" camunda:candidateGroups="tax" camunda:dueDate="P5D">
+  <bpmn:extensionElements><camunda:properties><camunda:property name="level" value="city" /></camunda:properties>
+  </bpmn:extensionElements>
+</bpmn:userTask>
+<bpmn:endEvent id="end" />
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />
+<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="decide" />
+<bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="end" />
+</bpmn:process>
+</bpmn:definitions>
+'''
+
+
+def test_a_step_forwarded_to_a_higher_level_is_done_there_with_its_own_inbox_and_limit(services, tmp_path):
+    from engine.audit.verify import verify_ids
+    from tests.helpers import deploy_files
+
+    build_org(services)
+    procs = tmp_path / "processes"
+    procs.mkdir()
+    (procs / "m_forward.bpmn").write_text(forward_bpmn(), encoding="utf-8")
+    deploy_files(services, procs)
+    case = services.start_case(services.actor("front_meishan"), "m_forward", COMPANY, {})
+    assert case["authority"] == {"hall": "east", "department": "tax"}
+    (prepare,) = case["tasks"]
+    assert case["number"] in inbox_numbers(services, "tax_east")
+    assert case["number"] not in inbox_numbers(services, "tax_city")
+    assert not readable(services, "tax_city", case["id"])  # nothing forwarded yet
+    case = services.complete(services.actor("tax_east"), prepare["id"], {})
+    (decide,) = case["tasks"]
+    assert decide["element_id"] == "decide" and decide["due"] != prepare["due"]
+    assert case["number"] in inbox_numbers(services, "tax_city")  # the city decides
+    assert case["number"] not in inbox_numbers(services, "tax_east") | inbox_numbers(services, "tax_west")
+    assert readable(services, "tax_city", case["id"]) and not readable(services, "tax_west", case["id"])
+    with pytest.raises(Forbidden):
+        services.complete(services.actor("tax_east"), decide["id"], {})
+    case = services.complete(services.actor("tax_city"), decide["id"], {})
+    assert case["status"] == "completed"
+    assert readable(services, "tax_city", case["id"])  # the city keeps reading what it decided
+    events = [(e["type"], e["actor"], e["element_id"]) for e in services.events(case["id"])]
+    assert ("task_completed", "tax_east", "prepare") in events and ("task_completed", "tax_city", "decide") in events
+    (finding,) = list(verify_ids(services, [case["id"]]))
+    assert finding.ok, finding

@@ -11,8 +11,8 @@ identity (group `applicant`), never by a staff account.
 
 Halls (engine.runtime.org): a user placed at a hall reads only the cases accepted or decided at the halls they see —
 their own, and for supervisors, auditors and administrators the halls below theirs too — and works only on the tasks
-in those halls' inboxes: a case's department tasks are in the inbox of the deciding authority's hall, its front-desk
-and pickup tasks in the accepting hall's. Users and cases without a hall (a single-hall database) are not limited.
+in those halls' inboxes: a case's department tasks are in the inbox of the deciding authority's hall (a step marked
+with a higher `level`, 转报, in that level's hall above it), its front-desk and pickup tasks in the accepting hall's. Users and cases without a hall (a single-hall database) are not limited.
 
 Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
 candidates, or an administrator). Auditors hold no task group: they read, they never act.
@@ -42,7 +42,9 @@ def may_read_case(s, actor, case) -> bool:
         return applicant_of(case) == actor.username
     places = [h for h in case_halls(actor, case) if h is not None]
     if places and not any(in_halls(actor, h) for h in places):
-        return False  # another hall's case: not even an overseer of another branch of the tree sees it
+        # another hall's case — unless one of its steps was forwarded to the actor's hall (转报): a task of theirs
+        # there now, or one they did
+        return _forwarded_to(s, actor, case)
     if actor.groups & OVERSEERS or case.created_by == actor.username:
         return True
     groups = sorted(actor.groups)
@@ -80,6 +82,19 @@ def inbox_hall(case, group: str) -> str | None:
     if group in WINDOW_SIDE or not getattr(case, "authority_hall", None):
         return getattr(case, "hall", None)
     return case.authority_hall
+
+
+def _forwarded_to(s, actor, case) -> bool:
+    if not actor.halls:
+        return False
+    held = select(WorkItem.id).where(WorkItem.case_id == case.id, WorkItem.hall.in_(sorted(actor.halls)), or_(
+        WorkItem.group_name.in_(sorted(actor.groups)), WorkItem.assignee == actor.username,
+        WorkItem.candidate_users.contains(f",{actor.username},"))).limit(1)
+    if s.scalar(held) is not None:
+        return True
+    did = select(Event.id).where(Event.case_id == case.id, Event.type.in_(("task_completed", "task_claimed")),
+                                 Event.actor == actor.username).limit(1)
+    return s.scalar(did) is not None
 
 
 def check_read(s, actor, case) -> None:

@@ -107,6 +107,11 @@ class Org:
                           {"hall": Message(f"{scope}：本大厅不能受理", f"{scope}: not accepted at this hall")})
         return found
 
+    def forwarded(self, authority: str, level: str) -> str:
+        """转报: the hall of `level` at or above the deciding authority, where a step marked with that level is done
+        (the authority itself when the tree has no such hall above it)."""
+        return next((h.code for h in self.chain(authority) if h.level == level), authority)
+
     def authority(self, accepting: str, level: str | None) -> HallInfo:
         """The hall that decides a matter of `level` accepted at `accepting`: the nearest hall of that level at or
         above it; a matter of a lower level accepted higher up is decided where it was accepted (上级可办);

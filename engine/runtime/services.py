@@ -566,15 +566,19 @@ class Services:
         if len(new) > 1:  # keep the library's order (diagram position) for items created together
             order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
             new.sort(key=lambda tid: order.get(tid, len(order)))
-        rows = []
+        rows, tree = [], None
         for tid in new:
             t = ready[tid]
             meta = task_meta(t.task_spec)
+            hall = access.inbox_hall(case, (meta.groups or [""])[0])
+            if meta.properties.get("level") and case.authority_hall:  # 转报: this step is done at a higher level
+                tree = tree or org.load(s)
+                hall = tree.forwarded(case.authority_hall, meta.properties["level"])
             rows.append(dict(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
                              name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
                              rule=(meta.properties.get("rule") or None),
                              group_name=(meta.groups or [""])[0],
-                             hall=access.inbox_hall(case, (meta.groups or [""])[0]),
+                             hall=hall,
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=self._task_due(s, case, t, meta, now)))
         sql.many("insert_item", rows)

@@ -52,8 +52,9 @@ class Transfers:
             due = found.at if found is not None else None
             before = {"hall": case.authority_hall, "department": case.authority_group}
             after = {"hall": to, "department": dept}
-            moved = tx.s.execute(update(WorkItem).where(
-                WorkItem.case_id == case.id, WorkItem.group_name.not_in(sorted(access.WINDOW_SIDE)))
+            moved = tx.s.execute(update(WorkItem).where(  # the authority's own tasks (not those forwarded higher)
+                WorkItem.case_id == case.id, WorkItem.hall == case.authority_hall,
+                WorkItem.group_name.not_in(sorted(access.WINDOW_SIDE)))
                 .values(hall=to, assignee=None, status="ready")).rowcount
             tx.s.execute(update(Case).where(Case.id == case.id).values(
                 authority_hall=to, authority_group=dept, transfer_due=due))
