@@ -331,7 +331,11 @@ def test_a_misrouted_case_is_handed_over_acknowledged_and_every_step_replays(ser
     assert moved["tasks"][0]["assignee"] is None  # unclaimed, in the receiving hall's inbox
     assert case["number"] in inbox_numbers(services, "tax_west")
     assert case["number"] not in inbox_numbers(services, "tax_east")
-    assert not readable(services, "tax_east", case["id"]) and readable(services, "front_meishan", case["id"])
+    add_users(services, [("tax_east2", ["tax"])])
+    with services.uow() as s:
+        s.execute(update(User).where(User.username == "tax_east2").values(hall="east"))
+    assert not readable(services, "tax_east2", case["id"]) and readable(services, "front_meishan", case["id"])
+    assert readable(services, "tax_east", case["id"])  # who claimed it keeps reading what they acted on
     with pytest.raises(Conflict):
         transfers.transfer(services.actor("tax_west"), case["id"], "west", "again")
 
