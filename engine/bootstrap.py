@@ -70,6 +70,9 @@ DISTRICT_DEPARTMENTS = {"market": "市场监管分局", "market_lead": "市场�
                         "health_lead": "卫健局 审核", "health_head": "卫健局 审批", "urban": "城管局",
                         "urban_lead": "城管局 审核", "urban_head": "城管局 审批", "water": "供水营业厅",
                         "power": "供电营业厅", "gas": "燃气营业厅", "medins": "医保分局"}
+CITY_DEPARTMENTS = {"estate": "市不动产登记中心", "estate_lead": "市不动产登记中心 审核", "housing": "市住建局",
+                    "housing_lead": "市住建局 审核", "housing_head": "市住建局 审批", "fund": "市公积金中心",
+                    "dev": "市发改局"}
 DEMO_HALL_USERS = [
     ("front_meishan1", "梅山街道 综合窗口 陈晓", ["front_desk"], "meishan"),
     ("pickup_meishan1", "梅山街道 出件窗口 周宁", ["pickup"], "meishan"),
@@ -99,9 +102,14 @@ def seed_org(services: Services) -> list[str]:
             continue
         org.add_hall(services, code, name, level, parent)
         created.append(code)
-        if level == "district" or code == "main":
+        if level == "district":
             for group, dept in DISTRICT_DEPARTMENTS.items():
-                org.add_department(services, code, group, (name[:2] if level == "district" else "市") + dept)
+                org.add_department(services, code, group, name[:2] + dept)
+        elif code == "main":  # the city decides the city-level matters, and what it accepts itself (上级可办)
+            for group, dept in DISTRICT_DEPARTMENTS.items():
+                org.add_department(services, code, group, "市" + dept.replace("分局", "局"))
+            for group, dept in CITY_DEPARTMENTS.items():
+                org.add_department(services, code, group, dept)
     return created
 
 
