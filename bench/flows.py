@@ -23,7 +23,9 @@ LOOP_FILE = ROOT / "bench" / "loop.bpmn"
 APPLICANT = {"type": "company", "name": "示例科技有限公司", "credit_code": "91330206MA2XXXXX04", "phone": "13800000000"}
 REVIEW = {"decision": "approve", "opinion": "材料齐全，同意。"}
 # The data each user task of the bundle is completed with (by bpmn id), the same in both runs.
-BUNDLE_DATA = {"intake": {"accepted": True, "remark": "材料齐全"}, "review": REVIEW, "pickup": {"method": "window"}}
+RECIPIENT = {"name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}  # who takes the results
+BUNDLE_DATA = {"intake": {"accepted": True, "remark": "材料齐全"}, "review": REVIEW,
+               "pickup": {"method": "window", "recipient": RECIPIENT}}
 LOOP_LIMIT = 100_000  # never reached: the loop goes round as long as we keep completing
 ACTOR = Actor("bench", frozenset({"admin", "front_desk", "loop"}))
 

@@ -150,6 +150,19 @@ def test_metrics(history):
     assert "onewindow_timer_lag_seconds" in text and "onewindow_events_total" in text
 
 
+def test_metrics_are_for_scrapers_only(history, monkeypatch):
+    app = history["app"]
+    c = app.test_client()
+    remote = {"REMOTE_ADDR": "203.0.113.7"}
+    assert c.get("/metrics", environ_base=remote).status_code == 403  # no token configured: this machine only
+    assert c.get("/metrics").status_code == 200
+    monkeypatch.setenv("ONEWINDOW_METRICS_TOKEN", "s3cret-scrape")
+    assert c.get("/metrics").status_code == 401  # with a token, loopback is no excuse
+    assert c.get("/metrics", headers={"Authorization": "Bearer wrong"}, environ_base=remote).status_code == 401
+    ok = c.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"}, environ_base=remote)
+    assert ok.status_code == 200 and "onewindow_open_cases" in ok.text
+
+
 def test_the_migrations_build_the_tables_the_models_describe(tmp_path):
     from engine.db import make_engine
     from engine.migrate import upgrade

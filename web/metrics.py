@@ -4,6 +4,7 @@ mode (PROMETHEUS_MULTIPROC_DIR, set by `onewindow serve`; give `onewindow worker
 lag shows here too); open tasks and cases are counted from the database at each scrape."""
 from __future__ import annotations
 
+import hmac
 import os
 import time
 
@@ -91,8 +92,26 @@ class _Forward:
         return self.collector.collect()
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _may_scrape() -> int | None:
+    """None when this request may read the figures, else the status to answer. The figures name no person, but
+    volumes and backlogs are the hall's business: with ONEWINDOW_METRICS_TOKEN set a scraper sends it as a bearer
+    token; without one only a scraper on this machine (loopback) is answered."""
+    token = current_app.config.get("METRICS_TOKEN") or os.environ.get("ONEWINDOW_METRICS_TOKEN")
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        return None if hmac.compare_digest(sent.encode(), token.encode()) else 401
+    return None if request.remote_addr in LOOPBACK else 403
+
+
 @bp.get("/metrics")
 def metrics():
+    refused = _may_scrape()
+    if refused is not None:
+        return Response("forbidden\n" if refused == 403 else "unauthorized\n", status=refused, mimetype="text/plain",
+                        headers={"WWW-Authenticate": "Bearer"} if refused == 401 else {})
     return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
@@ -306,7 +307,24 @@ def build_specs(files: dict[str, bytes], process_id: str) -> SpecBundle:
         if sub is not None and not getattr(sub, "_ow_annotated", False):
             parser.annotate(sub)
             sub._ow_annotated = True
+    for process in (spec, *subs.values()):
+        if process is not None:
+            wire_loops(process)
     return SpecBundle(process_id, spec, subs)
+
+
+def wire_loops(process_spec) -> None:
+    """Connect each loop or multi-instance task to the completion of its instances, as the library's spec
+    deserializer does.
+
+    The parser leaves that connection to `create_child`, i.e. to the process that started the instances. A case
+    restored in another process (the next request on another gunicorn worker, a timer worker) would then finish its
+    instances without merging them: the multi-instance never completes and its outputs are lost."""
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def problem_from_exception(exc: Exception, where: Locator, fallback=None) -> BpmnProblem:
