@@ -465,3 +465,21 @@ def test_a_step_forwarded_to_a_higher_level_is_done_there_with_its_own_inbox_and
     assert ("task_completed", "tax_east", "prepare") in events and ("task_completed", "tax_city", "decide") in events
     (finding,) = list(verify_ids(services, [case["id"]]))
     assert finding.ok, finding
+
+
+def test_a_district_supervisor_lists_only_the_late_cases_of_its_halls(services):
+    from engine.clock import local_date
+    from engine.supervision import stats
+
+    build_org(services)
+    east_case, west_case = invoice(services, "front_meishan"), invoice(services, "front_chunxiao")
+    later = services.clock() + timedelta(days=60)
+
+    def overdue(user):
+        figures = stats.figures(services, services.actor(user), stats.parse_filters(
+            {}, local_date(services.clock()), set(stats.departments(services))), now=later)
+        return {c["number"] for c in figures["lists"]["overdue"]}
+
+    assert overdue("super_city") == {east_case["number"], west_case["number"]}
+    assert overdue("super_east") == {east_case["number"]}
+    assert overdue("super_west") == {west_case["number"]}

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ..clock import as_utc, iso_utc, local_date, zone
 from ..db import Case, Hall, ProcessVersion, WorkItem
@@ -192,7 +192,8 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                                     "avg_hours": round(d["seconds"] / d["tasks_done"] / 3600, 1)
                                     if d["tasks_done"] else None} for d in tdepts.values()),
                                   key=lambda d: -d["tasks_done"])
-        lists = {kind: open_cases(s, names, kind, now, filters) for kind in ("overdue", "warning", "paused")}
+        lists = {kind: open_cases(s, names, kind, now, filters, halls=getattr(actor, "halls", None))
+                 for kind in ("overdue", "warning", "paused")}
         halls = hall_figures(s, actor, filters)
         negative_figures = {"matters": sorted(negative), "cases": listed["created"], "done": listed["closed"],
                             "one_visit_rate": _rate(listed["one_visit"], listed["closed"]),
@@ -311,9 +312,9 @@ def literal_now(dialect: str, now: datetime):
 
 
 def open_cases(s, names: dict, kind: str, now: datetime, filters: Filters | None = None,
-               limit: int = LIST_LIMIT) -> list[dict]:
+               limit: int = LIST_LIMIT, halls=None) -> list[dict]:
     """Open cases overdue, in warning or paused (whatever their period: a late case is late), the latest due
-    first for overdue ones."""
+    first for overdue ones; with `halls`, only the cases accepted or decided at those halls (a supervisor's)."""
     c = CaseClock
     cond = {"overdue": and_(c.status == "open", c.due_at < now),
             "warning": and_(c.status == "open", c.due_at >= now, c.warn_at <= now),
@@ -321,6 +322,8 @@ def open_cases(s, names: dict, kind: str, now: datetime, filters: Filters | None
     q = select(c, Case.number, Case.title).join(Case, Case.id == c.case_id).where(cond)
     if filters is not None and filters.department:
         q = q.where(c.department == filters.department)
+    if halls is not None:
+        q = q.where(or_(Case.hall.is_(None), Case.hall.in_(sorted(halls)), Case.authority_hall.in_(sorted(halls))))
     q = q.order_by(c.due_at, c.case_id).limit(limit)
     rows = s.execute(q).all()
     groups: dict[int, list[str]] = {}
