@@ -483,3 +483,28 @@ def test_a_district_supervisor_lists_only_the_late_cases_of_its_halls(services):
     assert overdue("super_city") == {east_case["number"], west_case["number"]}
     assert overdue("super_east") == {east_case["number"]}
     assert overdue("super_west") == {west_case["number"]}
+
+
+def test_the_case_page_shows_where_the_case_is_and_a_transfer_waiting(services, db_url):
+    from engine.runtime.transfers import Transfers
+
+    build_org(services)
+    case = invoice(services)
+    Transfers(services).transfer(services.actor("tax_east"), case["id"], "west", "应由西区办理")
+    client = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"}).test_client()
+    client.get("/login")
+    with client.session_transaction() as sess:
+        token = sess.get("csrf")
+    r = client.post("/login", data={"username": "front_meishan", "password": "pw", "_csrf": token})
+    assert r.status_code in (302, 303), r.text
+    page = client.get(f"/cases/{case['id']}").text
+    assert '<dd id="case-hall"><code>meishan</code></dd>' in page
+    assert "<code>west</code> · tax" in page and "应由西区办理" in page
+    en = client.get(f"/cases/{case['id']}?lang=en").text
+    assert "Accepted at" in en and "Decided by" in en
+    client.post("/logout", data={"_csrf": token})
+    client.get("/login")
+    with client.session_transaction() as sess:
+        token = sess.get("csrf")
+    client.post("/login", data={"username": "front_chunxiao", "password": "pw", "_csrf": token})
+    assert client.get(f"/cases/{case['id']}").status_code == 404

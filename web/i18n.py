@@ -12,6 +12,8 @@ STRINGS: dict[str, str] = {
     "一窗受理": "One-window services",
     "“最多跑一次”负面清单": "Matters needing more than one visit (负面清单)",
     "以下事项因法定原因须到现场办理不止一次，原因如下。": "These matters need more than one visit in person, for the reasons given.",
+    "受理大厅": "Accepted at", "主管部门": "Decided by", "转办": "Transfer", "签收期限": "acknowledge by",
+    "逾期未签收": "overdue, not acknowledged",
     "跑动次数": "Visits", "原因": "Reason", "暂无负面清单事项": "No matter needs more than one visit",
     "登录": "Sign in", "退出": "Sign out", "用户名": "Username", "密码": "Password",
     "用户名或密码错误": "Wrong username or password",
