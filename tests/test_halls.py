@@ -413,7 +413,7 @@ FORWARD_GUIDE = {"code": "000-QT-9901", "name": "转报测试事项", "type": "�
 
 
 def forward_bpmn() -> str:
-    """A district prepares (初审), the city decides (审批: `level=city`), each with its own time limit."""
+    """A district prepares (初审), the city decides (审批: `hall_level=city`), each with its own time limit."""
     guide = json.dumps(FORWARD_GUIDE, ensure_ascii=False)
     return f'''<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -423,7 +423,7 @@ def forward_bpmn() -> str:
 <bpmn:startEvent id="start" />
 <bpmn:userTask id="prepare" name="区级初审" camunda:candidateGroups="tax" camunda:dueDate="P3D" />
 <bpmn:userTask id="decide" name="市级审批" camunda:candidateGroups="tax" camunda:dueDate="P5D">
-  <bpmn:extensionElements><camunda:properties><camunda:property name="level" value="city" /></camunda:properties>
+  <bpmn:extensionElements><camunda:properties><camunda:property name="hall_level" value="city" /></camunda:properties>
   </bpmn:extensionElements>
 </bpmn:userTask>
 <bpmn:endEvent id="end" />
@@ -508,3 +508,14 @@ def test_the_case_page_shows_where_the_case_is_and_a_transfer_waiting(services, 
         token = sess.get("csrf")
     client.post("/login", data={"username": "front_chunxiao", "password": "pw", "_csrf": token})
     assert client.get(f"/cases/{case['id']}").status_code == 404
+
+
+def test_check_names_a_forwarded_step_of_no_known_level(tmp_path):
+    from engine.model.catalogue import FORMS_DIR, check
+
+    procs = tmp_path / "processes"
+    procs.mkdir()
+    (procs / "m_forward.bpmn").write_text(forward_bpmn().replace('value="city"', 'value="galaxy"'), encoding="utf-8")
+    result = check(processes_dir=procs, forms_dir=FORMS_DIR)
+    assert not result.ok
+    assert any(p.element == "decide" and "hall_level 'galaxy'" in p.message for p in result.problems)

@@ -12,7 +12,8 @@ identity (group `applicant`), never by a staff account.
 Halls (engine.runtime.org): a user placed at a hall reads only the cases accepted or decided at the halls they see —
 their own, and for supervisors, auditors and administrators the halls below theirs too — and works only on the tasks
 in those halls' inboxes: a case's department tasks are in the inbox of the deciding authority's hall (a step marked
-with a higher `level`, 转报, in that level's hall above it), its front-desk and pickup tasks in the accepting hall's. Users and cases without a hall (a single-hall database) are not limited.
+with a higher `hall_level`, 转报, in that level's hall above it), its front-desk and pickup tasks in the accepting
+hall's. Users and cases without a hall (a single-hall database) are not limited.
 
 Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
 candidates, or an administrator). Auditors hold no task group: they read, they never act.

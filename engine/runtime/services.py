@@ -571,9 +571,9 @@ class Services:
             t = ready[tid]
             meta = task_meta(t.task_spec)
             hall = access.inbox_hall(case, (meta.groups or [""])[0])
-            if meta.properties.get("level") and case.authority_hall:  # 转报: this step is done at a higher level
+            if meta.properties.get("hall_level") and case.authority_hall:  # 转报: done at a higher level's hall
                 tree = tree or org.load(s)
-                hall = tree.forwarded(case.authority_hall, meta.properties["level"])
+                hall = tree.forwarded(case.authority_hall, meta.properties["hall_level"])
             rows.append(dict(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
                              name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
                              rule=(meta.properties.get("rule") or None),
