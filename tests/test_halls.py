@@ -519,3 +519,25 @@ def test_check_names_a_forwarded_step_of_no_known_level(tmp_path):
     result = check(processes_dir=procs, forms_dir=FORMS_DIR)
     assert not result.ok
     assert any(p.element == "decide" and "hall_level 'galaxy'" in p.message for p in result.problems)
+
+
+def signed_in(app, user: str):
+    client = app.test_client()
+    client.get("/login")
+    with client.session_transaction() as sess:
+        token = sess.get("csrf")
+    r = client.post("/login", data={"username": user, "password": "pw", "_csrf": token})
+    assert r.status_code in (302, 303), r.text
+    return client
+
+
+def test_the_supervisor_page_counts_per_hall_and_the_negative_list_apart(services, db_url):
+    build_org(services)
+    invoice(services, "front_meishan")
+    invoice_to(services, "west")
+    app = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    page = signed_in(app, "super_city").get("/supervisor/").text
+    assert 'id="by-hall"' in page and "梅山街道便民服务中心 <code>meishan</code></td><td>2</td><td>2</td><td>0</td>" in page
+    assert 'id="negative-list-figures"' in page
+    en = signed_in(app, "super_east").get("/supervisor/?lang=en").text
+    assert "Cases per hall" in en and "<code>west</code>" not in en.split('id="by-hall"')[1].split("</table>")[0]
