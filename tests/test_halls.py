@@ -5,6 +5,7 @@ regulator signed after a failed first delivery, the regulator's finding revokes 
 from __future__ import annotations
 
 import hashlib
+import re
 import hmac
 import json
 from datetime import datetime, timedelta, timezone
@@ -541,3 +542,28 @@ def test_the_supervisor_page_counts_per_hall_and_the_negative_list_apart(service
     assert 'id="negative-list-figures"' in page
     en = signed_in(app, "super_east").get("/supervisor/?lang=en").text
     assert "Cases per hall" in en and "<code>west</code>" not in en.split('id="by-hall"')[1].split("</table>")[0]
+
+
+def test_the_front_desk_page_routes_a_citywide_matter_to_the_district_chosen(services, db_url):
+    from tests.test_web import accept
+
+    build_org(services)
+    app = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    client = signed_in(app, "front_meishan")
+    page = client.get("/frontdesk/matters/m_tax_invoice").text
+    select = page.split('id="authority"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', select)
+    assert options == [("east", "东区政务服务中心"), ("west", "西区政务服务中心")]  # the nearest first
+    fields = {f"f_{k}": v for k, v in fit("f_tax_invoice", FIELDS).items()}
+    number, case_id, _ = accept(client, COMPANY["name"], "m_tax_invoice", authority="west", mat_licence="provided",
+                                **fields)
+    assert services.case_view(case_id)["authority"] == {"hall": "west", "department": "tax"}
+    assert number in inbox_numbers(services, "tax_west")
+    # a hall the matter's scope does not cover is refused, naming the scope and where to go
+    org.add_hall(services, "far", "外市中心", "city")
+    org.add_hall(services, "far_d", "外市一区", "district", "far")
+    form = {"_csrf": re.search(r'name="_csrf" value="([^"]+)"', page).group(1), "a_type": "company",
+            "a_name": COMPANY["name"], "a_id": COMPANY["credit_code"], "decision": "accept", "authority": "far_d",
+            "mat_licence": "provided", **fields}
+    r = client.post("/frontdesk/matters/m_tax_invoice", data=form)
+    assert r.status_code == 422 and "全市通办" in r.text

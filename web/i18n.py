@@ -15,7 +15,7 @@ STRINGS: dict[str, str] = {
     "受理大厅": "Accepted at", "主管部门": "Decided by", "转办": "Transfer", "签收期限": "acknowledge by",
     "逾期未签收": "overdue, not acknowledged",
     "各大厅受理与通办": "Cases per hall and 通办 (accepted for another hall)", "大厅": "Hall",
-    "其中通办": "of them 通办", "本厅决定": "decided here",
+    "其中通办": "of them 通办", "通办": "accepted for another hall", "转至": "Route to", "本厅决定": "decided here",
     "“最多跑一次”负面清单事项": "Matters needing more than one visit", "一次办结率": "one-visit rate",
     "件均跑动": "visits per case", "不计入“最多跑一次”指标": "not counted in the one-visit figures",
     "负面清单": "the list",

@@ -107,6 +107,24 @@ class Org:
                           {"hall": Message(f"{scope}：本大厅不能受理", f"{scope}: not accepted at this hall")})
         return found
 
+    def candidates(self, accepting: str, level: str | None, scope: str | None) -> list[HallInfo]:
+        """The authorities a front desk at `accepting` may route a matter to (通办), the default one first; empty
+        when the scope does not let this hall accept it at all."""
+        try:
+            default = self.competent(accepting, level, scope)
+        except Invalid:
+            return []
+        out = [default]
+        for h in sorted(self.halls.values(), key=lambda h: h.code):
+            if h.code == default.code or (level and h.level != level):
+                continue
+            try:
+                self.competent(accepting, level, scope, h.code)
+            except Invalid:
+                continue
+            out.append(h)
+        return out
+
     def forwarded(self, authority: str, level: str) -> str:
         """转报: the hall of `level` at or above the deciding authority, where a step marked with that level is done
         (the authority itself when the tree has no such hall above it)."""
@@ -139,6 +157,16 @@ def load(s) -> Org:
         for d in s.scalars(select(HallDepartment)).all():
             departments.setdefault(d.hall, {})[d.group_name] = d.name
     return Org(halls, departments)
+
+
+def authority_choices(services, actor, guide: dict) -> list[dict]:
+    """For a front desk's intake page: the halls it may route this matter to (the default first), or [] when there
+    is no organisation or no choice to make."""
+    if getattr(actor, "hall", None) is None or not guide.get("level"):
+        return []
+    with services.read() as s:
+        found = load(s).candidates(actor.hall, guide.get("level"), guide.get("scope"))
+    return [{"code": h.code, "name": h.name} for h in found] if len(found) > 1 else []
 
 
 def default_hall(s) -> str | None:

@@ -198,8 +198,8 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
         negative_figures = {"matters": sorted(negative), "cases": listed["created"], "done": listed["closed"],
                             "one_visit_rate": _rate(listed["one_visit"], listed["closed"]),
                             "visits_per_case": _rate(listed["visits_sum"], listed["closed"])}
-    return {"negative_list": negative_figures,"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
-            "by_hall": halls,
+    return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
+            "by_hall": halls, "negative_list": negative_figures,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
             "calendar": calendar_state(services, now, None if dept else live["provisional"]["all"])}
