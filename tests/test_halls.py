@@ -567,3 +567,24 @@ def test_the_front_desk_page_routes_a_citywide_matter_to_the_district_chosen(ser
             "mat_licence": "provided", **fields}
     r = client.post("/frontdesk/matters/m_tax_invoice", data=form)
     assert r.status_code == 422 and "全市通办" in r.text
+
+
+def test_transfer_and_acknowledge_from_the_case_page(services, db_url):
+    build_org(services)
+    case = invoice(services)
+    app = create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    east = signed_in(app, "tax_east")
+    page = east.get(f"/cases/{case['id']}").text
+    assert 'id="transfer-form"' in page and '<option value="west">' in page and 'id="acknowledge"' not in page
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    r = east.post(f"/cases/{case['id']}/transfer", data={"_csrf": token, "to": "west", "reason": " "})
+    assert r.status_code == 303 and services.case_view(case["id"])["authority"]["hall"] == "east"  # no reason
+    r = east.post(f"/cases/{case['id']}/transfer", data={"_csrf": token, "to": "west", "reason": "应由西区办理"})
+    assert r.status_code == 303 and services.case_view(case["id"])["authority"]["hall"] == "west"
+    west = signed_in(app, "tax_west")
+    page = west.get(f"/cases/{case['id']}").text
+    assert 'id="acknowledge"' in page and "应由西区办理" in page
+    token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+    assert west.post(f"/cases/{case['id']}/transfer/acknowledge", data={"_csrf": token}).status_code == 303
+    assert services.case_view(case["id"])["transfer"] is None
+    assert 'id="handover"' not in signed_in(app, "front_chunxiao").get(f"/cases/{case['id']}").text

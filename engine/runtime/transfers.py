@@ -9,6 +9,7 @@ from the authority the case had, an acknowledgement must come from the hall it w
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 
@@ -88,6 +89,28 @@ class Transfers:
         if actor.groups & access.OVERSEERS and access.in_halls(actor, case.authority_hall):
             return
         raise Forbidden("只有受理大厅、主管大厅或其上级可以转办 (only the accepting or deciding hall transfers)")
+
+    def options(self, actor, case: dict) -> dict:
+        """What the case page offers this actor (a case view): the halls it may hand the case to — those of the
+        deciding authority's level — and whether it may acknowledge a hand-over waiting there."""
+        out = {"targets": [], "may_acknowledge": False}
+        authority = case.get("authority")
+        if not authority or case.get("status") == "completed":
+            return out
+        place = SimpleNamespace(hall=case.get("hall"), authority_hall=authority["hall"])
+        try:
+            self._check_may_hand_over(actor, place)
+        except Forbidden:
+            pass
+        else:
+            with self.sv.read() as s:
+                here = s.get(Hall, authority["hall"])
+                rows = s.scalars(select(Hall).where(Hall.level == here.level, Hall.code != here.code)
+                                 .order_by(Hall.code)).all() if here is not None else []
+                out["targets"] = [{"code": h.code, "name": h.name} for h in rows]
+        if case.get("transfer") is not None:
+            out["may_acknowledge"] = access.is_system(actor) or actor.is_admin or actor.hall == authority["hall"]
+        return out
 
     def pending(self, actor, now) -> list[dict]:
         """Transfers not yet acknowledged, in the halls the actor sees, the overdue first."""
