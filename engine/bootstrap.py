@@ -113,11 +113,12 @@ def seed_org(services: Services) -> list[str]:
     return created
 
 
-def build_services(url: str | None = None) -> Services:
-    """A service layer with its own database engine and the window's rules."""
+def build_services(url: str | None = None, seal_key=None, storage=None) -> Services:
+    """A service layer with its own database engine, the window's rules and the clocks (`seal_key` and `storage`
+    default to the hall's; `onewindow test` passes throw-away ones)."""
     engine = make_engine(url or database_url())
     services = Services(make_session_factory(engine))
-    install(services)
+    install(services, seal_key, storage)
     install_limits(services)
     webhooks.install(services)
     return services

@@ -7,7 +7,8 @@ Writing them by hand would drift; this script keeps ids, guides, forms and diagr
 Files written: processes/rv_<m>.bpmn (a department's review of matter m, called by matters and bundles),
 processes/m_<m>.bpmn (the matter applied for alone), processes/b_<bundle>.bpmn, processes/*_dispatch.bpmn
 (route one applicant-chosen item to its review), processes/unemp_rules.dmn, forms/f_<m>.json (member forms),
-forms/b_<bundle>.json (composed), and the window forms.
+forms/b_<bundle>.json (composed), and the window forms; then tools.scenarios writes the scenario tests beside the
+m_/b_ diagrams (processes/*.scenarios.yaml).
 """
 from __future__ import annotations
 
@@ -704,6 +705,9 @@ def main() -> None:
         (FORMS / f"b_{bid}.json").write_text(json.dumps(form, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         bundle_process(bid, name, members, body, chosen=chosen and {"field": chosen[0], "options": chosen[1],
                                                                      "min": chosen[2]}).write(str(PROC / f"b_{bid}.bpmn"))
+    from tools import scenarios  # the scenario tests beside the diagrams, from the same data
+
+    scenarios.main()
 
 
 if __name__ == "__main__":

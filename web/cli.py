@@ -137,6 +137,35 @@ def _print_previews(previews) -> None:
                f"{counts['unchanged']} unchanged; nothing was deployed")
 
 
+@cli.command("test", with_appcontext=False)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("-k", "match", default=None, help="only scenarios whose file::name contains this text")
+@click.option("-v", "--verbose", is_flag=True, help="a line for every scenario, passed ones too")
+def test_cmd(paths, match, verbose):
+    """Run the scenario files (docs/scenarios.md) of PATHS — directories, BPMN files (their *.scenarios.yaml beside
+    them) or scenario files; default processes/ — each on a throw-away SQLite database with the catalogue deployed.
+
+    One FAIL line per failed scenario with the step that diverged and expected vs actual; exit 1 on any failure."""
+    from engine.model.catalogue import PROCESSES_DIR
+    from engine.model.scenarios import find_files
+    from engine.scenario_run import run_paths
+
+    paths = list(paths) or [str(PROCESSES_DIR)]
+    if not find_files(paths):
+        click.echo(f"error: no scenario files (*.scenarios.yaml) in {', '.join(paths)}", err=True)
+        sys.exit(1)
+
+    def show(result):
+        for line in result.lines(verbose):
+            click.echo(line)
+
+    report = run_paths(paths, log=show, only=match)
+    for line in report.lines(verbose, results=False):
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 @cli.group("db")
 def db_group():
     """Database schema."""
