@@ -10,6 +10,7 @@ from .model.catalogue import check
 from .db import User, database_url, make_engine, make_session_factory
 from .model.deploy import deploy
 from .errors import Invalid
+from .runtime import webhooks
 from .runtime.designer import dry_run
 from .runtime.services import Services
 from .supervision.clocks import install as install_limits
@@ -54,6 +55,64 @@ DEMO_USERS = [
 ]
 
 
+# The demo's organisation: a city hall, two districts, a street under each and a community (code, name, level,
+# parent); the users above work at the city hall, these at the hall they name.
+DEMO_HALLS = [
+    ("main", "市民服务中心", "city", None),
+    ("east", "东区政务服务中心", "district", "main"),
+    ("west", "西区政务服务中心", "district", "main"),
+    ("meishan", "东区梅山街道便民服务中心", "street", "east"),
+    ("chunxiao", "西区春晓街道便民服务中心", "street", "west"),
+    ("meishan_c1", "梅山社区服务站", "community", "meishan"),
+]
+DISTRICT_DEPARTMENTS = {"market": "市场监管分局", "market_lead": "市场监管分局 审核", "market_head": "市场监管分局 审批",
+                        "tax": "税务分局", "police": "公安分局", "social": "人社分局", "health": "卫健局",
+                        "health_lead": "卫健局 审核", "health_head": "卫健局 审批", "urban": "城管局",
+                        "urban_lead": "城管局 审核", "urban_head": "城管局 审批", "water": "供水营业厅",
+                        "power": "供电营业厅", "gas": "燃气营业厅", "medins": "医保分局"}
+CITY_DEPARTMENTS = {"estate": "市不动产登记中心", "estate_lead": "市不动产登记中心 审核", "housing": "市住建局",
+                    "housing_lead": "市住建局 审核", "housing_head": "市住建局 审批", "fund": "市公积金中心",
+                    "dev": "市发改局"}
+DEMO_HALL_USERS = [
+    ("front_meishan1", "梅山街道 综合窗口 陈晓", ["front_desk"], "meishan"),
+    ("pickup_meishan1", "梅山街道 出件窗口 周宁", ["pickup"], "meishan"),
+    ("front_east1", "东区 综合窗口 林岚", ["front_desk"], "east"),
+    ("market_east1", "东区市场监管分局 赵刚", ["market"], "east"),
+    ("market_lead_east1", "东区市场监管分局 审核 钱坤", ["market_lead"], "east"),
+    ("market_head_east1", "东区市场监管分局 审批 孙越", ["market_head"], "east"),
+    ("police_east1", "东区公安分局 李卫", ["police"], "east"),
+    ("super_east1", "东区 电子监察 吴优", ["supervisor"], "east"),
+    ("front_west1", "西区 综合窗口 郑洁", ["front_desk"], "west"),
+    ("market_west1", "西区市场监管分局 王涛", ["market"], "west"),
+    ("police_west1", "西区公安分局 冯军", ["police"], "west"),
+    ("front_chunxiao1", "春晓街道 综合窗口 何敏", ["front_desk"], "chunxiao"),
+]
+
+
+def seed_org(services: Services) -> list[str]:
+    """The demo's halls and their departments, those not there yet (idempotent)."""
+    from .db import Hall
+    from .runtime import org
+
+    with services.read() as s:
+        have = set(s.scalars(select(Hall.code)).all())
+    created = []
+    for code, name, level, parent in DEMO_HALLS:
+        if code in have:
+            continue
+        org.add_hall(services, code, name, level, parent)
+        created.append(code)
+        if level == "district":
+            for group, dept in DISTRICT_DEPARTMENTS.items():
+                org.add_department(services, code, group, name[:2] + dept)
+        elif code == "main":  # the city decides the city-level matters, and what it accepts itself (上级可办)
+            for group, dept in DISTRICT_DEPARTMENTS.items():
+                org.add_department(services, code, group, "市" + dept.replace("分局", "局"))
+            for group, dept in CITY_DEPARTMENTS.items():
+                org.add_department(services, code, group, dept)
+    return created
+
+
 def build_services(url: str | None = None, seal_key=None, storage=None) -> Services:
     """A service layer with its own database engine, the window's rules and the clocks (`seal_key` and `storage`
     default to the hall's; `onewindow test` passes throw-away ones)."""
@@ -61,6 +120,7 @@ def build_services(url: str | None = None, seal_key=None, storage=None) -> Servi
     services = Services(make_session_factory(engine))
     install(services, seal_key, storage)
     install_limits(services)
+    webhooks.install(services)
     return services
 
 
@@ -104,11 +164,12 @@ def preview_catalogue(services: Services, paths: list[str] | None = None):
 def seed_demo(services: Services) -> list[str]:
     """Deploy the catalogue and create the documented demo users (idempotent)."""
     deploy_catalogue(services)
+    seed_org(services)
     created = []
     with services.uow() as s:
         existing = set(s.scalars(select(User.username)).all())
-    for username, name, groups in DEMO_USERS:
+    for username, name, groups, hall in [(*u, "main") for u in DEMO_USERS] + DEMO_HALL_USERS:
         if username not in existing:
-            services.add_user(username, DEMO_PASSWORD, groups, name)
+            services.add_user(username, DEMO_PASSWORD, groups, name, hall)
             created.append(username)
     return created

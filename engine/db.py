@@ -31,11 +31,33 @@ class Group(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
 
 
+class Hall(Base):
+    """A service hall (政务服务中心 / 便民服务中心 / 服务站) at one level of the organisation: city, district, street,
+    community; `parent` is the hall one level up (None at the top)."""
+
+    __tablename__ = "halls"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent: Mapped[str | None] = mapped_column(ForeignKey("halls.code"), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HallDepartment(Base):
+    """A department (its group, e.g. `market`) present at a hall, with the name it has there."""
+
+    __tablename__ = "hall_departments"
+    hall: Mapped[str] = mapped_column(ForeignKey("halls.code", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(ForeignKey("groups.name"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a halls.code (None: no organisation yet)
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     auth_epoch: Mapped[int] = mapped_column(Integer, default=0)  # moved on by logout/revoke: old tokens stop working
@@ -96,6 +118,12 @@ class Case(Base):
     visits: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(64), default="")
     applicant_user: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # applied online by
+    # 首接负责: the hall that accepted the case; the competent authority (hall + department group) that decides it
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    authority_hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    authority_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # 转办: when the authority the case was handed to must have acknowledged it (None: no hand-over waits)
+    transfer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -134,6 +162,7 @@ class WorkItem(Base):
     form: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rule: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the one-window rule it follows
     group_name: Mapped[str] = mapped_column(String(64), default="")
+    hall: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # whose inbox: group AT hall
     candidate_users: Mapped[str] = mapped_column(String(500), default="")
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="ready")
@@ -202,6 +231,42 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookSubscription(Base):
+    """A regulator's subscription to events (审管联动): each matching event is posted to `url`, signed with `secret`."""
+
+    __tablename__ = "webhook_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(500))  # comma-separated event types
+    secret: Mapped[str] = mapped_column(String(200))  # kept to sign each body (HMAC-SHA256), never shown
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Regulator(Base):
+    """A regulator that may send findings back (POST /api/v1/regulator/findings), signing them with `secret`."""
+
+    __tablename__ = "regulators"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RegulatorFinding(Base):
+    """A finding received from a regulator, by the digest of its body: the same finding again is the same answer."""
+
+    __tablename__ = "regulator_findings"
+    __table_args__ = (UniqueConstraint("regulator", "digest"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    regulator: Mapped[str] = mapped_column(ForeignKey("regulators.name"))
+    digest: Mapped[str] = mapped_column(String(64))
+    certificate: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    finding: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Timer(Base):

@@ -168,6 +168,21 @@ def actor_names(services, usernames) -> dict[str, str]:
         return dict(s.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
 
 
+def negative_list(services) -> list[dict]:
+    """负面清单: the matters that need more than one visit, each with the reason the public is given (from the guides
+    of the latest versions)."""
+    with services.read() as s:
+        out = []
+        for v in _latest_versions(s):
+            guide = guide_of(s, v)
+            if not guide.get("negative_list"):
+                continue
+            out.append({"code": v.process_id, "name": guide.get("name") or v.name,
+                        "department": guide.get("department") or "", "visits": guide.get("visits") or 2,
+                        "reason": guide["negative_list"].get("reason") or ""})
+        return out
+
+
 def exists(services, code: str) -> bool:
     with services.uow() as s:
         return s.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == code).limit(1)) is not None

@@ -39,6 +39,9 @@ EVENTS = {
     "certificate_issued": M("核发电子证照", "Certificate issued"),
     "certificate_revoked": M("注销电子证照", "Certificate revoked"),
     "document_issued": M("出具文书", "Document issued"),
+    "clock_paused": M("暂停计时", "Clock paused"), "clock_resumed": M("恢复计时", "Clock resumed"),
+    "case_transferred": M("转办（移交）", "Handed over to another authority"),
+    "transfer_acknowledged": M("签收转办", "Hand-over acknowledged"),
 }
 CHANNELS = {"window": M("窗口", "at the window"), "online": M("网上", "online"), "api": M("接口", "through the API"),
             "mobile": M("移动端", "mobile")}

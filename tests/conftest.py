@@ -18,6 +18,7 @@ from engine.db import Base, make_engine, make_session_factory
 from engine.model.deploy import deploy
 from engine.runtime.services import Services
 from engine.window.rules import install
+from engine.runtime.webhooks import install as install_webhooks
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PG_ADMIN = os.environ.get("ONEWINDOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -99,6 +100,7 @@ def make_services(url: str, catalogue) -> Services:
     sv = Services(make_session_factory(make_engine(url)))
     install(sv, Ed25519PrivateKey.generate())
     install_limits(sv)
+    install_webhooks(sv)
     with sv.uow() as s:
         deploy(s, catalogue)
     return sv

@@ -27,7 +27,7 @@ def test_rows_written_by_prepared_statements_read_back_through_sqlalchemy(servic
         sql.run("insert_event", dict(case_id=cid, seq=99, at=at, type="probe", actor="a", group_name="g",
                                      task_id=None, element_id=None, payload="{}", prev_hash="", hash="h"))
         sql.many("insert_item", [dict(id="probe-item", case_id=cid, process_id="p", element_id="e", name="名",
-                                      form=None, rule=None, group_name="g", candidate_users="", assignee=None,
+                                      form=None, rule=None, group_name="g", hall=None, candidate_users="", assignee=None,
                                       status="ready", created_at=at, due_at=at + timedelta(days=3))])
     with services.uow() as s:
         ev = s.scalar(select(Event).where(Event.case_id == cid, Event.seq == 99))

@@ -66,16 +66,20 @@ LEASE = mat("lease", "经营场所使用证明（租赁合同/产权证）", def
 
 
 def matter(mid, name, group, code, mtype, basis, statutory, promised, fields, materials, handling="承诺件",
-           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1, deemed=False, post_check_days=10):
+           online="网上预审", scope="全市通办", fees=(), cert=None, extra=None, levels=1, deemed=False, post_check_days=10,
+           level="district", negative=None):
     """A matter and its guide; `levels`: review levels in the department (3: 承办 → 审核 → 审批 for a 行政许可 with
     substantive review; 2: 一审一核; 1: one review); `deemed`: 超时默认 — a review not decided within its time is
     deemed approved and sealed automatically; `post_check_days`: 事后核查 of a 告知承诺 approval that many working days
-    after it."""
-    guide = {"code": code, "name": name, "type": mtype, "department": DEPTS[group], "group": group,
+    after it; `level`: the level of hall whose department decides it (市、区、街道、社区)."""
+    guide = {"code": code, "name": name, "type": mtype, "department": DEPTS[group], "group": group, "level": level,
              "review_levels": levels,
              "legal_basis": basis, "handling": handling, "statutory_days": statutory, "promised_days": promised,
              "fees": list(fees), "visits": 0 if online == "全程网办" else 1, "online": online, "scope": scope,
              "materials": materials}
+    if negative:  # 负面清单: more than one visit is needed, and the public is told why
+        guide["visits"] = negative[0]
+        guide["negative_list"] = {"reason": negative[1]}
     if deemed:
         guide["deemed_approval"] = True
     if any(m["commitment_allowed"] for m in materials):
@@ -98,7 +102,7 @@ MATTERS = [
     matter("social_reg", "单位社会保险登记", "social", "000-QR-0401", "行政确认", ["《中华人民共和国社会保险法》第五十七条"], 15, 1,
            COMPANY, [LICENCE], online="全程网办", cert=("social_reg", "社会保险登记证明", None)),
     matter("fund_reg", "单位住房公积金缴存登记", "fund", "000-QR-0501", "行政确认", ["《住房公积金管理条例》第十四条"], 5, 1,
-           COMPANY, [LICENCE], online="全程网办", cert=("fund_reg", "公积金缴存登记证明", None)),
+           COMPANY, [LICENCE], online="全程网办", cert=("fund_reg", "公积金缴存登记证明", None), level="city"),
     matter("food_permit", "食品经营许可", "market", "000-XK-0102", "行政许可", ["《中华人民共和国食品安全法》第三十五条"], 20, 5,
            COMPANY, [LICENCE, LEASE, mat("layout", "经营场所平面布局图", commitment=True),
                      mat("safety_rules", "食品安全管理制度", commitment=True)],
@@ -115,7 +119,7 @@ MATTERS = [
     matter("contract_filing", "存量房买卖合同网签备案", "housing", "000-QT-0901", "公共服务", ["《城市房地产管理法》第四十五条"], 5, 1,
            ["property_address"], [ID_CARD, mat("sale_contract", "存量房买卖合同"),
                                                                 mat("deed", "不动产权证书", substitutes=["cert:estate_title"])],
-           cert=("contract_filing", "合同备案证明", None)),
+           cert=("contract_filing", "合同备案证明", None), level="city"),
     matter("deed_tax", "存量房交易税费申报", "tax", "000-QT-0302", "公共服务", ["《中华人民共和国契税法》第九条"], 5, 1,
            ["property_address"], [ID_CARD, mat("sale_contract", "存量房买卖合同")],
            cert=("tax_receipt", "完税证明", None),
@@ -123,7 +127,7 @@ MATTERS = [
     matter("estate_transfer", "不动产转移登记", "estate", "000-QR-0801", "行政确认", ["《不动产登记暂行条例》第二十条"], 30, 3,
            ["property_address"], [ID_CARD, mat("deed", "不动产权证书", substitutes=["cert:estate_title"]),
                                                                 mat("tax_paid", "完税证明", substitutes=["cert:tax_receipt"])],
-           cert=("estate_title", "不动产权证书", None), levels=2),
+           cert=("estate_title", "不动产权证书", None), levels=2, level="city"),
     matter("water_transfer", "用水过户", "water", "000-GG-1201", "公共服务", ["《城市供水条例》"], 5, 1,
            ["property_address"], [ID_CARD], handling="承诺件", online="全程网办",
            cert=("water_account", "用水户号变更确认", None), deemed=True),
@@ -140,13 +144,13 @@ MATTERS = [
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("land_title", "用地批准手续", substitutes=["cert:estate_title"]),
                                                       mat("drawings_review", "施工图审查合格书", deferrable=True),
                                                       mat("funds_proof", "建设资金落实证明", commitment=True)],
-           cert=("construction_permit", "建筑工程施工许可证", None), levels=3),
+           cert=("construction_permit", "建筑工程施工许可证", None), levels=3, level="city"),
     matter("quality_safety", "工程质量安全监督登记", "housing", "000-QT-0903", "公共服务", ["《建设工程质量管理条例》第十三条"], 5, 1,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("supervision_contract", "监理合同")],
            cert=("quality_safety", "质量安全监督登记回执", None)),
     matter("fire_design", "特殊建设工程消防设计审查", "housing", "000-XK-0904", "行政许可", ["《建设工程消防设计审查验收管理暂行规定》第十五条"], 15, 5,
            COMPANY + ["project_code", "project_name"], [LICENCE, mat("fire_drawings", "消防设计文件")],
-           cert=("fire_design", "消防设计审查意见书", None), levels=3),
+           cert=("fire_design", "消防设计审查意见书", None), levels=3, level="city"),
     matter("birth_cert", "出生医学证明首次签发", "health", "000-QT-0702", "公共服务", ["《中华人民共和国母婴保健法》第二十三条"], 5, 1,
            ["baby_name"], [ID_CARD, mat("birth_record", "分娩记录", substitutes=["record:hospital"])],
            cert=("birth_certificate", "出生医学证明", None)),
@@ -171,12 +175,13 @@ MATTERS = [
                   "leaving_reason": {"type": "string", "title": "离职原因",
                                      **one_of({"dismissed": "被辞退", "contract_ended": "合同期满",
                                                "resigned": "个人辞职", "other": "其他"})},
-                  "job_registered": {"type": "boolean", "title": "已办理失业登记"}}),
+                  "job_registered": {"type": "boolean", "title": "已办理失业登记"}}, level="city"),
     matter("id_card_renew", "居民身份证换领", "police", "000-GG-0203", "公共服务", ["《中华人民共和国居民身份证法》第十一条"], 60, 20,
            [], [mat("old_id", "原居民身份证", keep_original=True), mat("photo", "证件照片", substitutes=["record:population"])],
            scope="跨省通办", fees=[{"name": "证件工本费", "amount": 20, "basis": "发改价格〔2003〕2322号"}],
            cert=("id_card_receipt", "居民身份证领取凭证", None),
-           extra={"renew_reason": {"type": "string", "title": "换领原因", "enum": ["有效期满", "证件损坏", "信息变更"]}}),
+           extra={"renew_reason": {"type": "string", "title": "换领原因", "enum": ["有效期满", "证件损坏", "信息变更"]}},
+           negative=(2, "须本人到场采集人像和指纹；证件制作完成后须本人到场领取并核验指纹")),
     matter("water_connect", "用水报装", "water", "000-GG-1202", "公共服务", ["《城市供水条例》第二十三条"], 10, 3,
            COMPANY, [LICENCE, mat("site_plan", "用水地点平面图")], cert=("water_connect", "用水报装确认", None)),
 ]
@@ -203,6 +208,7 @@ for _mid, (_short, _words) in SEARCH.items():
 BUNDLE_SEARCH = {"start_up": ("企业开办", ["开公司", "办企业"]), "restaurant": ("开餐馆", ["餐饮", "开饭店"]),
                  "house": ("二手房过户", ["二手房", "买房", "过户"]), "joint": ("联审联批", ["市场主体设立", "后置许可"]),
                  "build": ("施工许可", ["工程建设", "开工"]), "newborn": ("新生儿出生", ["出生", "新生儿", "报户口"])}
+LEVEL_ORDER = ["city", "district", "street", "community"]  # a bundle is decided at its highest member's level
 PERMITS = ["food_permit", "hygiene_permit", "signboard"]           # 联审联批 post-licence permits to choose from
 BUILD_ITEMS = ["construction_permit", "quality_safety", "fire_design"]  # 施工许可 stage matters to choose from
 
@@ -496,7 +502,8 @@ def bundle_process(bid: str, name: str, members: list[str], body, extra_material
              "legal_basis": ["《国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见》"], "handling": "承诺件",
              "statutory_days": sum(M[x]["guide"]["statutory_days"] for x in members),
              "promised_days": max(M[x]["guide"]["promised_days"] for x in members) + 2, "fees": [], "visits": 1,
-             "online": "网上预审", "scope": "全市通办", "members": members, "materials": []}
+             "online": "网上预审", "scope": "全市通办", "members": members, "materials": [],
+             "level": min((M[x]["guide"]["level"] for x in members), key=LEVEL_ORDER.index)}
     if chosen:
         guide["choose"] = chosen
     short, words = BUNDLE_SEARCH[bid]

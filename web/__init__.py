@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     app.jinja_env.globals["shapes"] = SHAPES  # identifier shapes for inputs written in templates (the applicant)
     app.jinja_env.globals["diagram_legend"] = LEGEND  # what a diagram's colours say (_legend.html)
+    app.jinja_env.globals["hall_name"] = hall_name
     app.before_request(papers.upload_limit)  # before anything reads the form (the CSRF check does)
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
@@ -129,3 +130,18 @@ def _register_errors(app: Flask) -> None:
             return body, status, {"Retry-After": "5"}
         app.logger.exception("unhandled error on %s", request.path)
         return _error(500, "internal_error", Message("内部错误", "Internal error"))
+
+
+def hall_name(code: str | None) -> str:
+    """A hall by its name (people do not read hall codes), read once per request."""
+    if not code:
+        return ""
+    from flask import current_app, g
+
+    names = g.get("_hall_names")
+    if names is None:
+        from engine.runtime import org
+
+        with current_app.extensions["onewindow"].read() as s:
+            names = g._hall_names = {c: h.name for c, h in org.load(s).halls.items()}
+    return names.get(code, code)

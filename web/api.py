@@ -44,6 +44,7 @@ class Operation:
     media_type: str = "application/json"
     also: dict = field(default_factory=dict)      # other success statuses: status -> description
     name: str = ""                                # the view's name (its Flask endpoint)
+    auth: object = None                           # a public operation's own check of the caller, run first
 
 
 OPERATIONS: list[Operation] = []
@@ -135,6 +136,8 @@ def _send(op_response, value, status: int = 200):
 def _authenticate():
     op = _operation_of(request.endpoint)
     if op is not None and op.public:
+        if op.auth is not None:
+            op.auth()
         return
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -152,6 +155,7 @@ def _case_json(c: dict) -> dict:
     committed action is never reported as failed by a later read."""
     return {"id": c["id"], "number": c["number"], "matter": c["process_id"], "title": c["title"], "status": c["status"],
             "channel": c["channel"], "applicant": c["applicant"], "visits": c["visits"],
+            "hall": c.get("hall"), "authority": c.get("authority"), "transfer": c.get("transfer"),
             "created_at": c["created_at"], "updated_at": c["updated_at"],
             "members": [{k: o.get(k) for k in MEMBER_FIELDS} for o in c.get("outcomes") or []],
             "owed": c.get("owed") or [], "notice": c.get("notice"),
@@ -234,7 +238,8 @@ def create_case(body: M.NewCase):
         raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
     applicant = body.applicant.model_dump(exclude_none=True)
     case = services().start_case(g.api_actor, body.matter, applicant, body.data, channel=body.channel, intake=verdict,
-                                 idempotency_key=key, request_hash=_request_hash() if key else None)
+                                 idempotency_key=key, request_hash=_request_hash() if key else None,
+                                 authority=body.authority)
     return _send(M.Case, _case_json(case), 200 if case.get("replayed") else 201)
 
 
@@ -286,3 +291,5 @@ def complete(task_id: str, body: M.Completion):
 
 from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11), declared on this blueprint
 from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)
+from . import api_regulators  # noqa: E402,F401 - 审管联动: findings in, webhook deliveries out (issue 16)
+from . import api_halls  # noqa: E402,F401 - 首接负责 and 转办 (issue 16)

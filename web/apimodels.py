@@ -72,6 +72,9 @@ class NewCase(Strict):
                                           "{id: {status: provided, files: [sha256, ...]}}")
     channel: Literal["window", "kiosk", "online"] = "window"
     intake: Intake | None = None
+    authority: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+        None, description="通办: the hall (of the matter's deciding level) to route the case to, where the matter's "
+                          "scope lets the accepting hall do so; default the nearest one above it")
 
 
 class Completion(Strict):
@@ -199,6 +202,23 @@ class CaseTask(Strict):
     timeliness: Timeliness | None
 
 
+class Authority(Strict):
+    """The competent authority that decides a case: a hall and its department (group)."""
+
+    hall: str
+    department: str | None
+
+
+class TransferState(Strict):
+    """A hand-over (转办) the receiving authority has not acknowledged yet."""
+
+    from_: Authority | None = Field(alias="from")
+    to: Authority | None
+    reason: str
+    due: str | None = Field(description="acknowledge by (ISO 8601, UTC)")
+    overdue: bool
+
+
 class Case(Strict):
     id: int
     number: str
@@ -208,6 +228,9 @@ class Case(Strict):
     channel: str
     applicant: StoredApplicant
     visits: int
+    hall: str | None = Field(description="首接负责: the hall that accepted the case (null without an organisation)")
+    authority: Authority | None = Field(description="the hall and department that decide it")
+    transfer: TransferState | None = Field(None, description="a 转办 waiting to be acknowledged (overdue after its due)")
     created_at: str
     updated_at: str
     members: list[Member] = Field(description="the matters of the case and what each came to")
@@ -333,6 +356,11 @@ class Stats(Strict):
     summary: StatsSummary
     by_matter: list[dict[str, Any]]
     by_department: list[dict[str, Any]]
+    negative_list: dict[str, Any] = Field(description="负面清单 matters (more than one visit needed) counted apart: "
+                                                     "cases, done, one_visit_rate, visits_per_case; the summary's "
+                                                     "最多跑一次 figures leave them out")
+    by_hall: list[dict[str, Any]] = Field(description="per hall: cases accepted, of them 通办 (decided at another "
+                                                      "hall), and cases decided there")
     task_departments: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
     by_day: list[dict[str, Any]]
@@ -446,3 +474,81 @@ class TaskDesk(Strict):
     handover: list[dict[str, str]] = Field(description="what the pickup window hands over (a pickup's `handed`)")
     decides: Decides
     form: dict[str, Any] | None
+
+
+# ---------------------------------------------------------------- 审管联动 (issue 16)
+class Finding(Strict):
+    """A regulator's finding on a certificate; sent with `X-Regulator` and `X-Onewindow-Signature` over the raw
+    body."""
+
+    certificate: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    finding: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    action: Literal["revoke"]
+
+
+class FindingResult(Strict):
+    certificate: str
+    case: int | None
+    action: str
+    status: str
+    replayed: bool
+
+
+class DeliveryQuery(Strict):
+    status: Literal["pending", "delivered", "failed"] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
+class Delivery(Strict):
+    """One webhook delivery to a regulator, from the outbox."""
+
+    id: int
+    url: str
+    subscription: int | None
+    event: str
+    case: str | None
+    key: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_error: str
+    created_at: str | None
+    next_try_at: str | None
+    delivered_at: str | None
+
+
+class DeliveryCounts(Strict):
+    pending: int
+    delivered: int
+    failed: int
+
+
+class Subscription(Strict):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: str | None
+    deliveries: DeliveryCounts
+
+
+# ---------------------------------------------------------------- 首接负责 and 转办 (issue 16)
+class TransferBody(Strict):
+    to: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(description="the receiving hall")
+    department: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="its department (group); default the case's")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class PendingTransfer(TransferState):
+    case_id: int
+    number: str
+
+
+class NegativeListEntry(Strict):
+    """A matter on the 负面清单: more than one visit is needed, and why."""
+
+    code: str
+    name: str
+    department: str
+    visits: int
+    reason: str

@@ -195,9 +195,10 @@ def users_group():
 @click.option("--password", required=True)
 @click.option("--groups", default="", help="comma-separated group names")
 @click.option("--display-name", default="")
-def users_add(name, password, groups, display_name):
+@click.option("--hall", default=None, help="the hall the user works at (default: the only top hall)")
+def users_add(name, password, groups, display_name, hall):
     try:
-        _services().add_user(name, password, [g.strip() for g in groups.split(",") if g.strip()], display_name)
+        _services().add_user(name, password, [g.strip() for g in groups.split(",") if g.strip()], display_name, hall)
     except OneWindowError as exc:
         _fail(exc)
     click.echo(f"user {name} created")
@@ -369,12 +370,17 @@ from web.cli_admin import admin  # noqa: E402
 from web.cli_audit import audit  # noqa: E402
 from web.cli_calendar import calendar  # noqa: E402
 from web.cli_supervision import procedure, urge  # noqa: E402
+from web.cli_regulators import regulators, webhooks  # noqa: E402
+from web.cli_org import org  # noqa: E402
 
 cli.add_command(audit)
 cli.add_command(admin)
 cli.add_command(calendar)
 cli.add_command(procedure)
 cli.add_command(urge)
+cli.add_command(webhooks)
+cli.add_command(regulators)
+cli.add_command(org)
 
 
 def main():

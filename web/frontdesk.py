@@ -10,6 +10,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from engine import casefile
 from engine.errors import Invalid, NotFound
 from engine.messages import Message
+from engine.runtime import org
 from engine.runtime.access import check_window
 
 from engine import readmodels as catalog
@@ -50,7 +51,9 @@ def _render_intake(m: dict, errors: dict | None = None, values: dict | None = No
                   "shareable": isinstance(x, dict) and bool(x.get("substitutes")),
                   "shared": shared.get(catalog.material_id(x)),
                   "files": (uploaded or {}).get(catalog.material_id(x)) or []} for x in m["materials"]]
+    authorities = org.authority_choices(services(), g.actor, m.get("guide") or {})  # 通办: where it may go
     return render_template("frontdesk/intake.html", m=m, fields=formkit.fields(m["form"]), ivalues=ivalues,
+                           authorities=authorities,
                            form_token=values.get("form_token") or secrets.token_urlsafe(16),
                            intake_fields=formkit.fields(m["intake_form"], skip=INTAKE_SKIP), materials=materials,
                            errors=errors or {}, values=values, status_code=status, previewed=preview is not None,
@@ -130,9 +133,13 @@ def submit(code):
     token = form.get("form_token") or None  # one per rendered page: a reload or Back + 受理 gives the same case
     try:
         case = sv.start_case(g.actor, code, applicant, data, channel="window", intake=verdict,
-                             idempotency_key=token and f"form:{token}", request_hash=_form_hash(form) if token else None)
+                             idempotency_key=token and f"form:{token}",
+                             request_hash=_form_hash(form) if token else None, authority=form.get("authority") or None)
     except Invalid as exc:
-        return _render_intake(m, {_field_key(k): v for k, v in exc.fields.items()}, values, 422, preview, uploaded)
+        errors = {_field_key(k): v for k, v in exc.fields.items()}
+        if "authority" in errors:
+            errors["authority"] = exc.message  # the whole reason: which scope, which hall to go to
+        return _render_intake(m, errors, values, 422, preview, uploaded)
     return redirect(url_for("frontdesk.done", case_id=case["id"]), code=303)
 
 
@@ -159,6 +166,8 @@ def _form_hash(form) -> str:
 
 def _field_key(path: str) -> str:
     """Map a service-layer field path to the page's input name."""
+    if path in ("hall", "authority"):  # 通办: where the case may be accepted for and routed to
+        return "authority"
     if path.startswith("applicant."):
         return "a_" + path.split(".", 1)[1]
     if path.startswith("intake.") or path in ("reason", "remark"):

@@ -1,4 +1,5 @@
-"""The landing page: signed-in users go to the home of their groups; /healthz for probes; the site's icon."""
+"""The landing page: signed-in users go to the home of their groups; the public 负面清单; /healthz for probes; the
+site's icon."""
 from flask import Blueprint, current_app, g, redirect, render_template, send_from_directory
 
 from .auth import home_for
@@ -17,6 +18,14 @@ def index():
     with services.uow() as s:
         count = s.scalar(select(func.count()).select_from(ProcessVersion))
     return render_template("landing.html", count=count)
+
+
+@bp.get("/negative-list")
+def negative_list():
+    """负面清单, public: the matters that need more than one visit and why (from their service guides)."""
+    from engine.readmodels import negative_list as listed
+
+    return render_template("negative_list.html", matters=listed(current_app.extensions["onewindow"]))
 
 
 @bp.get("/healthz")

@@ -10,6 +10,17 @@ LANGS = ("zh", "en")
 # key -> (zh, en); the key itself is the Chinese text, so templates stay readable.
 STRINGS: dict[str, str] = {
     "一窗受理": "One-window services",
+    "“最多跑一次”负面清单": "Matters needing more than one visit (negative list)",
+    "以下事项因法定原因须到现场办理不止一次，原因如下。": "These matters need more than one visit in person, for the reasons given.",
+    "受理大厅": "Accepted at", "主管部门": "Decided by", "转办": "Transfer", "签收期限": "acknowledge by",
+    "逾期未签收": "overdue, not acknowledged", "签收转办": "Acknowledge the transfer",
+    "已转办，待对方签收": "Transferred; waiting for the receiving hall to acknowledge", "已签收转办": "Transfer acknowledged",
+    "各大厅受理与通办": "Cases per hall, and those accepted for another hall", "大厅": "Hall",
+    "其中通办": "of them for another hall", "通办": "accepted for another hall", "转至": "Route to", "本厅决定": "decided here",
+    "“最多跑一次”负面清单事项": "Matters needing more than one visit", "一次办结率": "one-visit rate",
+    "件均跑动": "visits per case", "不计入“最多跑一次”指标": "not counted in the one-visit figures",
+    "负面清单": "the list",
+    "跑动次数": "Visits", "原因": "Reason", "暂无负面清单事项": "No matter needs more than one visit",
     "登录": "Sign in", "退出": "Sign out", "用户名": "Username", "密码": "Password",
     "用户名或密码错误": "Wrong username or password",
     "综合窗口": "Front desk", "待办": "Inbox", "出件窗口": "Pickup window", "办件": "Case",

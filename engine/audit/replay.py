@@ -160,6 +160,8 @@ class Saved:
         self.tx_at = None  # time of the transaction the last event belongs to
         self.groups: dict[str, str] = {}  # task path -> group an administrator reassigned it to
         self.procedures: dict[str, object] = {}  # 特别程序 open: kind -> start time
+        self.authority: dict | None = None  # the deciding authority (hall + department), followed through 转办
+        self.transfer: dict | None = None  # a hand-over not yet acknowledged
 
     @property
     def rules(self):
@@ -234,6 +236,7 @@ def _start(saved: Saved, ev, payload: dict):
         saved.version_id = int(payload["version_id"])
         saved.bundle = saved.source.bundle(saved.version_id)
     saved.channel = payload.get("channel", "window")
+    saved.authority = payload.get("authority")
     saved.process_id = payload.get("process_id") or saved.bundle.process_id
     data, intake = payload.get("data") or {}, payload.get("intake")
     start, verdict, effects = dict(data), None, []
@@ -405,6 +408,16 @@ def _apply_event(wf, saved: Saved, ev, payload: dict):
             raise ReplayError(ev.seq, f"special procedure {payload.get('kind')} ended but never started")
         wf = saved.current(wf, ev)
         timerclock.shift(wf, int(payload.get("workdays") or 0), saved.source.calendar or default_calendar())
+    elif ev.type == "case_transferred":
+        if saved.authority is None or payload.get("from") != saved.authority:
+            raise ReplayError(ev.seq, f"transfers from {payload.get('from')}, the case was with {saved.authority}")
+        if livetasks.is_completed(wf):
+            raise ReplayError(ev.seq, "a completed case was transferred")
+        saved.authority = saved.transfer = payload.get("to")
+    elif ev.type == "transfer_acknowledged":
+        if saved.transfer is None or payload.get("hall") != saved.transfer.get("hall"):
+            raise ReplayError(ev.seq, f"acknowledged at {payload.get('hall')}, no transfer there waits")
+        saved.transfer = None
     elif ev.type == "case_completed":
         if not livetasks.is_completed(wf):
             raise ReplayError(ev.seq, "case_completed but the replayed workflow is still running")

@@ -17,8 +17,12 @@ GUIDE_NS = "https://onewindow.example/bpmn/guide"
 TYPES = {"行政许可", "行政确认", "行政给付", "行政备案", "行政征收", "行政裁决", "行政奖励", "其他行政权力", "公共服务", "一件事"}
 HANDLING = {"即办件", "承诺件"}
 ONLINE = {"全程网办", "网上预审", "窗口办理"}
-SCOPES = {"本级", "全市通办", "全省通办", "跨省通办"}
+SCOPES = {"本级", "区内通办", "全市通办", "全省通办", "跨省通办"}  # where a matter may be accepted (通办)
 SUBSTITUTE = re.compile(r"^(cert|record|case):[a-z0-9_]+$")
+# The levels a matter is decided at (市、区/县、街道/乡镇、社区/村), highest first; a guide's `level` names one, and
+# `departments` may name the deciding department (group) per level where it differs from the guide's `group`.
+LEVELS = ("city", "district", "street", "community")
+LEVEL_NAMES = {"city": "市级", "district": "区级", "street": "街道级", "community": "社区级"}
 REQUIRED = ("code", "name", "type", "department", "handling", "statutory_days", "promised_days", "materials")
 
 
@@ -110,7 +114,10 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
     else:
         out += [err(f"{k} must be a whole number of working days >= 0") for k, v in days.items() if k in g
                 and not (isinstance(v, int) and not isinstance(v, bool) and v >= 0)]
-    if "visits" in g and g["visits"] not in (0, 1):
+    negative = g.get("negative_list")
+    if negative is not None and not (isinstance(negative, dict) and str(negative.get("reason") or "").strip()):
+        out.append(err("negative_list (负面清单) needs the reason more than one visit is needed"))
+    if "visits" in g and g["visits"] not in (0, 1) and negative is None:
         out.append(err(f"visits {g['visits']} > 1: list the matter on the 负面清单 or cut the visits", "warning"))
     for fee in g.get("fees") or []:
         if not isinstance(fee, dict) or not isinstance(fee.get("amount"), (int, float)) or not fee.get("basis"):
@@ -142,6 +149,12 @@ def check_guide(process_element, file: str, lines: dict[str, int]) -> list[BpmnP
     if "keywords" in g and not (isinstance(g["keywords"], list) and all(isinstance(k, str) and k.strip()
                                                                           for k in g["keywords"])):
         out.append(err("keywords must be a list of non-empty texts"))
+    if "level" in g and g["level"] not in LEVELS:
+        out.append(err(f"level '{g['level']}' is not one of {', '.join(LEVELS)}"))
+    depts = g.get("departments")
+    if depts is not None and not (isinstance(depts, dict) and all(k in LEVELS and isinstance(v, str) and v
+                                                                  for k, v in depts.items())):
+        out.append(err(f"departments must map a level ({', '.join(LEVELS)}) to a department group"))
     cert = g.get("certificate")
     if cert is not None and not (isinstance(cert, dict) and cert.get("type") and cert.get("name")):
         out.append(err("certificate needs a type and a name"))

@@ -10,6 +10,7 @@ the processes it calls, must follow a rule: the service layer completes tasks on
 from __future__ import annotations
 
 from .bpmn import task_meta
+from .guide import LEVELS
 from .rulespec import RULES, param_problems, rule_name
 
 KINDS = {"intake": {"UserTask", "StartEvent"}, "auto_decision": {"ScriptTask"}, "deemed": {"ScriptTask"},
@@ -24,10 +25,13 @@ def task_problems(task_specs) -> list[tuple[str, str]]:
     """(element id, message) for each task whose rule declaration is wrong."""
     out = []
     for ts in task_specs:
+        element = getattr(ts, "bpmn_id", None)
+        hall_level = task_meta(ts).properties.get("hall_level") if getattr(ts, "manual", False) else None
+        if hall_level is not None and hall_level not in LEVELS:  # 转报: the level of hall that does this step
+            out.append((element, f"hall_level '{hall_level}' is not one of {', '.join(LEVELS)}"))
         name = rule_name(ts)
         if name is None:
             continue
-        element = getattr(ts, "bpmn_id", None)
         for msg in param_problems(name, task_meta(ts).properties):
             out.append((element, f"rule: {msg}"))
         if name in RULES and _kind(ts) not in KINDS.get(name, {"UserTask"}):

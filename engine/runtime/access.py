@@ -9,6 +9,12 @@ Starting a case: only processes one applies for (a matter or a bundle; never a d
 dispatcher that others call); at a window or kiosk only by the window's groups; online only by an applicant
 identity (group `applicant`), never by a staff account.
 
+Halls (engine.runtime.org): a user placed at a hall reads only the cases accepted or decided at the halls they see —
+their own, and for supervisors, auditors and administrators the halls below theirs too — and works only on the tasks
+in those halls' inboxes: a case's department tasks are in the inbox of the deciding authority's hall (a step marked
+with a higher `hall_level`, 转报, in that level's hall above it), its front-desk and pickup tasks in the accepting
+hall's. Users and cases without a hall (a single-hall database) are not limited.
+
 Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
 candidates, or an administrator). Auditors hold no task group: they read, they never act.
 """
@@ -32,10 +38,17 @@ def is_system(actor) -> bool:
 
 def may_read_case(s, actor, case) -> bool:
     """Whether `actor` may read `case` (a Case row or CaseRecord)."""
-    if is_system(actor) or actor.groups & OVERSEERS or case.created_by == actor.username:
+    if is_system(actor):
         return True
     if APPLICANTS in actor.groups:
         return applicant_of(case) == actor.username
+    places = [h for h in case_halls(actor, case) if h is not None]
+    if places and not any(in_halls(actor, h) for h in places):
+        # another hall's case — unless one of its steps was forwarded to the actor's hall (转报): a task of theirs
+        # there now, or one they did
+        return _forwarded_to(s, actor, case)
+    if actor.groups & OVERSEERS or case.created_by == actor.username:
+        return True
     groups = sorted(actor.groups)
     held = select(WorkItem.id).where(WorkItem.case_id == case.id, or_(
         WorkItem.group_name.in_(groups), WorkItem.assignee == actor.username,
@@ -44,6 +57,45 @@ def may_read_case(s, actor, case) -> bool:
         return True
     did = select(Event.id).where(Event.case_id == case.id, Event.type.in_(("task_completed", "task_claimed")),
                                  or_(Event.group_name.in_(groups), Event.actor == actor.username)).limit(1)
+    return s.scalar(did) is not None
+
+
+WINDOW_SIDE = frozenset({"front_desk", "pickup"})  # the accepting hall's own windows: intake, 补齐, pickup
+
+
+def in_halls(actor, hall) -> bool:
+    """Whether a case or task placed at `hall` is within the halls the actor sees."""
+    halls = getattr(actor, "halls", None)
+    return hall is None or halls is None or is_system(actor) or hall in halls
+
+
+def case_halls(actor, case) -> tuple:
+    """The halls through which a case concerns the actor: the accepting hall for the windows (front desk, pickup),
+    and also the deciding authority's hall for its departments and for overseers."""
+    accepting = getattr(case, "hall", None)
+    if actor.groups <= WINDOW_SIDE:
+        return (accepting,)
+    return (accepting, getattr(case, "authority_hall", None))
+
+
+def inbox_hall(case, group: str) -> str | None:
+    """The hall whose inbox of `group` gets a task of this case: the accepting hall's windows, else the deciding
+    authority's hall (None when the case has no hall)."""
+    if group in WINDOW_SIDE or not getattr(case, "authority_hall", None):
+        return getattr(case, "hall", None)
+    return case.authority_hall
+
+
+def _forwarded_to(s, actor, case) -> bool:
+    if not actor.halls:
+        return False
+    held = select(WorkItem.id).where(WorkItem.case_id == case.id, WorkItem.hall.in_(sorted(actor.halls)), or_(
+        WorkItem.group_name.in_(sorted(actor.groups)), WorkItem.assignee == actor.username,
+        WorkItem.candidate_users.contains(f",{actor.username},"))).limit(1)
+    if s.scalar(held) is not None:
+        return True
+    did = select(Event.id).where(Event.case_id == case.id, Event.type.in_(("task_completed", "task_claimed")),
+                                 Event.actor == actor.username).limit(1)
     return s.scalar(did) is not None
 
 

@@ -47,7 +47,7 @@ def deliver_due(services, senders: dict | None = None, now: datetime | None = No
     """Deliver pending messages that are due, each in a transaction of its own; returns how many were delivered.
     On PostgreSQL a row is locked (SKIP LOCKED) while it is sent, so several workers never send it twice."""
     now = now or datetime.now(timezone.utc)
-    senders = senders or {}
+    senders = {**getattr(services, "senders", {}), **(senders or {})}
     with services.read() as s:
         ids = s.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
                                                        OutboxMessage.next_try_at <= now)

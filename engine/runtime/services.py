@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import access, livetasks, signin, stepping, store, timerclock, worklist
+from . import access, livetasks, org, signin, stepping, store, timerclock, transfers, worklist
 from .caltable import StoredCalendar
 from .inputs import check_value
 from .livetasks import task_path
@@ -50,6 +50,8 @@ PROTECTED = frozenset({"applicant", "channel", "results", "window", "decisions",
 class Actor:
     username: str
     groups: frozenset = field(default_factory=frozenset)
+    hall: str | None = None           # the hall the user works at (None: no organisation)
+    halls: frozenset | None = None    # the halls whose cases and tasks the user sees (None: every hall)
 
     @property
     def is_admin(self) -> bool:
@@ -75,6 +77,8 @@ class Services:
         self.limits = None
         self.observers: list = []
         self.timer_holds: list = []
+        # Outbox senders by kind (engine.runtime.outbox), installed by the wiring (e.g. webhooks to regulators).
+        self.senders: dict = {}
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
@@ -103,13 +107,16 @@ class Services:
             session.close()
 
     # ------------------------------------------------------------------ users
-    def add_user(self, username: str, password: str, groups: list[str], display_name: str = "") -> None:
+    def add_user(self, username: str, password: str, groups: list[str], display_name: str = "",
+                 hall: str | None = None) -> None:
+        """A user at a hall (default: the only top hall, when there is an organisation)."""
         if not username or not password:
             raise Invalid("username and password are required", {"username": Message("必填", "required")})
         with self.uow() as s:
             if s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"user {username} already exists")
-            user = User(username=username, display_name=display_name or username, password_hash=hash_password(password))
+            user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
+                        hall=org.check_hall(s, hall))
             s.add(user)
             s.flush()
             for g in groups:
@@ -126,8 +133,10 @@ class Services:
         user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if user is None:
             raise NotFound(f"no such user: {username}")
-        groups = s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all()
-        return Actor(username, frozenset(groups))
+        groups = frozenset(s.scalars(select(Membership.group_name).where(Membership.user_id == user.id)).all())
+        if user.hall is None and s.scalar(select(org.Hall.code).limit(1)) is None:
+            return Actor(username, groups)  # no organisation: one implicit hall
+        return Actor(username, groups, user.hall, org.load(s).visible(user.hall, groups))
 
     def authenticate(self, username: str, password: str, address: str | None = None) -> tuple[Actor, int]:
         """The user and their sign-in epoch (what a token or session must carry), or Unauthorized; throttled per
@@ -216,20 +225,24 @@ class Services:
     # ------------------------------------------------------------------ cases
     def start_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
                    channel: str = "window", title: str | None = None, intake: dict | None = None,
-                   idempotency_key: str | None = None, request_hash: str | None = None) -> dict:
+                   idempotency_key: str | None = None, request_hash: str | None = None,
+                   authority: str | None = None) -> dict:
         """Start a case on the latest version of a process (the case stays on that version). At a window,
         `intake` ({accepted, materials, reason, remark}) is the front desk's verdict, taken in the same transaction
         under the intake rule; a matter applied for online only judges it at its start event.
 
         With an `idempotency_key` (and the hash of the request it came with), the same key and request again
         return the case the first one started (`replayed: True`), the same key with another request is a
-        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none."""
+        Conflict; the key is recorded in the case's own transaction, so a failed start leaves none.
+
+        `authority`: 通办 — the hall (of the matter's level) the front desk routes the case to, where the matter's
+        scope lets its hall accept for that one (default: the nearest such hall above the accepting one)."""
         if idempotency_key:
             earlier = self._idempotent(actor, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
         try:
-            with self.new_case(actor, process_id, applicant, data, channel, title, intake) as tx:
+            with self.new_case(actor, process_id, applicant, data, channel, title, intake, authority) as tx:
                 if idempotency_key:
                     tx.s.add(IdempotencyKey(actor=actor.username, key=idempotency_key, request_hash=request_hash or "",
                                             case_id=tx.case.id, created_at=tx.now))
@@ -264,7 +277,8 @@ class Services:
 
     @contextmanager
     def new_case(self, actor: Actor, process_id: str, applicant: dict, data: dict | None = None,
-                 channel: str = "window", title: str | None = None, intake: dict | None = None):
+                 channel: str = "window", title: str | None = None, intake: dict | None = None,
+                 authority: str | None = None):
         """Open a transaction that starts a case; the caller may act on it further before it commits."""
         data = {} if data is None else data
         if not isinstance(applicant, dict):
@@ -278,6 +292,7 @@ class Services:
             version = self.latest_version(s, process_id)
             meta, guide = json.loads(version.meta or "{}"), self.guide(version)
             access.check_start(actor, self.startable(version), channel)
+            hall, authority = self._placement(s, actor, guide, authority)
             schema = self.form_schema(s, version, meta.get("start_form"))
             if self.rules is not None and schema:  # 一次填报: what the holder filled in before is not asked again
                 fields = set(schema.get("properties") or {}) - self.reserved()
@@ -301,6 +316,8 @@ class Services:
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
                           applicant_user=actor.username if channel == "online" else None,
+                          hall=hall, authority_hall=authority.get("hall"), authority_group=authority.get("department"),
+                          transfer_due=None,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
             case_id = s.connection().execute(INSERT_CASE, values).scalar_one()
             case = CaseRecord(dict(values, id=case_id, number=f"OW{local_date(now):%Y%m%d}{case_id:06d}",
@@ -312,6 +329,8 @@ class Services:
                            "applicant": applicant, "data": data, "channel": channel}
                 if start_intake is not None:
                     started["intake"] = {"data": start_intake, "context": context or {}}
+                if hall is not None:
+                    started.update(hall=hall, authority=authority)
                 tx.append(actor, "case_started", started)
                 for effect in effects:
                     tx.append(actor, effect.type, effect.payload)
@@ -323,6 +342,19 @@ class Services:
                 tx.finish()
             finally:
                 tx.dispose()
+
+    def _placement(self, s: Session, actor: Actor, guide: dict, chosen: str | None = None) -> tuple[str | None, dict]:
+        """首接负责 and who decides: the hall that accepts (the actor's) and the competent authority — the hall of the
+        guide's `level` above it or the one chosen where the guide's `scope` allows (通办), with the guide's
+        department for that level (else its own group)."""
+        if actor.hall is None:
+            if chosen is not None:
+                raise Invalid(Message("没有组织架构，不能指定主管大厅", "no halls: an authority cannot be chosen"),
+                              {"authority": Message("无组织架构", "no organisation")})
+            return None, {}
+        found = org.load(s).competent(actor.hall, guide.get("level"), guide.get("scope"), chosen)
+        department = (guide.get("departments") or {}).get(found.level) or guide.get("group")
+        return actor.hall, {"hall": found.code, "department": department}
 
     def _check_application(self, schema, form: str, guide: dict, process_id: str, applicant: dict, data: dict,
                            intake) -> None:
@@ -479,6 +511,8 @@ class Services:
         return CaseRecord(row._asdict())
 
     def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
+        if not access.in_halls(actor, getattr(item, "hall", None)):
+            raise Forbidden(f"task '{item.name}' belongs to another hall")
         if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
             return
         raise Forbidden(f"task '{item.name}' belongs to group {item.group_name}, not yours")
@@ -533,14 +567,19 @@ class Services:
         if len(new) > 1:  # keep the library's order (diagram position) for items created together
             order = {str(t.id): n for n, t in enumerate(wf.get_tasks(state=TaskState.READY, manual=True))}
             new.sort(key=lambda tid: order.get(tid, len(order)))
-        rows = []
+        rows, tree = [], None
         for tid in new:
             t = ready[tid]
             meta = task_meta(t.task_spec)
+            hall = access.inbox_hall(case, (meta.groups or [""])[0])
+            if meta.properties.get("hall_level") and case.authority_hall:  # 转报: done at a higher level's hall
+                tree = tree or org.load(s)
+                hall = tree.forwarded(case.authority_hall, meta.properties["hall_level"])
             rows.append(dict(id=tid, case_id=case.id, process_id=t.workflow.spec.name, element_id=t.task_spec.bpmn_id,
                              name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, form=meta.form,
                              rule=(meta.properties.get("rule") or None),
                              group_name=(meta.groups or [""])[0],
+                             hall=hall,
                              candidate_users="," + ",".join(meta.users) + "," if meta.users else "",
                              assignee=None, status="ready", created_at=now, due_at=self._task_due(s, case, t, meta, now)))
         sql.many("insert_item", rows)
@@ -577,6 +616,9 @@ class Services:
             "id": case.id, "number": case.number, "process_id": case.process_id, "title": case.title,
             "version_id": case.version_id, "status": case.status, "channel": case.channel,
             "applicant": json.loads(case.applicant), "visits": case.visits,
+            "hall": case.hall, "authority": ({"hall": case.authority_hall, "department": case.authority_group}
+                                             if case.authority_hall else None),
+            "transfer": transfers.transfer_state(s, case, self.clock()) if case.transfer_due is not None else None,
             "created_at": iso_utc(case.created_at), "updated_at": iso_utc(case.updated_at),
             "tasks": [_item_view(i) for i in items],
         }
@@ -588,7 +630,7 @@ class CaseRecord:
 
     _COLUMNS = ("id", "number", "version_id", "process_id", "title", "applicant", "channel", "status", "visits",
                 "created_by", "applicant_user", "created_at", "updated_at", "closed_at", "state_head", "revision",
-                "chain_head", "event_count")
+                "chain_head", "event_count", "hall", "authority_hall", "authority_group", "transfer_due")
 
     def __init__(self, row, written: bool = True):
         for name in self._COLUMNS:

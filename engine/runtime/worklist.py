@@ -62,6 +62,8 @@ def query(actor, group: str | None = None, q: str | None = None, sort: str = "re
         filters.append(_search(q.strip()))
     if cursor:
         filters.append(_after(key, sort, desc, cursor))
+    if getattr(actor, "halls", None) is not None:  # the inboxes of the halls the user sees (engine.runtime.access)
+        filters.append(or_(WorkItem.hall.is_(None), WorkItem.hall.in_(sorted(actor.halls))))
     if sort == "due":
         order = [key.desc().nulls_first() if desc else key.asc().nulls_last(),
                  WorkItem.id.desc() if desc else WorkItem.id.asc()]

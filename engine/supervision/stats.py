@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ..clock import as_utc, iso_utc, local_date, zone
-from ..db import Case, ProcessVersion, WorkItem
+from ..db import Case, Hall, ProcessVersion, WorkItem
 from ..errors import Invalid
 from ..messages import Message
 from .access import require_supervisor
@@ -129,6 +129,11 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
         total = _sum(v for _, _, v in rows)
         live = open_counts(s, now, dept)
         counted = notice_counts(s, filters, dept)
+        guides = latest_guides(s)
+        negative = {pid for pid, g in guides.items() if g.get("negative_list")}
+        # 最多跑一次 is promised for every matter but those on the 负面清单: theirs are counted apart
+        promised = _sum(v for _, key, v in rows if key[0] not in negative)
+        listed = _sum(v for _, key, v in rows if key[0] in negative)
         summary = {
             "cases": total["created"], "accepted": total["accepted"], "refused": total["refused"],
             "done": total["closed"], "open": live["open"]["all"],
@@ -136,8 +141,8 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
             "warning": live["warning"]["all"], "paused": live["paused"]["all"],
             "provisional": live["provisional"]["all"],
             "immediate_share": _rate(total["immediate"], total["accepted"]),
-            "one_visit_rate": _rate(total["one_visit"], total["closed"]),
-            "visits_per_case": _rate(total["visits_sum"], total["closed"]),
+            "one_visit_rate": _rate(promised["one_visit"], promised["closed"]),
+            "visits_per_case": _rate(promised["visits_sum"], promised["closed"]),
             "deferred": total["deferred"], "commitment": total["commitment"],
             "deemed": counted.get("deemed", 0), "reminders": counted.get("remind", 0),
             "urged": counted.get("urge", 0),
@@ -159,7 +164,6 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                     "statutory_days": _avg_of(v["statutory_sum"], v["limits_n"]), "overdue": overdue,
                     "deferred": v["deferred"], "commitment": v["commitment"]}
 
-        guides = latest_guides(s)
         by_matter = [dict(shaped(v, od), matter=k, name=(names.get(k) or {}).get("name") or k,
                           department=(names.get(k) or {}).get("department") or "",
                           # a matter's limits are its guide's (the averages are over its closed cases otherwise)
@@ -188,11 +192,42 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
                                     "avg_hours": round(d["seconds"] / d["tasks_done"] / 3600, 1)
                                     if d["tasks_done"] else None} for d in tdepts.values()),
                                   key=lambda d: -d["tasks_done"])
-        lists = {kind: open_cases(s, names, kind, now, filters) for kind in ("overdue", "warning", "paused")}
+        lists = {kind: open_cases(s, names, kind, now, filters, halls=getattr(actor, "halls", None))
+                 for kind in ("overdue", "warning", "paused")}
+        halls = hall_figures(s, actor, filters)
+        negative_figures = {"matters": sorted(negative), "cases": listed["created"], "done": listed["closed"],
+                            "one_visit_rate": _rate(listed["one_visit"], listed["closed"]),
+                            "visits_per_case": _rate(listed["visits_sum"], listed["closed"])}
     return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
+            "by_hall": halls, "negative_list": negative_figures,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
             "calendar": calendar_state(services, now, None if dept else live["provisional"]["all"])}
+
+
+def hall_figures(s, actor, filters: Filters) -> list[dict]:
+    """Per hall, of the cases created in the period: accepted there, of those 通办 (decided at another hall), and
+    decided there — for the halls the supervisor sees (engine.runtime.org)."""
+    start, end = filters.bounds()
+    rows = s.execute(select(Case.hall, Case.authority_hall, func.count()).where(
+        Case.hall.is_not(None), Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.hall, Case.authority_hall)).all()
+    names = dict(s.execute(select(Hall.code, Hall.name)).all())
+    seen = getattr(actor, "halls", None)
+    out: dict[str, dict] = {}
+
+    def entry(code):
+        return out.setdefault(code, {"hall": code, "name": names.get(code, code), "accepted": 0, "tongban": 0,
+                                     "decided": 0})
+
+    for hall, authority, n in rows:
+        if seen is None or hall in seen:
+            entry(hall)["accepted"] += n
+            if authority and authority != hall:
+                entry(hall)["tongban"] += n
+        if authority and (seen is None or authority in seen):
+            entry(authority)["decided"] += n
+    return sorted(out.values(), key=lambda h: (-h["accepted"], h["hall"]))
 
 
 def _sum(values) -> dict:
@@ -277,9 +312,9 @@ def literal_now(dialect: str, now: datetime):
 
 
 def open_cases(s, names: dict, kind: str, now: datetime, filters: Filters | None = None,
-               limit: int = LIST_LIMIT) -> list[dict]:
+               limit: int = LIST_LIMIT, halls=None) -> list[dict]:
     """Open cases overdue, in warning or paused (whatever their period: a late case is late), the latest due
-    first for overdue ones."""
+    first for overdue ones; with `halls`, only the cases accepted or decided at those halls (a supervisor's)."""
     c = CaseClock
     cond = {"overdue": and_(c.status == "open", c.due_at < now),
             "warning": and_(c.status == "open", c.due_at >= now, c.warn_at <= now),
@@ -287,6 +322,8 @@ def open_cases(s, names: dict, kind: str, now: datetime, filters: Filters | None
     q = select(c, Case.number, Case.title).join(Case, Case.id == c.case_id).where(cond)
     if filters is not None and filters.department:
         q = q.where(c.department == filters.department)
+    if halls is not None:
+        q = q.where(or_(Case.hall.is_(None), Case.hall.in_(sorted(halls)), Case.authority_hall.in_(sorted(halls))))
     q = q.order_by(c.due_at, c.case_id).limit(limit)
     rows = s.execute(q).all()
     groups: dict[int, list[str]] = {}

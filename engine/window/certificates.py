@@ -147,8 +147,9 @@ class Certificates:
             return {"valid": not reason, "reason": reason, "sealed": sealed, "status": row.status,
                     "certificate": _view(row)}
 
-    def revoke(self, actor, number: str, reason: str) -> dict:
-        """Revoke by hand (e.g. a court ruling): one audited act on the certificate's case."""
+    def revoke(self, actor, number: str, reason: str, extra: dict | None = None, record=None) -> dict:
+        """Revoke by hand (e.g. a court ruling) or on a regulator's finding: one audited act on the certificate's
+        case. `extra` joins the event's payload; `record(session, row)` writes more in the same transaction."""
         if not str(reason or "").strip():
             raise Invalid("a revocation needs a reason", {"reason": Message("必填", "required")})
         with self.sv.uow() as s:
@@ -158,13 +159,17 @@ class Certificates:
                 row = self._find(s, number)
                 self._check_revocable(row, number)
                 row.status, row.revoked_at, row.revoke_reason = "revoked", self.sv.clock(), reason
+                if record is not None:
+                    record(s, row)
                 return _view(row)
         with self.sv.case_action(case_id) as tx:  # the revocation and its audit event commit together
             row = self._find(tx.s, number)
             self._check_revocable(row, number)
             row.status, row.revoked_at, row.revoke_reason = "revoked", tx.now, reason
-            tx.append(actor, "certificate_revoked", {"number": row.number, "matter": row.matter, "reason": reason,
-                                                     "manual": True})
+            if record is not None:
+                record(tx.s, row)
+            tx.append(actor, "certificate_revoked", dict(extra or {}, number=row.number, matter=row.matter,
+                                                         reason=reason, manual=True))
             return _view(row)
 
     @staticmethod
