@@ -552,3 +552,34 @@ class NegativeListEntry(Strict):
     department: str
     visits: int
     reason: str
+
+
+# ---------------------------------------------------------------- applicants and their portal (issue 14)
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class SignUp(Strict):
+    """An applicant signs up: a person with their 身份证号, a business with its 统一社会信用代码 (and optionally its
+    legal representative and their ID number); the mobile becomes the user name once confirmed."""
+
+    type: Literal["person", "company"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=18)] | None = None
+    legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: Phone
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Confirm(Strict):
+    phone: Phone
+    code: Annotated[str, StringConstraints(min_length=1, max_length=10)]
+
+
+class ApplicantProfile(Strict):
+    type: Literal["person", "company"]
+    name: str
+    phone: str
+    id_number: str | None = Field(None, description="masked")
+    credit_code: str | None = None
+    status: Literal["pending", "active"]
