@@ -583,3 +583,58 @@ class ApplicantProfile(Strict):
     id_number: str | None = Field(None, description="masked")
     credit_code: str | None = None
     status: Literal["pending", "active"]
+
+
+class MyNewCase(Strict):
+    """An online application: the applicant block is the signed-up identity, so it is not sent."""
+
+    matter: Id
+    data: dict[str, Any] = Field(default_factory=dict, description="the matter's start form (GET /matters/{code})")
+    materials: list[Id] | dict[Id, MaterialStatus | MaterialFiles] = Field(
+        default_factory=list, description="material ids handed in, or {id: provided|deferred|commitment}, or "
+                                          "{id: {status: provided, files: [sha256, ...]}}")
+
+
+class MyQuery(Strict):
+    limit: int = Field(50, ge=1, le=100)
+
+
+class RatingBrief(Strict):
+    level: int
+    title: str
+
+
+class MyCaseBrief(Strict):
+    id: int
+    number: str
+    matter: str
+    title: str
+    status: str
+    channel: str
+    applicant: ApplicantBrief = Field(description="ID numbers masked")
+    created_at: str
+    closed_at: str | None
+    rating: RatingBrief | None
+    may_rate: bool
+
+
+class RatingOut(Strict):
+    level: int = Field(description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    title: str
+    comment: str
+    tags: list[str]
+    department: str | None = Field(description="the group concerned by a bad rating")
+    rectification_case: int | None = Field(description="the 差评整改 case a bad rating started")
+    created_at: str
+
+
+class MyCase(Case):
+    rating: RatingOut | None
+    may_rate: bool
+
+
+class RatingIn(Strict):
+    level: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=10)] = \
+        Field(default_factory=list)
