@@ -58,7 +58,7 @@ def test_apply_online_track_and_rate(hall, cli_env, services, db_url):
     again = hall.client.post(f"/api/v1/me/cases/{case['id']}/rating", headers=me, json={"level": 5})
     assert again.status_code == 409  # 一次一评
     # the 差评整改 runs at the department concerned: 核实 → 整改 → 回访, 5 working days in all
-    zg = hall.get(f"/api/v1/cases/{r.json['rectification_case']}", user="police_m")
+    zg = hall.get(f"/api/v1/cases/{r.json['rectification_case']}", user="police1")
     assert zg["matter"] == "zg_police" and zg["channel"] == "internal" and zg["visits"] == 0
     steps = []
     for data in ({"substantiated": "yes", "finding": "排队时间过长属实"}, {"measures": "增开窗口"},
@@ -66,8 +66,11 @@ def test_apply_online_track_and_rate(hall, cli_env, services, db_url):
         (t,) = zg["tasks"]
         assert t["group"] == "police" and t["due"]
         steps.append(t["element_id"])
-        zg = hall.post(f"/api/v1/tasks/{t['id']}/complete", {"data": data}, user="police_m")
+        zg = hall.post(f"/api/v1/tasks/{t['id']}/complete", {"data": data}, user="police1")
     assert steps == ["verify", "fix", "revisit"] and zg["status"] == "completed"
+    figures = hall.get("/api/v1/stats", user="super1")["ratings"]
+    assert figures["total"] == 1 and figures["bad"] == 1 and figures["rectifying"] == 0
+    assert {x["title"]: x["count"] for x in figures["by_level"]}["不满意"] == 1
     out = verify_all(db_url)
     assert " 0 failed" in out and "ok," in out
 

@@ -361,6 +361,9 @@ class Stats(Strict):
                                                      "最多跑一次 figures leave them out")
     by_hall: list[dict[str, Any]] = Field(description="per hall: cases accepted, of them 通办 (decided at another "
                                                       "hall), and cases decided there")
+    ratings: dict[str, Any] = Field(description="好差评 given in the period: total, per level (5 非常满意 .. 1 "
+                                                "非常不满意), bad ones (不满意 or worse), satisfied rate (基本满意 or "
+                                                "better), and 差评整改 cases still open")
     task_departments: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
     by_day: list[dict[str, Any]]
