@@ -133,3 +133,42 @@ def test_with_halls_the_rectification_goes_to_the_deciding_hall(services, db_url
     assert zg["hall"] == case["authority"]["hall"] and zg["tasks"][0]["group"] == "police"
     assert any(t["case_id"] == zg["id"] for t in hall.get("/api/v1/tasks", user="police_m")["items"])
     assert not any(t["case_id"] == zg["id"] for t in hall.get("/api/v1/tasks", user="front_m")["items"])
+
+
+def test_the_applicant_pages_list_track_and_rate(hall, cli_env, services):
+    """Sign in on the page with the phone, see my cases, follow one, rate a finished one."""
+    me = sign_up(hall.client, cli_env, PERSON)
+    running = online(hall, me)
+    done = accept_and_finish(hall, online(hall, me))
+    page = hall.client  # the same app: pages use a cookie session
+    with page.session_transaction() as sess:
+        sess["csrf"] = "t"
+    r = page.post("/login", data={"_csrf": "t", "username": PERSON["phone"], "password": PERSON["password"]})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/me/")
+    with page.session_transaction() as sess:
+        sess["csrf"] = "t"
+    html = page.get("/me/").get_data(as_text=True)
+    assert done["number"] in html and running["number"] in html and "去评价" in html
+    assert 'name="viewport"' in html and "https://" not in html  # mobile-friendly, nothing from a CDN
+    html = page.get(f"/me/cases/{running['id']}").get_data(as_text=True)
+    assert "办结后可评价" in html and 'name="level"' not in html
+    html = page.get(f"/me/cases/{done['id']}").get_data(as_text=True)
+    assert 'name="level"' in html and "非常不满意" in html
+    assert page.post(f"/me/cases/{done['id']}/rating", data={"level": "3"}).status_code == 400  # no CSRF token
+    r = page.post(f"/me/cases/{done['id']}/rating", data={"_csrf": "t", "level": "9"})
+    assert r.status_code == 422
+    r = page.post(f"/me/cases/{done['id']}/rating", data={"_csrf": "t", "level": "3", "comment": "还行", "tags": "态度好"})
+    assert r.status_code == 302
+    html = page.get(f"/me/cases/{done['id']}").get_data(as_text=True)
+    assert 'id="rating"' in html and "基本满意" in html
+    en = page.get(f"/me/cases/{done['id']}?lang=en").get_data(as_text=True)
+    assert "Fairly satisfied" in en and "My cases" in en
+    # another applicant's case is not found on the pages either; staff have no /me
+    other = sign_up(hall.client, cli_env, COMPANY)
+    assert other
+    with page.session_transaction() as sess:
+        sess["user"], sess["e"] = COMPANY["phone"], 0
+    assert page.get(f"/me/cases/{done['id']}").status_code == 404
+    with page.session_transaction() as sess:
+        sess["user"], sess["e"] = "front", 0
+    assert page.get("/me/").status_code == 403
