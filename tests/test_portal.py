@@ -102,9 +102,14 @@ def test_applicants_see_only_their_own_cases(hall, cli_env):
     assert not [m for m in hall.get("/api/v1/matters") if m["code"].startswith("zg_")]
 
 
-def test_an_unconfirmed_or_staff_account_cannot_apply_for_itself(hall):
+def test_an_applicant_account_needs_a_confirmed_identity(hall, services):
+    from engine.bootstrap import DEMO_APPLICANT, seed_applicant
+
     r = hall.client.post("/api/v1/me/cases", headers=hall.h("citizen1"), json={"matter": "m_id_card_renew"})
     assert r.status_code == 403  # an applicant account without a confirmed identity (no profile)
+    assert seed_applicant(services, "citizen1", DEMO_APPLICANT) and not seed_applicant(services, "citizen1", DEMO_APPLICANT)
+    case = online(hall, hall.h("citizen1"))  # the demo's citizen1 (make serve) applies as 王五
+    assert case["applicant"]["name"] == "王五" and case["applicant"]["id_number"] == DEMO_APPLICANT["id_number"]
 
 
 def test_with_halls_the_rectification_goes_to_the_deciding_hall(services, db_url, cli_env):
