@@ -177,3 +177,26 @@ def test_the_applicant_pages_list_track_and_rate(hall, cli_env, services):
     with page.session_transaction() as sess:
         sess["user"], sess["e"] = "front", 0
     assert page.get("/me/").status_code == 403
+
+
+def test_sign_up_and_confirm_on_the_pages(hall, cli_env):
+    from tests.test_applicants import code_for
+
+    page = hall.client
+    with page.session_transaction() as sess:
+        sess["csrf"] = "t"
+    assert "申请人注册" in page.get("/login").get_data(as_text=True)
+    html = page.get("/me/signup").get_data(as_text=True)
+    assert 'name="id_number"' in html and 'name="credit_code"' in html
+    r = page.post("/me/signup", data=dict(PERSON, _csrf="t", id_number="330206198505050023"))
+    assert r.status_code == 422 and "校验码" in r.get_data(as_text=True)
+    r = page.post("/me/signup", data=dict(PERSON, _csrf="t"))
+    assert r.status_code == 302 and "/me/confirm" in r.headers["Location"]
+    assert page.post("/me/signup", data=dict(PERSON, _csrf="t")).status_code == 409
+    r = page.post("/me/confirm", data={"_csrf": "t", "phone": PERSON["phone"], "code": "abc"})
+    assert r.status_code == 422
+    r = page.post("/me/confirm", data={"_csrf": "t", "phone": PERSON["phone"], "code": code_for(cli_env, PERSON["phone"])})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = page.post("/login", data={"_csrf": "t", "username": PERSON["phone"], "password": PERSON["password"]})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/me/")
+    assert "Applicant sign-up" in page.get("/me/signup?lang=en").get_data(as_text=True)
