@@ -71,6 +71,11 @@ def test_apply_online_track_and_rate(hall, cli_env, services, db_url):
     figures = hall.get("/api/v1/stats", user="super1")["ratings"]
     assert figures["total"] == 1 and figures["bad"] == 1 and figures["rectifying"] == 0
     assert {x["title"]: x["count"] for x in figures["by_level"]}["不满意"] == 1
+    page = hall.client
+    with page.session_transaction() as sess:
+        sess["user"], sess["e"] = "super1", 0
+    html = page.get("/supervisor/").get_data(as_text=True)
+    assert 'id="ratings"' in html and '<strong id="bad-ratings">1 / 0</strong>' in html
     out = verify_all(db_url)
     assert " 0 failed" in out and "ok," in out
 

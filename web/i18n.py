@@ -25,6 +25,7 @@ STRINGS: dict[str, str] = {
     "注册": "Sign up", "验证手机号": "Confirm your mobile", "验证码": "Code", "验证": "Confirm",
     "验证码已发送到您的手机，15 分钟内有效。": "A code was sent to your mobile; it is valid for 15 minutes.",
     "申请人注册（网上办事）": "New applicant? Sign up to apply online",
+    "满意率": "satisfied", "差评": "Bad ratings", "整改中": "being rectified",
     "我的办件": "My cases", "已评价": "Rated", "去评价": "Rate it", "办理环节": "Steps",
     "待补交材料": "Materials still owed", "好差评": "Rate the service", "评价等级": "Your rating",
     "非常满意": "Very satisfied", "满意": "Satisfied", "基本满意": "Fairly satisfied", "不满意": "Dissatisfied",
