@@ -135,7 +135,7 @@ def verify(services, phone: str, code: str, address: str | None = None) -> dict:
         if row is None or row.verified_at is not None:
             wrong = Message("没有待验证的注册", "no sign-up waits for confirmation with this number")
         elif row.code_attempts >= CODE_TRIES:
-            raise TooManyAttempts(f"验证码错误次数过多，已失效 (too many wrong codes; the code is void)",
+            raise TooManyAttempts("验证码错误次数过多，已失效 (too many wrong codes; the code is void)",
                                   retry_after=int(WINDOW.total_seconds()))
         else:
             expires = row.code_expires if row.code_expires.tzinfo else row.code_expires.replace(tzinfo=now.tzinfo)

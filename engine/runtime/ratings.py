@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..db import Case, ProcessVersion, Rating
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..messages import Message
 from . import access
 from .services import Actor
