@@ -120,7 +120,15 @@ PLATFORM_LABELS = {"applicant": Message("申请人", "applicant"), "channel": Me
                    "pickup": Message("出件", "pickup"), "accepted": Message("予以受理", "accepted"),
                    "opinion": Message("意见", "opinion"), "level": Message("审查层级", "level"),
                    "supplied": Message("已补交材料", "supplied"), "kind": Message("类别", "kind"),
-                   "source": Message("来源", "source"), "deadline": Message("期限", "deadline")}
+                   "source": Message("来源", "source"), "deadline": Message("期限", "deadline"),
+                   "active": Message("在办事项", "members in hand"), "by": Message("经办人", "by"),
+                   "handed": Message("已交付", "handed over"), "missing": Message("缺少材料", "missing"),
+                   "levels": Message("各级审查", "review levels"), "item": Message("当前事项", "current member"),
+                   "permit": Message("许可事项", "permit"), "onsite": Message("当场办理", "on the spot"),
+                   "review": Message("审查", "review"), "review_check": Message("审核", "second review"),
+                   "review_approve": Message("审批", "approval"),
+                   "inspect_market": Message("联合踏勘（市场监管）", "joint inspection (market regulation)"),
+                   "inspect_urban": Message("联合踏勘（城管）", "joint inspection (urban management)")}
 
 
 def data_label(services, version, key: str, _cache: dict | None = None) -> str:

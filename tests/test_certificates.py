@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.window.certificates import Certificate, public_pem, verify_document
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.readmodels import intake_preview
 from tests.test_rules import hall  # noqa: F401 - fixture
 from tests.walk import COMPANY, FIELDS, fit
@@ -50,6 +50,23 @@ def test_verify_by_number_or_code_and_detect_tampering_in_storage(issued):
     assert not result["valid"] and not result["sealed"] and "篡改" in result["reason"]
     with pytest.raises(NotFound):
         hall.certs.verify("NOPE")
+
+
+def test_only_admins_supervisors_and_regulators_revoke(issued, db_url):
+    hall, cert = issued
+    for clerk in ("market1", "front", "pickup1"):
+        with pytest.raises(Forbidden):
+            hall.certs.revoke(hall.actor(clerk), cert["number"], "想注销")
+    from tests.test_web import csrf, login
+    from web import create_app
+
+    client = login(create_app(config={"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "test-secret"}), "market1")
+    r = client.post(f"/certificates/{cert['number']}/revoke",
+                    data={"reason": "想注销", "_csrf": csrf(client, f"/cases/{cert['case_id']}")})
+    assert r.status_code == 403  # the page asks the same service-layer rule
+    assert hall.certs.verify(cert["number"])["valid"]
+    hall.certs.revoke(hall.actor("super1"), cert["number"], "电子监察发现虚假材料")
+    assert not hall.certs.verify(cert["number"])["valid"]
 
 
 def test_revoke(issued):

@@ -8,10 +8,10 @@ from markupsafe import Markup
 from engine import casefile
 from engine import readmodels as catalog
 from engine.errors import Conflict, Invalid
+from engine.runtime import access
 from engine.runtime.transfers import Transfers
 from .auth import login_required, services
 from .i18n import translate
-from .papers import REVOKERS
 
 bp = Blueprint("cases", __name__)
 
@@ -28,7 +28,7 @@ def show(case_id):
         svg = None
     return render_template("cases/show.html", case=case, svg=svg, file=papers,
                            names=catalog.actor_names(sv, [e["actor"] for e in case["events"]]),
-                           may_revoke=bool(set(g.actor.groups) & REVOKERS),
+                           may_revoke=access.may_revoke(g.actor),
                            handover=Transfers(sv).options(g.actor, case))
 
 

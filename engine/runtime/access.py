@@ -132,6 +132,21 @@ def check_window(actor) -> None:
     raise Forbidden(Message("综合窗口专用", "front desk only"))
 
 
+REVOKERS = frozenset({"admin", "supervisor", "regulator"})
+
+
+def may_revoke(actor) -> bool:
+    """Who may revoke a certificate by hand: administrators, supervisors (电子监察), and a registered regulator's
+    signed finding (审管联动)."""
+    return is_system(actor) or bool(actor.groups & REVOKERS)
+
+
+def check_revoke(actor) -> None:
+    if not may_revoke(actor):
+        raise Forbidden(Message("只有管理员、电子监察或监管部门可以注销证照",
+                                "only administrators, supervisors and regulators revoke certificates"))
+
+
 def check_audit(actor) -> None:
     """The auditor's pages: auditors and administrators."""
     if is_system(actor) or actor.groups & {"auditor", "admin"}:

@@ -24,6 +24,7 @@ from ..clock import iso_utc, local_date
 from ..db import ROOT, Base, Case, utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..messages import Message
+from ..runtime import access
 
 
 class Certificate(Base):
@@ -150,6 +151,7 @@ class Certificates:
     def revoke(self, actor, number: str, reason: str, extra: dict | None = None, record=None) -> dict:
         """Revoke by hand (e.g. a court ruling) or on a regulator's finding: one audited act on the certificate's
         case. `extra` joins the event's payload; `record(session, row)` writes more in the same transaction."""
+        access.check_revoke(actor)
         if not str(reason or "").strip():
             raise Invalid("a revocation needs a reason", {"reason": Message("必填", "required")})
         with self.sv.uow() as s:
