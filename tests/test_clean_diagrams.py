@@ -55,6 +55,38 @@ def test_the_generator_lays_colliding_shapes_apart(tmp_path):
     assert '<bpmndi:BPMNLabel>' in text.split('id="Flow_gw_end_no_di"')[1].split("</bpmndi:BPMNEdge>")[0]
 
 
+def test_the_generator_draws_a_merge_where_flows_meet(tmp_path):
+    """Two flows into a task, two into the end: each pair meets at an exclusive merge drawn just before its target,
+    a split's default follows its renamed flow, and the file has no lint at all."""
+    p = Process("meeting", "汇合", dialect="camunda")
+    p.start("start", "开始")
+    p.user("work", "办理", group="front_desk")
+    p.xor("gw", "通过？", default="Flow_gw_end")
+    p.user("fix", "补正", group="front_desk", col=2, row=1.2)
+    p.user("note", "备案", group="front_desk", col=3, row=-1.2)
+    p.end("end", "结束", col=4)
+    p.chain("start", "work", "gw")
+    p.flow("gw", "fix", cond="passed == False", name="不通过")
+    p.flow("fix", "work")
+    p.flow("gw", "note", cond="passed == 'filed'", name="备案")
+    p.flow("gw", "end")
+    p.flow("note", "end")
+    path = tmp_path / "meeting.bpmn"
+    p.write(str(path))
+    assert p.xml() == path.read_text(encoding="utf-8")  # drawing again changes nothing
+    flows = {(f["src"], f["tgt"]) for f in p.flows}
+    assert {("start", "merge_work"), ("fix", "merge_work"), ("merge_work", "work"), ("gw", "merge_end"),
+            ("note", "merge_end"), ("merge_end", "end")} <= flows
+    assert next(n for n in p.nodes if n["id"] == "gw")["default"] == "Flow_gw_merge_end"
+    result = check([str(path)])
+    assert result.ok and [str(w) for w in result.warnings if not w.message.startswith("guide: ")] == []
+    from tests.test_lint import bpmnlint_overlaps
+
+    assert bpmnlint_overlaps(path) == []
+    x = {m[0]: float(m[1]) for m in re.findall(r'bpmnElement="(\w+)"><dc:Bounds x="([\d.]+)"', path.read_text())}
+    assert x["start"] < x["merge_work"] < x["work"] < x["gw"] < x["merge_end"] < x["end"]
+
+
 def test_the_generator_refuses_a_conditional_flow_without_a_label():
     p = Process("p", "p")
     p.start("start")

@@ -93,6 +93,36 @@ class Process:
     def lane(self, lid, name):
         self.lanes.append((lid, name))
 
+    # ---- merges ------------------------------------------------------------------------
+    def merge_joins(self) -> None:
+        """Draw the merge a reader should see: where several flows enter a task or an event, they enter an unnamed
+        exclusive gateway `merge_<target>` drawn in a new column just before it (the same behaviour: each arriving
+        token passes on alone, as into the task itself). A flow keeping its generated id is renamed after its new
+        target, and a split's `default` follows the rename. Idempotent; `xml()` calls it."""
+        for target in [n for n in self.nodes if n["kind"] not in GATEWAYS]:
+            entering = [f for f in self.flows if f["tgt"] == target["id"]]
+            if len(entering) < 2:
+                continue
+            mid = f"merge_{target['id']}"
+            if any(n["id"] == mid for n in self.nodes):
+                raise ValueError(f"{self.pid}: cannot draw the merge before {target['id']}: {mid} is taken")
+            col = target["col"]
+            for n in self.nodes:  # a new column for the merge: what stood in the target's column or right of it moves
+                if n["col"] >= col:
+                    n["col"] += 1
+            merge = dict(kind="exclusiveGateway", id=mid, name="", col=col, row=target["row"],
+                         lane=target.get("lane"), default=None)
+            self.nodes.insert(self.nodes.index(target), merge)
+            renamed = {}
+            for f in entering:
+                f["tgt"] = mid
+                if f["id"] == f"Flow_{f['src']}_{target['id']}":
+                    renamed[f["id"]] = f["id"] = f"Flow_{f['src']}_{mid}"
+            for n in self.nodes:
+                if n.get("default") in renamed:
+                    n["default"] = renamed[n["default"]]
+            self.flows.append(dict(id=f"Flow_{mid}_{target['id']}", src=mid, tgt=target["id"], cond=None, name=None))
+
     # ---- layout ------------------------------------------------------------------------
     def _forward(self) -> list[tuple[str, str]]:
         """The flows that go forward (source, target): all but those closing a loop, found by a depth-first walk
@@ -293,6 +323,7 @@ class Process:
         return f'<bpmn:laneSet id="LaneSet_{self.pid}">{"".join(parts)}</bpmn:laneSet>'
 
     def xml(self) -> str:
+        self.merge_joins()
         self.layout()
         body = self._lane_xml() + "".join(self._node_xml(n) for n in self.nodes) + "".join(self._flow_xml(f) for f in self.flows)
         guide = ""

@@ -450,10 +450,12 @@ def deadline_timers(p: Proc, m, n: int, count: int, tid: str, label: str, days: 
 def intake_head(p: Proc, form: str) -> None:
     p.start("start", "提交申请", form=form)
     p.user("intake", "综合受理", group="front_desk", form="window_intake", props={"rule": "intake"})
-    p.xor("gw_accepted", "是否受理")
+    # the refusal is the default: only `accepted == True` goes on (a boolean the intake form requires, so a case
+    # goes the way it went when the refusal had its own condition, `accepted == False`)
+    p.xor("gw_accepted", "是否受理", default="Flow_gw_accepted_end_refused")
     p.end("end_refused", "不予受理", col=2, row=1.2)  # under the gateway: the split after it goes down from col 3
     p.chain("start", "intake", "gw_accepted")
-    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理/一次性告知")
+    p.flow("gw_accepted", "end_refused", name="不予受理/一次性告知")
 
 
 def owed_gate(p: Proc, col: int, row: float) -> tuple[str, str]:

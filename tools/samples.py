@@ -21,7 +21,7 @@ def sample_matter() -> Process:
     p.lane("lane_front", "综合窗口"); p.lane("lane_dept", "市场监管局"); p.lane("lane_pickup", "出件窗口")
     p.start("start", "提交申请", lane="lane_front")
     p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front", props={"rule": "intake"})
-    p.xor("gw_accepted", "是否受理", lane="lane_front")
+    p.xor("gw_accepted", "是否受理", lane="lane_front", default="Flow_gw_accepted_end_refused")
     for n, (tid, label, group, due) in enumerate(LEVELS, 1):
         p.user(tid, label, group=group, form="review", due=due, lane="lane_dept", col=3 + 2 * (n - 1),
                props={"rule": "review", "member": "sample_matter", "level": n, "levels": len(LEVELS)})
@@ -35,7 +35,7 @@ def sample_matter() -> Process:
     p.end("end_refused", "不予受理", col=3, row=1, lane="lane_front")
     p.chain("start", "intake", "gw_accepted")
     p.flow("gw_accepted", "dept_accept", cond="accepted == True", name="受理")
-    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理")
+    p.flow("gw_accepted", "end_refused", name="不予受理")  # the default: accepted is False
     p.chain("pickup", "end")
     return p
 
@@ -56,7 +56,7 @@ def sample_bundle() -> Process:
     p.lane("lane_front", "综合窗口"); p.lane("lane_back", "后台审批"); p.lane("lane_pickup", "出件窗口")
     p.start("start", "提交申请", lane="lane_front")
     p.user("intake", "综合受理", group="front_desk", form="intake", lane="lane_front", props={"rule": "intake"})
-    p.xor("gw_accepted", "是否受理", lane="lane_front")
+    p.xor("gw_accepted", "是否受理", lane="lane_front", default="Flow_gw_accepted_end_refused")
     p.par("split", "并联审批", lane="lane_back")
     col = p.col
     for i, (code, dept) in enumerate(DEPTS):  # stacked one above the other inside the back-office lane
@@ -68,7 +68,7 @@ def sample_bundle() -> Process:
     p.end("end_refused", "不予受理", col=3, row=1, lane="lane_front")
     p.chain("start", "intake", "gw_accepted")
     p.flow("gw_accepted", "split", cond="accepted == True", name="受理")
-    p.flow("gw_accepted", "end_refused", cond="accepted == False", name="不予受理")
+    p.flow("gw_accepted", "end_refused", name="不予受理")  # the default: accepted is False
     for code, _ in DEPTS:
         p.flow("split", f"call_{code}")
         p.flow(f"call_{code}", "join")
