@@ -172,4 +172,26 @@ def seed_demo(services: Services) -> list[str]:
         if username not in existing:
             services.add_user(username, DEMO_PASSWORD, groups, name, hall)
             created.append(username)
+    seed_applicant(services, "citizen1", DEMO_APPLICANT)
     return created
+
+
+# citizen1's confirmed identity, so the demo applicant applies through /me as a signed-up one would
+DEMO_APPLICANT = {"type": "person", "name": "王五", "id_number": "330206198505050022", "phone": "13900000000"}
+
+
+def seed_applicant(services: Services, username: str, identity: dict) -> bool:
+    """Give an existing applicant account a confirmed identity (idempotent; False if it has one or its phone is
+    taken)."""
+    from .db import Applicant
+
+    with services.uow() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or s.get(Applicant, user.id) is not None or s.scalar(
+                select(Applicant.user_id).where(Applicant.phone == identity["phone"])) is not None:
+            return False
+        now = services.clock()
+        s.add(Applicant(user_id=user.id, type=identity["type"], name=identity["name"], phone=identity["phone"],
+                        id_number=identity.get("id_number"), credit_code=identity.get("credit_code"), legal_rep=None,
+                        code_hash="", code_expires=None, code_attempts=0, verified_at=now, created_at=now))
+    return True

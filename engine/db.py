@@ -64,6 +64,41 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Applicant(Base):
+    """An applicant identity (a person or a business) behind a user of group `applicant`, signed in with its
+    mobile number; the account is inactive until the code sent to that mobile is confirmed."""
+
+    __tablename__ = "applicants"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(10))  # person | company
+    name: Mapped[str] = mapped_column(String(200))
+    id_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    legal_rep: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), default="")  # the pending confirmation code, hashed
+    code_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """好差评: the applicant's one rating of a finished case (一次一评), and the 差评整改 case it started, if any.
+    Kept beside the case, not in its event chain: a closed case's audit trail stays as it was when it ended."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    applicant_user: Mapped[str] = mapped_column(String(64), index=True)
+    level: Mapped[int] = mapped_column(Integer)  # 5 非常满意 .. 1 非常不满意
+    comment: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    department: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the group concerned
+    remediation_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed sign-in, by user name and by address (for throttling across server processes)."""
 

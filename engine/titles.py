@@ -44,7 +44,7 @@ EVENTS = {
     "transfer_acknowledged": M("签收转办", "Hand-over acknowledged"),
 }
 CHANNELS = {"window": M("窗口", "at the window"), "online": M("网上", "online"), "api": M("接口", "through the API"),
-            "mobile": M("移动端", "mobile")}
+            "mobile": M("移动端", "mobile"), "internal": M("系统发起", "started by the platform")}
 STATUSES = {"running": M("办理中", "running"), "completed": M("已办结", "closed"), "pending": M("未开始", "not started"),
             "not_started": M("未开始", "not started"), "ready": M("待认领", "unclaimed"), "claimed": M("已认领", "claimed"),
             "suspended": M("已挂起", "suspended"), "open": M("在办", "open"), "done": M("已办", "done")}

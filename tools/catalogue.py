@@ -290,6 +290,23 @@ WINDOW_FORMS = {
             "decision": {"type": "string", "title": "结论", **one_of({"approve": "准予", "reject": "不予"})},
             "opinion": {"type": "string", "title": "意见", "minLength": 1, "maxLength": 2000}},
         "required": ["decision", "opinion"]},
+    # 差评整改 (issue 14): 核实 → 整改 → 回访 by the department concerned by a bad rating
+    "zg_verify": {
+        "title": "差评核实", "properties": {
+            "substantiated": {"type": "string", "title": "核实结论",
+                              **one_of({"yes": "情况属实", "partly": "部分属实", "no": "情况不属实"})},
+            "finding": {"type": "string", "title": "核实情况", "minLength": 1, "maxLength": 2000}},
+        "required": ["substantiated", "finding"]},
+    "zg_fix": {
+        "title": "差评整改", "properties": {
+            "measures": {"type": "string", "title": "整改措施", "minLength": 1, "maxLength": 2000}},
+        "required": ["measures"]},
+    "zg_revisit": {
+        "title": "差评回访", "properties": {
+            "result": {"type": "string", "title": "回访结果",
+                       **one_of({"satisfied": "满意", "basically": "基本满意", "unsatisfied": "仍不满意"})},
+            "remark": {"type": "string", "title": "回访记录", "maxLength": 2000}},
+        "required": ["result"]},
     "supplement": {
         "title": "补齐/补正材料", **system(files=FILES), "properties": {
             "supplied": {"type": "array", "title": "已补交材料", "items": {"type": "string"}},
@@ -663,6 +680,30 @@ def dispatch_process(pid: str, name: str, var: str, options: list[str]) -> Proc:
     return p
 
 
+RECTIFY_DAYS = ("P1D", "P3D", "P1D")  # 核实, 整改, 回访: 5 working days in all by default
+
+
+def rectify_groups() -> list[str]:
+    """The groups a bad rating can concern: every matter's department, and the front desk for bundles."""
+    return sorted({m["group"] for m in MATTERS} | {"front_desk"})
+
+
+def rectify_process(group: str) -> Proc:
+    """差评整改 of one department (issue 14): started by the platform when an applicant rates a case 不满意 or
+    非常不满意; never applied for, so not in the public catalogue (kind internal)."""
+    dept = DEPTS.get(group, "政务服务中心")
+    p = Proc(f"zg_{group}", f"差评整改：{dept}", guide={"kind": "internal", "purpose": "rectify", "group": group,
+                                                        "department": dept})
+    p.start("start", "收到差评")
+    for tid, label, form, due in (("verify", "核实", "zg_verify", RECTIFY_DAYS[0]),
+                                  ("fix", "整改", "zg_fix", RECTIFY_DAYS[1]),
+                                  ("revisit", "回访", "zg_revisit", RECTIFY_DAYS[2])):
+        p.user(tid, f"差评{label}", group=group, form=form, due=due)
+    p.end("end", "整改完成")
+    p.chain("start", "verify", "fix", "revisit", "end")
+    return p
+
+
 def instant_process() -> Proc:
     """秒批: the decision table decides clear cases with no person; a person decides the rest."""
     m = M["unemp_benefit"]
@@ -734,6 +775,8 @@ def main() -> None:
     (PROC / "unemp_rules.dmn").write_text(DMN, encoding="utf-8")
     dispatch_process("permit_dispatch", "后置许可分派", "permit", PERMITS).write(str(PROC / "permit_dispatch.bpmn"))
     dispatch_process("build_dispatch", "施工许可阶段事项分派", "item", BUILD_ITEMS).write(str(PROC / "build_dispatch.bpmn"))
+    for group in rectify_groups():
+        rectify_process(group).write(str(PROC / f"zg_{group}.bpmn"))
     for bid, name, members, body, chosen in BUNDLES:
         extra = {}
         if chosen:

@@ -46,7 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
         app.register_blueprint(module.bp)
-    from . import auditor, designer
+    from . import auditor, designer, portal
+    app.register_blueprint(portal.bp)
     app.register_blueprint(auditor.bp)
     app.register_blueprint(designer.bp)
     from . import metrics, notices, supervisor  # time limits and 电子监察 (their API is in web/api_stats.py)

@@ -226,9 +226,7 @@ def matter(code: str):
 def create_case(body: M.NewCase):
     if not catalog.exists(services(), body.matter):
         raise Invalid(f"no such matter: {body.matter}", {"matter": "事项不存在 (no such matter)"})
-    materials = body.materials if isinstance(body.materials, dict) else {m: "provided" for m in body.materials}
-    files = {k: list(v.files) for k, v in materials.items() if isinstance(v, M.MaterialFiles) and v.files}
-    materials = {k: v.status if isinstance(v, M.MaterialFiles) else v for k, v in materials.items()}
+    materials, files = materials_of(body.materials)
     intake = body.intake or M.Intake()
     verdict = {"accepted": intake.accepted, "materials": dict(materials),
                **{k: v for k, v in (("reason", intake.reason), ("remark", intake.remark)) if v is not None},
@@ -241,6 +239,13 @@ def create_case(body: M.NewCase):
                                  idempotency_key=key, request_hash=_request_hash() if key else None,
                                  authority=body.authority)
     return _send(M.Case, _case_json(case), 200 if case.get("replayed") else 201)
+
+
+def materials_of(given) -> tuple[dict, dict]:
+    """Materials as the rules read them ({id: status}) and the files handed in with them ({id: [sha256]})."""
+    materials = given if isinstance(given, dict) else {m: "provided" for m in given}
+    files = {k: list(v.files) for k, v in materials.items() if isinstance(v, M.MaterialFiles) and v.files}
+    return {k: v.status if isinstance(v, M.MaterialFiles) else v for k, v in materials.items()}, files
 
 
 def _request_hash() -> str:
@@ -293,3 +298,4 @@ from . import api_papers  # noqa: E402,F401 - the papers' operations (issue 11),
 from . import api_stats  # noqa: E402,F401 - time limits and supervision (its operations join this blueprint)
 from . import api_regulators  # noqa: E402,F401 - 审管联动: findings in, webhook deliveries out (issue 16)
 from . import api_halls  # noqa: E402,F401 - 首接负责 and 转办 (issue 16)
+from . import api_applicants  # noqa: E402,F401 - applicants: sign-up and their portal (issue 14)

@@ -361,6 +361,9 @@ class Stats(Strict):
                                                      "最多跑一次 figures leave them out")
     by_hall: list[dict[str, Any]] = Field(description="per hall: cases accepted, of them 通办 (decided at another "
                                                       "hall), and cases decided there")
+    ratings: dict[str, Any] = Field(description="好差评 given in the period: total, per level (5 非常满意 .. 1 "
+                                                "非常不满意), bad ones (不满意 or worse), satisfied rate (基本满意 or "
+                                                "better), and 差评整改 cases still open")
     task_departments: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
     by_day: list[dict[str, Any]]
@@ -552,3 +555,89 @@ class NegativeListEntry(Strict):
     department: str
     visits: int
     reason: str
+
+
+# ---------------------------------------------------------------- applicants and their portal (issue 14)
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class SignUp(Strict):
+    """An applicant signs up: a person with their 身份证号, a business with its 统一社会信用代码 (and optionally its
+    legal representative and their ID number); the mobile becomes the user name once confirmed."""
+
+    type: Literal["person", "company"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    id_number: Annotated[str, StringConstraints(max_length=18)] | None = None
+    credit_code: Annotated[str, StringConstraints(max_length=18)] | None = None
+    legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
+    phone: Phone
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Confirm(Strict):
+    phone: Phone
+    code: Annotated[str, StringConstraints(min_length=1, max_length=10)]
+
+
+class ApplicantProfile(Strict):
+    type: Literal["person", "company"]
+    name: str
+    phone: str
+    id_number: str | None = Field(None, description="masked")
+    credit_code: str | None = None
+    status: Literal["pending", "active"]
+
+
+class MyNewCase(Strict):
+    """An online application: the applicant block is the signed-up identity, so it is not sent."""
+
+    matter: Id
+    data: dict[str, Any] = Field(default_factory=dict, description="the matter's start form (GET /matters/{code})")
+    materials: list[Id] | dict[Id, MaterialStatus | MaterialFiles] = Field(
+        default_factory=list, description="material ids handed in, or {id: provided|deferred|commitment}, or "
+                                          "{id: {status: provided, files: [sha256, ...]}}")
+
+
+class MyQuery(Strict):
+    limit: int = Field(50, ge=1, le=100)
+
+
+class RatingBrief(Strict):
+    level: int
+    title: str
+
+
+class MyCaseBrief(Strict):
+    id: int
+    number: str
+    matter: str
+    title: str
+    status: str
+    channel: str
+    applicant: ApplicantBrief = Field(description="ID numbers masked")
+    created_at: str
+    closed_at: str | None
+    rating: RatingBrief | None
+    may_rate: bool
+
+
+class RatingOut(Strict):
+    level: int = Field(description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    title: str
+    comment: str
+    tags: list[str]
+    department: str | None = Field(description="the group concerned by a bad rating")
+    rectification_case: int | None = Field(description="the 差评整改 case a bad rating started")
+    created_at: str
+
+
+class MyCase(Case):
+    rating: RatingOut | None
+    may_rate: bool
+
+
+class RatingIn(Strict):
+    level: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=10)] = \
+        Field(default_factory=list)

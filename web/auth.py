@@ -86,6 +86,8 @@ def home_for(actor) -> str:
     """Each user lands on the page of their groups."""
     if "front_desk" in actor.groups:
         return url_for("frontdesk.index")
+    if "applicant" in actor.groups and "me.index" in current_app.view_functions:
+        return url_for("me.index")
     if "pickup" in actor.groups:
         return url_for("pickup.index")
     if "auditor" in actor.groups and "auditor.index" in current_app.view_functions:

@@ -67,7 +67,7 @@ def _drawn(data: dict, t, matters) -> dict:
     }
 
 
-CHANNELS = {"window": "窗口", "online": "网上", "kiosk": "自助终端"}
+CHANNELS = {"window": "窗口", "online": "网上", "kiosk": "自助终端", "internal": "系统发起"}
 
 
 @bp.get("/export.csv")

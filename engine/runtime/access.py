@@ -7,7 +7,7 @@ exist (404), so case numbers cannot be probed.
 
 Starting a case: only processes one applies for (a matter or a bundle; never a department's review or a
 dispatcher that others call); at a window or kiosk only by the window's groups; online only by an applicant
-identity (group `applicant`), never by a staff account.
+identity (group `applicant`), never by a staff account; channel `internal` (差评整改) only by the platform itself.
 
 Halls (engine.runtime.org): a user placed at a hall reads only the cases accepted or decided at the halls they see —
 their own, and for supervisors, auditors and administrators the halls below theirs too — and works only on the tasks
@@ -29,7 +29,7 @@ from ..messages import Message
 OVERSEERS = frozenset({"admin", "supervisor", "auditor"})
 WINDOW_GROUPS = frozenset({"front_desk", "admin"})
 APPLICANTS = "applicant"
-CHANNELS = ("window", "kiosk", "online")
+CHANNELS = ("window", "kiosk", "online", "internal")  # internal: what the platform starts itself (差评整改)
 
 
 def is_system(actor) -> bool:
@@ -113,6 +113,10 @@ def check_start(actor, startable: bool, channel: str) -> None:
     """Raise Forbidden (or NotFound for what nobody may apply for) unless `actor` may start such a case."""
     if channel not in CHANNELS:
         raise Forbidden(f"unknown channel {channel!r}")
+    if channel == "internal":  # a process the platform starts on its own account (差评整改), never a person
+        if not is_system(actor):
+            raise Forbidden(Message("内部流程由系统发起", "internal processes are started by the platform only"))
+        return
     if not startable:
         raise NotFound("not a matter one applies for (a department's review or an internal process)")
     if is_system(actor):
@@ -123,6 +127,12 @@ def check_start(actor, startable: bool, channel: str) -> None:
         return
     if not actor.groups & WINDOW_GROUPS:
         raise Forbidden(Message("只有综合窗口可以受理申请", "only the front desk accepts applications at a window"))
+
+
+def check_applicant(actor) -> None:
+    """The applicant's own pages and /api/v1/me: applicant identities only (staff have their own)."""
+    if actor is None or APPLICANTS not in actor.groups:
+        raise Forbidden(Message("仅限申请人本人使用", "applicants only"))
 
 
 def check_window(actor) -> None:

@@ -20,6 +20,7 @@ from ..errors import Invalid
 from ..messages import Message
 from .access import require_supervisor
 from . import rollups
+from ..runtime.ratings import counts as rating_counts
 from .tables import CaseClock, Notice, TaskClock
 
 WINDOW_GROUPS = {"front_desk": "综合窗口", "pickup": "出件窗口"}
@@ -198,11 +199,17 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
         negative_figures = {"matters": sorted(negative), "cases": listed["created"], "done": listed["closed"],
                             "one_visit_rate": _rate(listed["one_visit"], listed["closed"]),
                             "visits_per_case": _rate(listed["visits_sum"], listed["closed"])}
+    rated = rating_counts(services, _day_start(filters.start), _day_start(filters.end + timedelta(days=1)))
     return {"filters": filters.as_dict(), "now": iso_utc(now), "summary": summary, "by_matter": by_matter,
+            "ratings": rated,
             "by_hall": halls, "negative_list": negative_figures,
             "by_department": by_department, "task_departments": task_departments, "by_channel": by_channel,
             "by_day": by_day, "waits": waits[:20], "lists": lists,
             "calendar": calendar_state(services, now, None if dept else live["provisional"]["all"])}
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone()).astimezone(timezone.utc)
 
 
 def hall_figures(s, actor, filters: Filters) -> list[dict]:

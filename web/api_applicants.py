@@ -1,0 +1,71 @@
+"""/api/v1 for applicants: sign-up and confirmation of the mobile (public, throttled in the engine), and the
+applicant's own cases under /me (engine.runtime.portal decides what an applicant may see and do)."""
+from __future__ import annotations
+
+from flask import g, request
+
+from engine import readmodels as catalog
+from engine.errors import Invalid
+from engine.runtime import applicants, portal, ratings
+
+from . import apimodels as M
+from .api import _case_json, _request_hash, _send, materials_of, operation
+from .auth import services
+
+
+@operation("POST", "/applicants", "Sign up as an applicant (person or business); a 6-digit code goes to the mobile "
+           "through the outbox, the account is inactive until confirmed (throttled per address)", M.ApplicantProfile,
+           body=M.SignUp, public=True, status=201, errors=(409, 422, 429))
+def sign_up(body: M.SignUp):
+    profile = applicants.sign_up(services(), body.model_dump(exclude_none=True), request.remote_addr)
+    return _send(M.ApplicantProfile, profile, 201)
+
+
+@operation("POST", "/applicants/verify", "Confirm the mobile with its code: the account becomes active and signs in "
+           "with the phone as user name (a few wrong codes void it)", M.ApplicantProfile, body=M.Confirm,
+           public=True, errors=(422, 429))
+def verify(body: M.Confirm):
+    return _send(M.ApplicantProfile, applicants.verify(services(), body.phone, body.code, request.remote_addr))
+
+
+# ---------------------------------------------------------------- /me: the applicant's own cases
+@operation("GET", "/me/cases", "My cases (applicants), newest first; ID numbers masked", list[M.MyCaseBrief],
+           query=M.MyQuery, errors=(401, 403, 422))
+def my_cases(query: M.MyQuery):
+    return _send(list[M.MyCaseBrief], portal.my_cases(services(), g.api_actor, query.limit))
+
+
+@operation("POST", "/me/cases", "Apply online for a matter or bundle as myself: the same validation as at a window, "
+           "channel online, the applicant block from my confirmed identity; the front desk then accepts it (预审)",
+           M.MyCase, body=M.MyNewCase, status=201, errors=(401, 403, 404, 409, 422),
+           also={200: "the case an earlier request with this Idempotency-Key started"},
+           headers={"Idempotency-Key": "the same key and body again return the same case (200); another body: 409"})
+def my_apply(body: M.MyNewCase):
+    if not catalog.exists(services(), body.matter):
+        raise Invalid(f"no such matter: {body.matter}", {"matter": "事项不存在 (no such matter)"})
+    materials, files = materials_of(body.materials)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
+        raise Invalid("Idempotency-Key: 1 to 200 printable characters", {"Idempotency-Key": "应为 1 到 200 个可见字符"})
+    case = portal.apply(services(), g.api_actor, body.matter, body.data, materials, files, idempotency_key=key,
+                        request_hash=_request_hash() if key else None)
+    view = portal.my_case(services(), g.api_actor, case["id"])
+    return _send(M.MyCase, _my_json(view), 200 if case.get("replayed") else 201)
+
+
+@operation("GET", "/me/cases/{case_id}", "One of my cases: status, steps, due date, what is owed, certificates and "
+           "my rating (another applicant's case is not found)", M.MyCase, errors=(401, 403, 404))
+def my_case(case_id: int):
+    return _send(M.MyCase, _my_json(portal.my_case(services(), g.api_actor, case_id)))
+
+
+@operation("POST", "/me/cases/{case_id}/rating", "好差评: rate a finished case of mine once (一次一评), 5 非常满意 .. 1 "
+           "非常不满意, with an optional comment and tags; 不满意 or worse starts a 差评整改 of the department "
+           "concerned", M.RatingOut, body=M.RatingIn, status=201, errors=(401, 403, 404, 409, 422))
+def rate(case_id: int, body: M.RatingIn):
+    out = ratings.rate(services(), g.api_actor, case_id, body.level, body.comment, list(body.tags))
+    return _send(M.RatingOut, out, 201)
+
+
+def _my_json(view: dict) -> dict:
+    return dict(_case_json(view), rating=view.get("rating"), may_rate=view.get("may_rate", False))
