@@ -178,8 +178,7 @@ def step_data(item: dict, recipe: dict) -> dict:
     if rule == "on_spot":
         return {"decision": "approve", "opinion": "当场办结"}
     if rule == "pickup":
-        return {"method": "window", "recipient": {"name": "王五", "id_number": "330206198505050022",
-                                                  "phone": "13900000000"}}
+        return {"method": "window", "recipient": RECIPIENT}
     if rule == "supply":
         return {"supplied": list(recipe["materials"])}
     raise AssertionError(f"no data for rule {rule}")

@@ -124,11 +124,7 @@ PLATFORM_LABELS = {"applicant": Message("申请人", "applicant"), "channel": Me
                    "active": Message("在办事项", "members in hand"), "by": Message("经办人", "by"),
                    "handed": Message("已交付", "handed over"), "missing": Message("缺少材料", "missing"),
                    "levels": Message("各级审查", "review levels"), "item": Message("当前事项", "current member"),
-                   "permit": Message("许可事项", "permit"), "onsite": Message("当场办理", "on the spot"),
-                   "review": Message("审查", "review"), "review_check": Message("审核", "second review"),
-                   "review_approve": Message("审批", "approval"),
-                   "inspect_market": Message("联合踏勘（市场监管）", "joint inspection (market regulation)"),
-                   "inspect_urban": Message("联合踏勘（城管）", "joint inspection (urban management)")}
+                   "permit": Message("许可事项", "permit")}
 
 
 def data_label(services, version, key: str, _cache: dict | None = None) -> str:
@@ -144,7 +140,8 @@ def data_label(services, version, key: str, _cache: dict | None = None) -> str:
 
 
 def data_labels(services, version) -> dict[str, str]:
-    """Field titles of every form of a version (start form first), member matters' names, by key."""
+    """Field titles of every form of a version (start form first), member matters' names and the names of the steps
+    of its diagrams, by key."""
     meta = json.loads(version.meta or "{}")
     names = [meta.get("start_form")] + sorted(f[:-5] for f in json.loads(version.files) if f.endswith(".json"))
     out: dict[str, str] = {}
@@ -162,6 +159,11 @@ def data_labels(services, version) -> dict[str, str]:
             out.setdefault(mid, info.get("name") or mid)
         if guide.get("name") and not guide.get("derived"):
             out.setdefault(version.process_id, guide["name"])
+        bundle = services.spec_bundle(s, version)  # steps by their names in the diagrams (results.<process>.<step>)
+        for spec in (bundle.spec, *bundle.subprocess_specs.values()):
+            for ts in (spec.task_specs.values() if spec is not None else ()):
+                if ts.bpmn_id and ts.bpmn_name:
+                    out.setdefault(ts.bpmn_id, ts.bpmn_name)
         for pid, pname in s.execute(select(ProcessVersion.process_id, ProcessVersion.name)).all():
             out.setdefault(pid, pname)
     return out
