@@ -99,6 +99,31 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Delivery(Base):
+    """How the applicant of an online case wants the result (送达方式): at a window or by express to an address.
+    Chosen online until the pickup is done; a row beside the case (not an event in its chain): the pickup clerk's
+    task shows it and the pickup rule records it as that task's lookup, so a replay reads it from the event."""
+
+    __tablename__ = "deliveries"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))  # window | express
+    name: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    chosen_by: Mapped[str] = mapped_column(String(64))
+    chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Resubmission(Base):
+    """An online application made again after the front desk returned the earlier one at 预审 (一次性告知): the new
+    case and the returned one it answers (each returned case is answered once)."""
+
+    __tablename__ = "resubmissions"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    of_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed sign-in, by user name and by address (for throttling across server processes)."""
 

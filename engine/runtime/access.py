@@ -16,7 +16,8 @@ with a higher `hall_level`, 转报, in that level's hall above it), its front-de
 hall's. Users and cases without a hall (a single-hall database) are not limited.
 
 Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
-candidates, or an administrator). Auditors hold no task group: they read, they never act.
+candidates, or an administrator; and the applicant of an online case for its 补正 and 补齐 tasks,
+`applicant_may_answer`). Auditors hold no task group: they read, they never act.
 """
 from __future__ import annotations
 
@@ -127,6 +128,17 @@ def check_start(actor, startable: bool, channel: str) -> None:
         return
     if not actor.groups & WINDOW_GROUPS:
         raise Forbidden(Message("只有综合窗口可以受理申请", "only the front desk accepts applications at a window"))
+
+
+APPLICANT_RULES = frozenset({"correction", "supply"})  # what the applicant of an online case answers themselves
+
+
+def applicant_may_answer(actor, item, case) -> bool:
+    """补正 and 补齐 online: the applicant of an ONLINE case answers its open correction and supply tasks themselves
+    (the front desk still may, at the window); nothing else, and never another applicant's case."""
+    return (actor is not None and APPLICANTS in actor.groups and case is not None
+            and getattr(item, "rule", None) in APPLICANT_RULES and getattr(case, "channel", None) == "online"
+            and getattr(item, "case_id", None) == case.id and applicant_of(case) == actor.username)
 
 
 def check_applicant(actor) -> None:

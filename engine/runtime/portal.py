@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..db import Case, Rating
 from ..errors import Forbidden
 from ..messages import Message
-from . import access, ratings
+from . import access, online_acts, ratings
 from .applicants import applicant_block, mask
 
 LIST_MAX = 100
@@ -61,4 +61,5 @@ def my_case(services, actor, case_id: int) -> dict:
     with services.read() as s:
         out["rating"] = ratings.rating_of(s, case_id)
     out["may_rate"] = out["status"] == "completed" and out["rating"] is None
+    out["acts"] = online_acts.view(services, actor, case_id)  # 补正/补齐, delivery, apply again (预审 returned)
     return out

@@ -189,6 +189,8 @@ class RuleBook:
         call.context = rule.lookup(tx, call)
         if rule.takes_files and self.files is not None:
             refs = file_refs(data.get("files"))
+            if rule.name == "intake" and call.context.get("online"):  # the files the applicant uploaded online too
+                refs = IntakeRule.submission(call)[1]
             if refs:  # what each file is, recorded with its hash in the event
                 call.context = dict(call.context, files=self.files.describe(tx.s, refs))
         applied = rule.apply(call)
