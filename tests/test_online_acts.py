@@ -199,8 +199,9 @@ def test_express_chosen_online_prefills_the_pickup_and_counts_no_visit(hall, cli
     # the pickup clerk sees the choice, the express address pre-filled
     page = page_as(hall, "pickup1")
     html = page.get("/pickup/").get_data(as_text=True)
-    assert 'id="chosen-' in html and "梅山街道春晓路 8 号" in html and "快递送达" in html
-    data = {"method": "express", "tracking_no": "SF100", "recipient": {"name": "赵六", "phone": "13912345678"}}
+    assert 'id="chosen-' in html and html.count("梅山街道春晓路 8 号") == 2 and '<option value="express" selected>' in html
+    data = {"method": "express", "tracking_no": "SF100", "address": "梅山街道春晓路 8 号",
+            "recipient": {"name": "赵六", "phone": "13912345678"}}
     done = hall.act(case, "pickup", data)
     assert done["status"] == "completed" and done["visits"] == 0
     events = hall.get(f"/api/v1/cases/{case['id']}/events")
@@ -250,5 +251,110 @@ def test_only_the_applicant_of_an_online_case_answers_and_the_window_still_can(h
                             json={"supplied": ["效果图"]}).status_code == 409
     assert finish(hall, case)["status"] == "completed"
     assert finish(hall, hall.act(window, "correction", {"supplied": ["效果图"]}))["status"] == "completed"
+    out = verify_all(db_url)
+    assert " 0 failed" in out and "ok," in out
+
+
+# ---------------------------------------------------------------- the same on the pages
+def test_pages_returned_then_applied_again(hall, cli_env, db_url):
+    me = sign_up(hall.client, cli_env, COMPANY)
+    case = apply_online(hall, me, "m_food_permit", materials=["layout"])
+    hall.act(case, "intake", {"accepted": True, "materials": {"layout": "provided"}})
+    page = page_as(hall, COMPANY["phone"])
+    html = page.get(f"/me/cases/{case['id']}").get_data(as_text=True)
+    assert 'id="notice"' in html and "食品安全管理制度" in html and 'id="resubmit-form"' in html
+    assert 'name="materials" value="layout" checked' in html  # prefilled with what the window marked
+    assert 'id="delivery-form"' not in html  # a returned case is not delivered
+    form = {"_csrf": "t", "materials": ["layout", "safety_rules", "lease", "licence"],
+            "file_1": (io.BytesIO(b"not a pdf"), "x.pdf")}
+    r = page.post(f"/me/cases/{case['id']}/resubmit", data=form, content_type="multipart/form-data")
+    assert r.status_code == 422 and "has-error" in r.get_data(as_text=True)
+    form = {"_csrf": "t", "materials": ["layout", "safety_rules", "lease", "licence"],
+            "file_3": (io.BytesIO(PDF), "rules.pdf")}  # safety_rules, the fourth material
+    for k, v in hall.client.get(f"/api/v1/me/cases/{case['id']}", headers=me).json["acts"]["prefill"]["data"].items():
+        if isinstance(v, list):
+            form[f"f_{k}"] = [str(x) for x in v]
+        elif isinstance(v, bool):
+            if v:
+                form[f"f_{k}"] = "on"
+        else:
+            form[f"f_{k}"] = str(v)
+    r = page.post(f"/me/cases/{case['id']}/resubmit", data=form, content_type="multipart/form-data")
+    assert r.status_code == 302, [l for l in r.get_data(as_text=True).splitlines() if "error" in l]
+    new_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    html = page.get(f"/me/cases/{new_id}").get_data(as_text=True)
+    assert 'id="resubmission-of"' in html and case["number"] in html
+    again = hall.get(f"/api/v1/cases/{new_id}")
+    accepted = hall.act(again, "intake", {"accepted": True})  # the materials and file handed in online stand
+    assert accepted["notice"] is None and any(t["rule"] == "review" for t in accepted["tasks"])
+    files = [e for e in hall.get(f"/api/v1/cases/{new_id}/events") if e["payload"].get("rule") == "intake"]
+    assert list(files[0]["payload"]["context"]["online"]["files"]) == ["safety_rules"]
+    r = page.post(f"/me/cases/{case['id']}/resubmit", data={"_csrf": "t", "materials": ["layout"]})
+    assert r.status_code == 302  # answered once: told so on the page
+    assert "已重新提交过" in page.get(f"/me/cases/{case['id']}").get_data(as_text=True)
+    assert finish(hall, accepted)["status"] == "completed"
+    out = verify_all(db_url)
+    assert " 0 failed" in out and "ok," in out
+
+
+def test_pages_correction_supply_and_delivery(hall, cli_env, db_url):
+    me = sign_up(hall.client, cli_env, COMPANY)
+    page = page_as(hall, COMPANY["phone"])
+    # 补正 with a file
+    corr = apply_online(hall, me, "m_signboard")
+    corr = hall.act(corr, "intake", {"accepted": True})
+    corr = hall.act(corr, "review", {"decision": "correct", "opinion": "效果图不清晰", "corrections": ["效果图"]})
+    html = page.get(f"/me/cases/{corr['id']}").get_data(as_text=True)
+    assert 'id="answer-correction"' in html and "效果图不清晰" in html
+    task = task_of(corr, "correction")["id"]
+    r = page.post(f"/me/cases/{corr['id']}/acts/correction", data={"_csrf": "t", "task": task, "keys": ["效果图"]})
+    assert r.status_code == 422 and 'id="supplied-error"' in r.get_data(as_text=True)
+    r = page.post(f"/me/cases/{corr['id']}/acts/correction", content_type="multipart/form-data", data={
+        "_csrf": "t", "task": task, "keys": ["效果图"], "supplied": ["效果图"], "remark": "重新绘制",
+        "file_0": (io.BytesIO(PDF + b"design"), "design.pdf")})
+    assert r.status_code == 302
+    r = page.post(f"/me/cases/{corr['id']}/acts/correction", data={"_csrf": "t", "task": task, "keys": ["效果图"],
+                                                                    "supplied": ["效果图"]})
+    assert r.status_code == 302  # stale: told on the page, nothing done twice
+    assert 'id="answer-correction"' not in page.get(f"/me/cases/{corr['id']}").get_data(as_text=True)
+    done = finish(hall, hall.get(f"/api/v1/cases/{corr['id']}"))
+    assert done["status"] == "completed" and all(m["status"] == "approved" for m in done["members"])
+    # 补齐 with a file, and express chosen on the page
+    owed = apply_online(hall, me, "m_food_permit")
+    owed = hall.act(owed, "intake", {"accepted": True, "materials": {
+        "licence": "provided", "lease": "deferred", "layout": "provided", "safety_rules": "provided"}})
+    url = f"/me/cases/{owed['id']}/delivery"
+    r = page.post(url, data={"_csrf": "t", "method": "express", "name": "李四", "phone": "abc", "address": ""})
+    assert r.status_code == 422 and 'id="phone-error"' in r.get_data(as_text=True) \
+        and 'id="address-error"' in r.get_data(as_text=True)
+    r = page.post(url, data={"_csrf": "t", "method": "express", "name": "李四", "phone": "13812345678",
+                             "address": "春晓街道 1 号"})
+    assert r.status_code == 302
+    html = page.get(f"/me/cases/{owed['id']}").get_data(as_text=True)
+    assert 'id="delivery"' in html and "春晓街道 1 号" in html and 'id="answer-supply"' in html
+    r = page.post(f"/me/cases/{owed['id']}/acts/supply", content_type="multipart/form-data", data={
+        "_csrf": "t", "keys": ["lease"], "supplied": ["lease"], "file_0": (io.BytesIO(PDF + b"lease"), "lease.pdf")})
+    assert r.status_code == 302
+    owed = hall.get(f"/api/v1/cases/{owed['id']}")
+    assert owed["owed"] == []
+    while any(t["rule"] == "review" for t in owed["tasks"]):
+        owed = hall.act(owed, "review", {"decision": "approve", "opinion": "同意"})
+    clerk = page_as(hall, "pickup1")
+    html = clerk.get("/pickup/").get_data(as_text=True)
+    assert f'id="chosen-{owed["number"]}" data-method="express"' in html
+    assert html.count("春晓街道 1 号") == 2  # shown, and the express address pre-filled in the clerk's form
+    done = hall.act(owed, "pickup", {"method": "express", "tracking_no": "SF9", "address": "春晓街道 1 号",
+                                     "recipient": {"name": "李四", "phone": "13812345678"}})
+    assert done["status"] == "completed" and done["visits"] == 0
+    page = page_as(hall, COMPANY["phone"])
+    html = page.get(f"/me/cases/{owed['id']}").get_data(as_text=True)
+    assert 'id="delivery-form"' not in html  # handed out: no more changes
+    assert "Delivery" in page.get(f"/me/cases/{owed['id']}?lang=en").get_data(as_text=True)
+    # another applicant's case is not found on the pages either
+    other = sign_up(hall.client, cli_env, PERSON)
+    assert other
+    page = page_as(hall, PERSON["phone"])
+    assert page.post(url, data={"_csrf": "t", "method": "window"}).status_code == 404
+    assert page.post(f"/me/cases/{corr['id']}/acts/correction", data={"_csrf": "t", "supplied": ["效果图"]}).status_code == 404
     out = verify_all(db_url)
     assert " 0 failed" in out and "ok," in out

@@ -156,6 +156,17 @@ STRINGS.update({
         "Verified: the hash chain is intact and the replay matches the stored state",
 })
 
+# The applicant's acts on an online case (web/templates/me/_acts.html, the pickup window's view of the choice).
+STRINGS.update({
+    "预审结果": "Pre-check result", "尚缺以下材料": "Still missing", "本件为重新提交的申请，原办件": "Submitted again; the returned case is",
+    "已重新提交，新办件": "Submitted again as", "补全后重新提交": "Complete it and submit again", "重新提交": "Submit again",
+    "请逐项补交并上传电子件": "Hand in each item with its scanned file", "送达方式": "Delivery", "已选择": "Chosen",
+    "收件人": "Recipient", "收件地址": "Delivery address",
+    "快递送达须填写收件人、联系电话和地址；网上申请并快递送达，全程无需到场":
+        "Express needs a recipient, phone and address; applied online and sent by express, you need not come at all",
+    "保存送达方式": "Save the delivery", "申请人网上选择": "Chosen online by the applicant",
+})
+
 
 def current_lang() -> str:
     """`?lang=`, then the cookie; API clients without either may ask by Accept-Language. Pages stay Chinese first."""

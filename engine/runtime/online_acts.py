@@ -94,6 +94,12 @@ def delivery_of(s, case_id: int) -> dict | None:
     return _delivery_view(s.get(Delivery, case_id))
 
 
+def chosen_delivery(services, case_id: int) -> dict | None:
+    """The delivery the applicant chose, for the pickup window's page (which has read the case already)."""
+    with services.read() as s:
+        return delivery_of(s, case_id)
+
+
 def _case_ref(s, case_id: int | None) -> dict | None:
     if case_id is None:
         return None
@@ -243,6 +249,8 @@ def resubmit(services, actor, case_id: int, data: dict | None, materials: dict, 
         block = applicant_block(s, actor.username)
         process_id = case.process_id
         earlier = _application_data(s, case_id)
+        if s.scalar(select(Resubmission.case_id).where(Resubmission.of_case_id == case_id)) is not None:
+            raise Conflict(Message("该申请已重新提交过", "this application was already submitted again"))
     with services.case_view_tx(case_id, actor) as tx:
         intake = L.read(tx.wf).get("intake") or {}
     if not (intake.get("accepted") is False and intake.get("kind") == "一次性告知"):

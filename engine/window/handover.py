@@ -86,8 +86,7 @@ class PickupRule(Rule):
     """`rule=pickup`: hand out every approval with its certificate and every refusal, at the window or by express.
     Nothing is handed out while a deferred material is owed. From edition 2 the recipient (and an authorised proxy),
     the express address and the list of what was handed over are recorded; a `handed` list must cover it all. The
-    delivery the applicant chose online is looked up and recorded (`chosen`); express to that address needs none
-    typed again."""
+    delivery the applicant chose online is looked up and recorded (`chosen`)."""
 
     name = "pickup"
 
@@ -130,11 +129,8 @@ class PickupRule(Rule):
             for k in ("address", "courier"):
                 if str(call.data.get(k) or "").strip():
                     entry[k] = str(call.data[k]).strip()
-        chosen = call.context.get("chosen")
-        if chosen:  # what the applicant chose online; an express sent there needs no address typed again
-            entry["chosen"] = dict(chosen)
-            if method == "express" and chosen.get("method") == "express" and not entry.get("address"):
-                entry["address"] = chosen.get("address")
+        if call.context.get("chosen"):  # what the applicant chose online (the page pre-fills the clerk's form with it)
+            entry["chosen"] = dict(call.context["chosen"])
         L.write(call.wf, pickup=entry)
         out = {"method": method}
         if tracking:
