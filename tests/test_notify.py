@@ -352,3 +352,23 @@ def test_resend_after_expiry_and_per_address_limit(services):
     with pytest.raises(TooManyAttempts):
         applicants.resend(services, "13711112222", "10.0.0.1")
     assert applicants.verify(services, body["phone"], code)["status"] == "active"
+
+
+def test_the_confirm_page_sends_a_new_code(clerks, cli_env):
+    client, phone = clerks.client, P_SIGNUP["phone"]
+    assert client.post("/api/v1/applicants", json=P_SIGNUP).status_code == 201
+    old = code_for(cli_env, phone)
+    html = client.get(f"/me/confirm?phone={phone}").get_data(as_text=True)
+    assert 'id="resend"' in html and "重新发送验证码" in html
+    with client.session_transaction() as sess:
+        token = sess["csrf"]
+    r = client.post("/me/resend", data={"phone": phone, "_csrf": token})
+    assert r.status_code == 302 and "/me/confirm" in r.headers["Location"]
+    assert "新的验证码已发送" in client.get(r.headers["Location"]).get_data(as_text=True)
+    new = code_for(cli_env, phone)
+    assert len(outbox.listing(clerks.sv, target=phone)) == 2
+    r = client.post("/me/resend", data={"phone": phone, "_csrf": token}, follow_redirects=True)
+    assert "过于频繁" in r.get_data(as_text=True)  # a minute has not passed
+    assert client.post("/api/v1/applicants/verify", json={"phone": phone, "code": new}).status_code == 200
+    assert old == new or client.post("/api/v1/applicants/verify",
+                                      json={"phone": phone, "code": old}).status_code == 422
