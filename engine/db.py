@@ -268,6 +268,24 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class UserNotice(Base):
+    """An in-app notice to one user (engine.runtime.notify): written when the outbox delivers an `inapp` message, so
+    delivered means visible; `read_at` is set when the user marks it read."""
+
+    __tablename__ = "user_notices"
+    __table_args__ = (Index("ix_user_notices_user", "username", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    event: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    key: Mapped[str] = mapped_column(String(250), unique=True)  # the outbox key (+ the user for a group's message)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class WebhookSubscription(Base):
     """A regulator's subscription to events (审管联动): each matching event is posted to `url`, signed with `secret`."""
 

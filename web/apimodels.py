@@ -40,6 +40,8 @@ class Applicant(Strict):
     phone: Annotated[str, StringConstraints(max_length=30)] | None = None
     address: Annotated[str, StringConstraints(max_length=300)] | None = None
     legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = Field(
+        None, description="notifications also go here by e-mail")
 
 
 MaterialStatus = Literal["provided", "deferred", "commitment"]
@@ -641,3 +643,40 @@ class RatingIn(Strict):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
     tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=10)] = \
         Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- notifications (engine.runtime.notify)
+class Resend(Strict):
+    phone: Phone
+
+
+class Resent(Strict):
+    """The same answer for a pending, a confirmed and an unknown number (it does not say who is registered)."""
+
+    status: Literal["queued"]
+    message: str
+    message_en: str
+    retry_after: int = Field(description="seconds before another code may be asked for this number")
+
+
+class NoticeQuery(Strict):
+    limit: int = Field(50, ge=1, le=200)
+    unread: bool = False
+
+
+class MyNotice(Strict):
+    id: int
+    event: str = Field(description="accepted | returned | correction | decided | handed_out | remind | revisit")
+    title: str
+    title_en: str
+    text: str
+    text_en: str
+    case_id: int | None = None
+    case_number: str | None = None
+    created_at: str
+    read: bool
+    read_at: str | None = None
+
+
+class ReadAll(Strict):
+    marked: int

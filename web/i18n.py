@@ -154,6 +154,10 @@ STRINGS.update({
     "下一页": "Next page", "每行一项": "one item per line", "补正告知书": "Notice to correct", "未办理": "not handled",
     "准予许可决定书": "Decision to approve", "不予许可决定书": "Decision to refuse", "个": "", "校验通过：哈希链完整，重放结果与存储状态一致":
         "Verified: the hash chain is intact and the replay matches the stored state",
+    # notifications (engine.runtime.notify, web/portal_notices.py)
+    "我的消息": "My notices", "未读": "unread", "全部标为已读": "Mark all read", "标为已读": "Mark read",
+    "已读": "read", "没有收到验证码，或验证码已过期、已失效？": "No code received, or it expired or no longer works?",
+    "重新发送验证码": "Send a new code",
 })
 
 

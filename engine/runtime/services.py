@@ -79,6 +79,8 @@ class Services:
         self.timer_holds: list = []
         # Outbox senders by kind (engine.runtime.outbox), installed by the wiring (e.g. webhooks to regulators).
         self.senders: dict = {}
+        # Hooks told when an action on a case finishes (its view computed), inside its transaction (notifications).
+        self.finishers: list = []
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
@@ -790,6 +792,8 @@ class CaseTx:
         self.result = self.sv._case_view(self.s, self.case)
         if self.sv.rules is not None and self._wf is not None:
             self.result.update(self.sv.rules.view(self))
+        for hook in self.sv.finishers:
+            hook(self)
 
 
 @contextmanager
