@@ -183,6 +183,10 @@ def test_a_company_authorises_its_staff_and_the_window_records_a_hall_agent(hall
     hall.post(f"/api/v1/tasks/{t['id']}/complete", {"data": {"accepted": True}})
     first = _events(db_url, case["id"])[0]
     assert first.actor == "bangban1" and json.loads(first.payload)["on_behalf_of"] == PERSON["phone"]
+    with hall.client.session_transaction() as sess:  # the staff's case page names both on the timeline
+        sess["user"], sess["e"] = "front", 0
+    html = hall.client.get(f"/cases/{case['id']}?lang=zh").get_data(as_text=True)
+    assert f"代办人 帮办员小李（代 {PERSON['phone']}）" in html
     out = verify_all(db_url)
     assert " 0 failed" in out
 
@@ -226,7 +230,7 @@ def test_the_agent_pages_grant_switch_track_and_revoke(hall, cli_env, db_url):
     assert r.status_code == 302 and r.headers["Location"].endswith("/me/")
     html = page.get("/me/").get_data(as_text=True)
     assert case["number"] in html and 'id="acting-for"' in html
-    assert page.get(f"/me/cases/{case['id']}").status_code == 200
+    assert 'id="agent"' in page.get(f"/me/cases/{case['id']}").get_data(as_text=True)
     html = page.get(f"/me/agents/cases/{case['id']}").get_data(as_text=True)
     assert f"代办人 {RELATIVE['name']}（代 {PERSON['name']}）" in html and RELATIVE["phone"] in html
     assert "Agent" in page.get(f"/me/agents/cases/{case['id']}?lang=en").get_data(as_text=True)

@@ -30,8 +30,11 @@ def verify(body: M.Confirm):
 
 
 # ---------------------------------------------------------------- /me: the applicant's own cases
+# 帮办代办: an agent sends the principal's mobile number; a valid authorisation must cover the matter and the act
+ACTING = {"On-Behalf-Of": "an agent acting for an applicant who authorised them: that applicant's mobile number "
+                          "(GET /me/authorisations lists whom; 403 without a valid authorisation covering the act)"}
 @operation("GET", "/me/cases", "My cases (applicants), newest first; ID numbers masked", list[M.MyCaseBrief],
-           query=M.MyQuery, errors=(401, 403, 422))
+           query=M.MyQuery, errors=(401, 403, 422), headers=ACTING)
 def my_cases(query: M.MyQuery):
     return _send(list[M.MyCaseBrief], portal.my_cases(services(), g.api_actor, query.limit))
 
@@ -40,7 +43,8 @@ def my_cases(query: M.MyQuery):
            "channel online, the applicant block from my confirmed identity; the front desk then accepts it (预审)",
            M.MyCase, body=M.MyNewCase, status=201, errors=(401, 403, 404, 409, 422),
            also={200: "the case an earlier request with this Idempotency-Key started"},
-           headers={"Idempotency-Key": "the same key and body again return the same case (200); another body: 409"})
+           headers={"Idempotency-Key": "the same key and body again return the same case (200); another body: 409",
+                    **ACTING})
 def my_apply(body: M.MyNewCase):
     if not catalog.exists(services(), body.matter):
         raise Invalid(f"no such matter: {body.matter}", {"matter": "事项不存在 (no such matter)"})
@@ -55,14 +59,16 @@ def my_apply(body: M.MyNewCase):
 
 
 @operation("GET", "/me/cases/{case_id}", "One of my cases: status, steps, due date, what is owed, certificates and "
-           "my rating (another applicant's case is not found)", M.MyCase, errors=(401, 403, 404))
+           "my rating (another applicant's case is not found)", M.MyCase, errors=(401, 403, 404),
+           headers=ACTING)
 def my_case(case_id: int):
     return _send(M.MyCase, _my_json(portal.my_case(services(), g.api_actor, case_id)))
 
 
 @operation("POST", "/me/cases/{case_id}/rating", "好差评: rate a finished case of mine once (一次一评), 5 非常满意 .. 1 "
            "非常不满意, with an optional comment and tags; 不满意 or worse starts a 差评整改 of the department "
-           "concerned", M.RatingOut, body=M.RatingIn, status=201, errors=(401, 403, 404, 409, 422))
+           "concerned", M.RatingOut, body=M.RatingIn, status=201, errors=(401, 403, 404, 409, 422),
+           headers=ACTING)
 def rate(case_id: int, body: M.RatingIn):
     out = ratings.rate(services(), g.api_actor, case_id, body.level, body.comment, list(body.tags))
     return _send(M.RatingOut, out, 201)
