@@ -99,6 +99,28 @@ class Rating(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Authorisation(Base):
+    """帮办代办: an applicant (the principal) authorises an agent — another applicant account (a company's staff, a
+    relative) or a hall's 帮办员 (group `agent`) — to act for them on some matters (None: all) and acts, from
+    `valid_from` until `valid_until`, unless revoked; `created_by` is the principal, or the front-desk clerk who
+    recorded it at the window on the principal's signed paper (`channel` window)."""
+
+    __tablename__ = "authorisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_user: Mapped[str] = mapped_column(String(64), index=True)
+    agent_user: Mapped[str] = mapped_column(String(64), index=True)
+    matters: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list of matter/bundle codes; None: all
+    acts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: apply, track, answer, delivery, rate
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20), default="online")  # online (from /me) | window (on paper)
+    created_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed sign-in, by user name and by address (for throttling across server processes)."""
 

@@ -49,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auditor, designer, portal, portal_notices
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal_notices.bp)
+    from . import portal_agents  # 帮办代办: authorisations and acting for an applicant (/me/agents)
+    app.register_blueprint(portal_agents.bp)
     app.register_blueprint(auditor.bp)
     app.register_blueprint(designer.bp)
     from . import metrics, notices, supervisor  # time limits and 电子监察 (their API is in web/api_stats.py)

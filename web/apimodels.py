@@ -633,9 +633,20 @@ class RatingOut(Strict):
     created_at: str
 
 
+class ActedBy(Strict):
+    """帮办代办: the agent who made the case for its applicant."""
+
+    agent: str
+    agent_name: str
+    principal: str
+    principal_name: str
+    label: str = Field(description="代办人 X（代 Y）")
+
+
 class MyCase(Case):
     rating: RatingOut | None
     may_rate: bool
+    agent: ActedBy | None = Field(None, description="帮办代办: the agent who applied for the applicant, if one did")
 
 
 class RatingIn(Strict):
@@ -680,3 +691,51 @@ class MyNotice(Strict):
 
 class ReadAll(Strict):
     marked: int
+# ---------------------------------------------------------------- 帮办代办 (engine.runtime.agents)
+AgentAct = Literal["apply", "track", "answer", "delivery", "rate"]
+When = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class AuthorisationIn(Strict):
+    """An authorisation of an agent: another applicant (their mobile number) or a hall's 帮办员 (their account)."""
+
+    agent: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    matters: list[Id] | None = Field(None, max_length=50, description="matter or bundle codes; null or absent: all")
+    acts: list[AgentAct] | None = Field(None, min_length=1, description="the acts allowed; absent: all")
+    valid_from: When | None = Field(None, description="ISO 8601; absent: now")
+    valid_until: When = Field(description="ISO 8601, in the future (at most three years)")
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class WindowAuthorisationIn(AuthorisationIn):
+    """Recorded at the window on the applicant's signed paper, for a hall's 帮办员."""
+
+    principal: Phone = Field(description="the applicant's mobile number")
+
+
+class Authorisation(Strict):
+    id: int
+    principal: str
+    principal_name: str
+    agent: str
+    agent_name: str
+    matters: list[str] | None
+    acts: list[AgentAct]
+    valid_from: str
+    valid_until: str
+    revoked_at: str | None
+    status: Literal["valid", "pending", "expired", "revoked"]
+    channel: Literal["online", "window"]
+    created_by: str
+    note: str
+
+
+class Principal(Strict):
+    principal: str
+    name: str
+
+
+class Authorisations(Strict):
+    granted: list[Authorisation] = Field(description="the records I granted (as principal)")
+    received: list[Authorisation] = Field(description="the records naming me as agent")
+    may_act_for: list[Principal] = Field(description="whom I may act for now (On-Behalf-Of: their mobile number)")
