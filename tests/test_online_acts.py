@@ -358,3 +358,32 @@ def test_pages_correction_supply_and_delivery(hall, cli_env, db_url):
     assert page.post(f"/me/cases/{corr['id']}/acts/correction", data={"_csrf": "t", "supplied": ["效果图"]}).status_code == 404
     out = verify_all(db_url)
     assert " 0 failed" in out and "ok," in out
+
+
+def test_an_agent_answers_and_chooses_the_delivery_only_within_the_authorisation(hall, cli_env, db_url):
+    """帮办代办: an agent acting for the applicant answers 补正 and chooses the delivery where the authorisation covers
+    those acts; the event names the agent as actor and the applicant as on_behalf_of."""
+    from datetime import datetime, timedelta, timezone
+
+    me = sign_up(hall.client, cli_env, COMPANY)
+    agent = sign_up(hall.client, cli_env, PERSON)
+    until = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    r = hall.client.post("/api/v1/me/authorisations", headers=me, json={
+        "agent": PERSON["phone"], "acts": ["track", "answer"], "valid_until": until})
+    assert r.status_code == 201, r.json
+    acting = dict(agent, **{"On-Behalf-Of": COMPANY["phone"]})
+    case = apply_online(hall, me, "m_signboard")
+    case = hall.act(case, "intake", {"accepted": True})
+    case = hall.act(case, "review", {"decision": "correct", "opinion": "补正", "corrections": ["效果图"]})
+    r = hall.client.put(f"/api/v1/me/cases/{case['id']}/delivery", headers=acting, json={"method": "window"})
+    assert r.status_code == 403  # not authorised to choose the delivery
+    r = hall.client.post(f"/api/v1/me/cases/{case['id']}/correction", headers=agent, json={"supplied": ["效果图"]})
+    assert r.status_code == 404  # acting for nobody: not the agent's own case
+    r = hall.client.post(f"/api/v1/me/cases/{case['id']}/correction", headers=acting, json={"supplied": ["效果图"]})
+    assert r.status_code == 200, r.json
+    answered = next(e for e in hall.get(f"/api/v1/cases/{case['id']}/events")
+                    if e["payload"].get("rule") == "correction")
+    assert answered["actor"] == PERSON["phone"] and answered["payload"]["on_behalf_of"] == COMPANY["phone"]
+    assert finish(hall, hall.get(f"/api/v1/cases/{case['id']}"))["status"] == "completed"
+    out = verify_all(db_url)
+    assert " 0 failed" in out and "ok," in out

@@ -145,10 +145,11 @@ def _application_data(s, case_id: int) -> dict:
     return dict(json.loads(payload).get("data") or {}) if payload else {}
 
 
-def _own_online_case(s, actor, case_id: int) -> Case:
-    """The applicant's own case (404 otherwise) applied for online (403 for a case taken at a window)."""
+def _own_online_case(s, actor, case_id: int, act: str) -> Case:
+    """The applicant's own case (404 otherwise) applied for online (403 for a case taken at a window); for an agent
+    (帮办代办), one of the principal's that a valid authorisation covers for `act` (403 otherwise)."""
     case = s.get(Case, case_id)
-    access.check_read(s, actor, case)
+    access.check_read(s, actor, case, act)
     if case.channel != "online":
         raise Forbidden(Message("窗口受理的办件请到窗口办理", "a case taken at a window is handled at the window"))
     return case
@@ -164,7 +165,7 @@ def answer(services, actor, case_id: int, rule: str, supplied: list, files: dict
     if rule not in RULES:
         raise NotFound(f"nothing to answer: {rule}")
     with services.read() as s:
-        _own_online_case(s, actor, case_id)
+        _own_online_case(s, actor, case_id, "answer")
     with services.case_view_tx(case_id, actor) as tx:
         acts = [a for a in _open_acts(tx) if a["rule"] == rule]
     if task_id is not None:
@@ -218,7 +219,7 @@ def choose_delivery(services, actor, case_id: int, method: str, name: str = "", 
         name = phone = address = ""
     with services.uow() as s:
         case = services._lock_case(s, case_id)  # serialised with the pickup itself
-        access.check_read(s, actor, case)
+        access.check_read(s, actor, case, "delivery")
         if case.channel != "online":
             raise Forbidden(Message("窗口受理的办件请到窗口办理", "a case taken at a window is handled at the window"))
         wf, _ = services._load(s, case, services.version(s, case.version_id))
@@ -245,8 +246,8 @@ def resubmit(services, actor, case_id: int, data: dict | None, materials: dict, 
     with the corrections given over it; the materials and files as handed in now. One transaction."""
     access.check_applicant(actor)
     with services.read() as s:
-        case = _own_online_case(s, actor, case_id)
-        block = applicant_block(s, actor.username)
+        case = _own_online_case(s, actor, case_id, "apply")
+        block = applicant_block(s, getattr(actor, "on_behalf_of", None) or actor.username)
         process_id = case.process_id
         earlier = _application_data(s, case_id)
         if s.scalar(select(Resubmission.case_id).where(Resubmission.of_case_id == case_id)) is not None:

@@ -58,7 +58,7 @@ def rate(services, actor, case_id: int, level: int, comment: str = "", tags: lis
     tags = list(dict.fromkeys(t.strip() for t in tags))
     with services.read() as s:
         case = s.get(Case, case_id)
-        access.check_read(s, actor, case)
+        access.check_read(s, actor, case, act="rate")  # an agent: a record covering 评价
         if case.status != "completed":
             raise Conflict(Message("办结后才能评价", "a case is rated once it is finished"))
         if s.scalar(select(Rating.id).where(Rating.case_id == case_id)) is not None:
