@@ -631,9 +631,28 @@ class RatingOut(Strict):
     created_at: str
 
 
+class MyStep(Strict):
+    name: str = Field(description="a step done (a task completed), by its name")
+    group: str | None = Field(description="the group that did it")
+    at: str
+
+
 class MyCase(Case):
     rating: RatingOut | None
     may_rate: bool
+    steps: list[MyStep] = Field(description="the steps done so far, oldest first (open ones are in tasks)")
+
+
+class MyPaper(Strict):
+    number: str
+    category: Literal["document", "certificate"] = Field(description="a document (受理通知书, 一次性告知书, decisions "
+                                                                     "...) or an e-certificate")
+    kind: str = Field(description="the document's kind (receipt, notice, decision ...) or the certificate's type")
+    title: str
+    issued_at: str | None
+    status: str = Field(description="valid, or a certificate's revoked / expired")
+    pdf_url: str = Field(description="the PDF, through /api/v1/me/cases/{id}/documents/{number}.pdf")
+    verify_url: str = Field(description="the public verification page its QR code points to")
 
 
 class RatingIn(Strict):
