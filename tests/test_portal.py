@@ -324,15 +324,24 @@ def test_papers_download_and_an_applicant_never_sees_another_ones(hall, cli_env)
     detail = hall.client.get(f"/api/v1/me/cases/{cid}", headers=me).json
     assert [s["name"] for s in detail["steps"]] and {c["number"] for c in detail["certificates"]} >= {cert["number"]}
     # another applicant: 404 on every /me endpoint and page for this case, its papers and files
-    mine_other = online(hall, other)  # a case of their own, to hold a paper number of another case
+    from io import BytesIO
+
+    up = hall.client.post("/api/v1/files", headers=other, data={"file": (BytesIO(PDF + b"%other"), "旧身份证.pdf")},
+                          content_type="multipart/form-data")
+    assert up.status_code == 201, up.json
+    mine_other = online(hall, other, materials={"old_id": {"status": "provided", "files": [up.json["sha256"]]},
+                                                "photo": "provided"})
     files = [f["url"] for m in hall.get(f"/api/v1/tasks/{mine_other['tasks'][0]['id']}")["materials"]
              for f in m["files"]]
+    assert files and all(hall.client.get(u, headers=other).status_code == 200 for u in files)
+    cross = [u.replace(f"/cases/{mine_other['id']}/", f"/cases/{cid}/") for u in files]
     for url in (f"/api/v1/me/cases/{cid}", f"/api/v1/me/cases/{cid}/documents",
                 f"/api/v1/me/cases/{cid}/documents/{cert['number']}.pdf", f"/api/v1/cases/{cid}",
                 f"/api/v1/cases/{cid}/events", f"/api/v1/documents/{cert['number']}.pdf"):
         assert hall.client.get(url, headers=other).status_code == 404, url
     assert hall.client.post(f"/api/v1/me/cases/{cid}/rating", headers=other, json={"level": 1}).status_code == 404
-    assert files == [] or all(hall.client.get(u, headers=me).status_code == 404 for u in files)
+    assert all(hall.client.get(u, headers=me).status_code == 404 for u in files + cross)  # nor their files
+    assert all(hall.client.get(u, headers=other).status_code == 404 for u in cross)  # a file is read by its case
     # a paper of my other case is not found under this one
     other_papers = hall.client.get(f"/api/v1/me/cases/{mine_other['id']}/documents", headers=other).json
     for p in other_papers:
@@ -344,10 +353,13 @@ def test_papers_download_and_an_applicant_never_sees_another_ones(hall, cli_env)
     assert 'id="papers"' in html and f"/me/cases/{cid}/papers/{cert['number']}.pdf" in html
     r = page.get(f"/me/cases/{cid}/papers/{cert['number']}.pdf")
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert page.get(files[0].replace("/api/v1", "")).status_code == 404  # another applicant's file, on the pages
     page = as_page(hall.client, PERSON["phone"])
+    assert page.get(files[0].replace("/api/v1", "")).status_code == 200
     for url in (f"/me/cases/{cid}", f"/me/cases/{cid}/papers/{cert['number']}.pdf",
-                f"/documents/{cert['number']}.pdf"):
-        assert page.get(url).status_code == 404, url
+                f"/documents/{cert['number']}.pdf", f"/cases/{cid}"):
+        assert page.get(url).status_code in (403, 404), url
+    assert page.get(f"/me/cases/{cid}").status_code == 404
     assert page.post(f"/me/cases/{cid}/rating", data={"_csrf": "t", "level": "1"}).status_code == 404
     # staff have no /me pages, nor the applicant's catalogue
     page = as_page(hall.client, "front")
