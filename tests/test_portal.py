@@ -239,6 +239,8 @@ def test_the_catalogue_and_applying_for_a_bundle_on_the_pages(hall, cli_env, db_
     html = page.get("/me/matters/b_start_up").get_data(as_text=True)
     assert 'name="f_registered_capital"' in html and 'name="file_articles"' in html and "办事指南" in html
     assert COMPANY["name"] in html and 'name="a_name"' not in html  # who applies is my identity, not typed in
+    en = page.get("/me/matters/b_start_up?lang=en").get_data(as_text=True)
+    assert "Apply online" in en and "Submit application" in en and "Service guide" in en
     # the same validation as POST /api/v1/me/cases: 422 naming each field, nothing saved
     r = page_apply(page, "b_start_up", {"f_address": "梅山街道1号", "f_registered_capital": "-5"})
     html = r.get_data(as_text=True)

@@ -143,7 +143,7 @@ def apply(code):
         errors = {_field_key(k): v for k, v in exc.fields.items()}
         errors.setdefault("_message", exc.message)
         return _render_apply(m, errors, values, uploaded, 422)
-    flash(translate(Message("已提交网上申请，等待窗口预审", "Applied online; the front desk will check it")), "ok")
+    flash(translate(Message("申请已提交", "Application submitted")), "ok")
     return redirect(url_for("me.show", case_id=case["id"]), code=303)
 
 
