@@ -267,6 +267,8 @@ def test_the_catalogue_and_applying_for_a_bundle_on_the_pages(hall, cli_env, db_
     assert case["applicant"]["credit_code"] == COMPANY["credit_code"] and case["matter"] == "b_start_up"
     papers = hall.get(f"/api/v1/tasks/{case['tasks'][0]['id']}")["materials"]
     articles = next(m for m in papers if m["id"] == "articles")
+    assert articles["status"] == "submitted" and articles["status_text"] == "网上已提交（待预审）"
+    assert next(m for m in papers if m["id"] == "lease")["status"] == "deferred"
     assert articles["files"][0]["name"] == "公司章程.pdf"
     assert hall.client.get(articles["files"][0]["url"], headers=me).data == PDF  # my own file
     html = page.get(f"/me/cases/{case_id}").get_data(as_text=True)

@@ -433,7 +433,7 @@ class MaterialRow(Strict):
     id: str
     name: str
     required: bool
-    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing"]
+    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing", "submitted"]
     status_text: str
     source: str | None = Field(description="where a 免提交 material is held: cert:TYPE:NUMBER, case:MATERIAL:CASE, "
                                            "record:NAME")

@@ -34,7 +34,7 @@ STRINGS: dict[str, str] = {
     "本事项须到窗口办理": "This matter is applied for at a window",
     "请先完成实名注册（手机号验证）再网上申请": "Confirm your identity (sign-up and mobile code) before applying online",
     "在线申请": "Apply online", "已在档": "on file", "上传后提交": "Upload to hand in", "在线提交": "Handed in online",
-    "提交申请": "Submit application", "文书与电子证照": "Documents and e-certificates", "下载": "Download",
+    "提交申请": "Submit application", "网上已提交（待预审）": "Handed in online (awaiting the front desk's check)", "文书与电子证照": "Documents and e-certificates", "下载": "Download",
     "登录": "Sign in", "退出": "Sign out", "用户名": "Username", "密码": "Password",
     "用户名或密码错误": "Wrong username or password",
     "综合窗口": "Front desk", "待办": "Inbox", "出件窗口": "Pickup window", "办件": "Case",
