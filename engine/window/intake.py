@@ -183,7 +183,11 @@ class IntakeRule(Rule):
     def apply(self, call: Call) -> dict:
         data = application(call.task.data)
         refs = file_refs(call.data.get("files"))
-        verdict = judge(call.guide, call.process_id, data, call.data, call.context.get("shared") or {}, files=refs)
+        submission = call.data
+        submitted = L.read(call.wf).get("submitted")  # 网上预审: what the applicant handed in online
+        if submitted and "materials" not in submission:
+            submission = dict(submission, materials=submitted.get("materials") or {})
+        verdict = judge(call.guide, call.process_id, data, submission, call.context.get("shared") or {}, files=refs)
         L.write(call.wf, intake=dict(verdict, by=call.actor))
         if call.context.get("edition"):
             L.write(call.wf, edition=call.context["edition"])
