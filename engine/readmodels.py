@@ -101,6 +101,12 @@ def matters(services, q: str = "") -> list[dict]:
     return [m for m in rows if matches(m, q)]
 
 
+def online_modes(services) -> dict[str, str]:
+    """process id -> how its guide says it is applied for (全程网办 / 网上预审 / 窗口办理), latest versions."""
+    with services.uow() as s:
+        return {v.process_id: guide_of(s, v).get("online") or "窗口办理" for v in _latest_versions(s)}
+
+
 # Case data the platform itself writes (engine.runtime.services PLATFORM_KEYS, the window rules' records)
 PLATFORM_LABELS = {"applicant": Message("申请人", "applicant"), "channel": Message("渠道", "channel"),
                    "results": Message("办理结果", "results"), "decisions": Message("审查结论", "decisions"),

@@ -55,6 +55,12 @@ def finish(hall, case, pickup="window"):
     return hall.walk(case, pickup=pickup)
 
 
+def form_data(form: dict) -> dict:
+    """The start-form fields a page form posted (f_ prefix), for comparison with what the case started with."""
+    return {k[2:]: v for k, v in form.items() if k.startswith("f_") and isinstance(v, str) and v != "on"
+            and not v.replace(".", "").isdigit()}
+
+
 def page_as(hall, username):
     page = hall.client
     with page.session_transaction() as sess:
@@ -287,8 +293,9 @@ def test_pages_returned_then_applied_again(hall, cli_env, db_url):
     again = hall.get(f"/api/v1/cases/{new_id}")
     accepted = hall.act(again, "intake", {"accepted": True})  # the materials and file handed in online stand
     assert accepted["notice"] is None and any(t["rule"] == "review" for t in accepted["tasks"])
-    files = [e for e in hall.get(f"/api/v1/cases/{new_id}/events") if e["payload"].get("rule") == "intake"]
-    assert list(files[0]["payload"]["context"]["online"]["files"]) == ["safety_rules"]
+    started = next(e for e in hall.get(f"/api/v1/cases/{new_id}/events") if e["type"] == "case_started")
+    assert list(started["payload"]["submission"]["files"]) == ["safety_rules"]  # the file uploaded on the page
+    assert started["payload"]["data"] == {**started["payload"]["data"], **form_data(form)}
     r = page.post(f"/me/cases/{case['id']}/resubmit", data={"_csrf": "t", "materials": ["layout"]})
     assert r.status_code == 302  # answered once: told so on the page
     assert "已重新提交过" in page.get(f"/me/cases/{case['id']}").get_data(as_text=True)

@@ -205,3 +205,168 @@ def test_sign_up_and_confirm_on_the_pages(hall, cli_env):
     r = page.post("/login", data={"_csrf": "t", "username": PERSON["phone"], "password": PERSON["password"]})
     assert r.status_code == 302 and r.headers["Location"].endswith("/me/")
     assert "Applicant sign-up" in page.get("/me/signup?lang=en").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the portal pages: catalogue, guides, apply, papers
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+START_UP = {"f_address": "梅山街道1号", "f_contact_name": "李四", "f_id_number": "330206199001010013",
+            "f_registered_capital": "100"}
+
+
+def as_page(client, username: str):
+    """Sign the page client in as `username` (cookie session) with a known CSRF token."""
+    with client.session_transaction() as sess:
+        sess["user"], sess["e"], sess["csrf"] = username, 0, "t"
+    return client
+
+
+def page_apply(page, code: str, fields: dict, files: dict | None = None, token: str = "tok-1", **materials):
+    from io import BytesIO
+
+    data = {"_csrf": "t", "form_token": token, **fields, **{f"mat_{k}": v for k, v in materials.items()}}
+    for mid, (name, body) in (files or {}).items():
+        data[f"file_{mid}"] = (BytesIO(body), name)
+    return page.post(f"/me/matters/{code}", data=data, content_type="multipart/form-data")
+
+
+def test_the_catalogue_and_applying_for_a_bundle_on_the_pages(hall, cli_env, db_url):
+    me = sign_up(hall.client, cli_env, COMPANY)
+    page = as_page(hall.client, COMPANY["phone"])
+    html = page.get("/me/matters?q=企业开办").get_data(as_text=True)
+    assert 'data-code="b_start_up"' in html and "在线申请" in html and 'name="viewport"' in html
+    assert "https://" not in html and "http://" not in html.replace("http://localhost", "")
+    assert 'data-code="m_id_card_renew"' not in html  # the search is the front desk's
+    html = page.get("/me/matters/b_start_up").get_data(as_text=True)
+    assert 'name="f_registered_capital"' in html and 'name="file_articles"' in html and "办事指南" in html
+    assert COMPANY["name"] in html and 'name="a_name"' not in html  # who applies is my identity, not typed in
+    en = page.get("/me/matters/b_start_up?lang=en").get_data(as_text=True)
+    assert "Apply online" in en and "Submit application" in en and "Service guide" in en
+    # the same validation as POST /api/v1/me/cases: 422 naming each field, nothing saved
+    r = page_apply(page, "b_start_up", {"f_address": "梅山街道1号", "f_registered_capital": "-5"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="f_contact_name-error"' in html and 'id="f_registered_capital-error"' in html
+    api = hall.client.post("/api/v1/me/cases", headers=me, json={"matter": "b_start_up", "data": {
+        "address": "梅山街道1号", "registered_capital": -5}})
+    assert api.status_code == 422 and {"contact_name", "registered_capital"} <= set(api.json["error"]["fields"])
+    assert hall.client.get("/api/v1/me/cases", headers=me).json == []
+    # with the legal representative's ID number typed in, the population register holds the ID card: 免提交
+    r = page_apply(page, "b_start_up", dict(START_UP, f_contact_name=""))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="on-file-id_card"' in html and 'id="f_contact_name-error"' in html
+    # a bad file is refused by its content, as at the window
+    r = page_apply(page, "b_start_up", START_UP, {"articles": ("章程.pdf", b"not a pdf")})
+    assert r.status_code == 422 and 'id="file_articles-error"' in r.get_data(as_text=True)
+    r = page_apply(page, "b_start_up", START_UP, {"articles": ("公司章程.pdf", PDF)}, lease="deferred")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    case_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    again = page_apply(page, "b_start_up", START_UP, {"articles": ("公司章程.pdf", PDF)}, lease="deferred")
+    assert again.status_code == 303 and again.headers["Location"] == r.headers["Location"]  # a reload applies once
+    mine = hall.client.get("/api/v1/me/cases", headers=me).json
+    assert [c["id"] for c in mine] == [case_id] and mine[0]["channel"] == "online"
+    case = hall.get(f"/api/v1/cases/{case_id}")
+    assert case["applicant"]["credit_code"] == COMPANY["credit_code"] and case["matter"] == "b_start_up"
+    papers = hall.get(f"/api/v1/tasks/{case['tasks'][0]['id']}")["materials"]
+    articles = next(m for m in papers if m["id"] == "articles")
+    assert articles["status"] == "submitted" and articles["status_text"] == "网上已提交（待预审）"
+    assert next(m for m in papers if m["id"] == "lease")["status"] == "deferred"
+    assert articles["files"][0]["name"] == "公司章程.pdf"
+    assert hall.client.get(articles["files"][0]["url"], headers=me).data == PDF  # my own file
+    html = page.get(f"/me/cases/{case_id}").get_data(as_text=True)
+    assert 'id="open-steps"' in html and "综合受理" in html
+    # the front desk's 预审 takes what I handed in online (materials and files); replay reproduces it
+    done = accept_and_finish(hall, case)
+    assert done["status"] == "completed", done
+    events = hall.get(f"/api/v1/cases/{case_id}/events")
+    accepted = next(e["payload"] for e in events if e["type"] == "intake_accepted")
+    assert accepted["kind"] == "容缺受理" and accepted["materials"]["articles"] == "provided"
+    assert accepted["materials"]["id_card"] == "shared" and accepted["owed"] == ["lease"]
+    started = next(e["payload"] for e in events if e["type"] == "case_started")
+    assert started["submission"]["files"]["articles"] == [articles["files"][0]["sha256"]]
+    verify = verify_all(db_url)
+    assert " 0 failed" in verify and "ok," in verify
+
+
+def test_a_window_only_matter_is_not_applied_for_online(hall, cli_env, services):
+    from engine.runtime import portal
+
+    me = sign_up(hall.client, cli_env, PERSON)
+    page = as_page(hall.client, PERSON["phone"])
+    html = page.get("/me/matters/sample_bundle").get_data(as_text=True)  # a demo sample: its guide says 窗口办理
+    assert 'id="window-only"' in html and 'id="submit-apply"' not in html
+    r = hall.client.post("/api/v1/me/cases", headers=me, json={"matter": "sample_bundle", "data": {}})
+    assert r.status_code == 422 and "matter" in r.json["error"]["fields"]
+    assert portal.ONLINE_WAYS == {"全程网办", "网上预审"}
+    assert page.get("/me/matters/zg_police").status_code == 404  # an internal process is not applied for
+
+
+def test_on_file_materials_come_from_my_earlier_cases_and_certificates(hall, cli_env):
+    me = sign_up(hall.client, cli_env, COMPANY)
+    first = online(hall, me, "b_start_up")
+    done = accept_and_finish(hall, first)
+    assert done["status"] == "completed" and done["certificates"]
+    page = as_page(hall.client, COMPANY["phone"])
+    html = page.get("/me/matters/m_food_permit").get_data(as_text=True)
+    assert 'id="on-file-licence"' in html and done["certificates"][0]["number"] in html
+    # another applicant has nothing on file
+    sign_up(hall.client, cli_env, PERSON)
+    page = as_page(hall.client, PERSON["phone"])
+    assert 'id="on-file-licence"' not in page.get("/me/matters/m_food_permit").get_data(as_text=True)
+
+
+def test_papers_download_and_an_applicant_never_sees_another_ones(hall, cli_env):
+    me = sign_up(hall.client, cli_env, COMPANY)
+    other = sign_up(hall.client, cli_env, PERSON)
+    case = accept_and_finish(hall, online(hall, me, "b_start_up"))
+    cid = case["id"]
+    papers = hall.client.get(f"/api/v1/me/cases/{cid}/documents", headers=me).json
+    kinds = {p["category"] for p in papers}
+    assert kinds == {"document", "certificate"}, papers
+    assert any(p["kind"] == "receipt" for p in papers)  # 受理通知书
+    cert = next(p for p in papers if p["category"] == "certificate")
+    r = hall.client.get(cert["pdf_url"], headers=me)
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    detail = hall.client.get(f"/api/v1/me/cases/{cid}", headers=me).json
+    assert [s["name"] for s in detail["steps"]] and {c["number"] for c in detail["certificates"]} >= {cert["number"]}
+    # another applicant: 404 on every /me endpoint and page for this case, its papers and files
+    from io import BytesIO
+
+    up = hall.client.post("/api/v1/files", headers=other, data={"file": (BytesIO(PDF + b"%other"), "旧身份证.pdf")},
+                          content_type="multipart/form-data")
+    assert up.status_code == 201, up.json
+    mine_other = online(hall, other, materials={"old_id": {"status": "provided", "files": [up.json["sha256"]]},
+                                                "photo": "provided"})
+    files = [f["url"] for m in hall.get(f"/api/v1/tasks/{mine_other['tasks'][0]['id']}")["materials"]
+             for f in m["files"]]
+    assert files and all(hall.client.get(u, headers=other).status_code == 200 for u in files)
+    cross = [u.replace(f"/cases/{mine_other['id']}/", f"/cases/{cid}/") for u in files]
+    for url in (f"/api/v1/me/cases/{cid}", f"/api/v1/me/cases/{cid}/documents",
+                f"/api/v1/me/cases/{cid}/documents/{cert['number']}.pdf", f"/api/v1/cases/{cid}",
+                f"/api/v1/cases/{cid}/events", f"/api/v1/documents/{cert['number']}.pdf"):
+        assert hall.client.get(url, headers=other).status_code == 404, url
+    assert hall.client.post(f"/api/v1/me/cases/{cid}/rating", headers=other, json={"level": 1}).status_code == 404
+    assert all(hall.client.get(u, headers=me).status_code == 404 for u in files + cross)  # nor their files
+    assert all(hall.client.get(u, headers=other).status_code == 404 for u in cross)  # a file is read by its case
+    # a paper of my other case is not found under this one
+    other_papers = hall.client.get(f"/api/v1/me/cases/{mine_other['id']}/documents", headers=other).json
+    for p in other_papers:
+        assert hall.client.get(f"/api/v1/me/cases/{cid}/documents/{p['number']}.pdf", headers=me).status_code == 404
+        assert hall.client.get(f"/api/v1/me/cases/{mine_other['id']}/documents/{p['number']}.pdf",
+                               headers=me).status_code == 404
+    page = as_page(hall.client, COMPANY["phone"])
+    html = page.get(f"/me/cases/{cid}").get_data(as_text=True)
+    assert 'id="papers"' in html and f"/me/cases/{cid}/papers/{cert['number']}.pdf" in html
+    r = page.get(f"/me/cases/{cid}/papers/{cert['number']}.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert page.get(files[0].replace("/api/v1", "")).status_code == 404  # another applicant's file, on the pages
+    page = as_page(hall.client, PERSON["phone"])
+    assert page.get(files[0].replace("/api/v1", "")).status_code == 200
+    for url in (f"/me/cases/{cid}", f"/me/cases/{cid}/papers/{cert['number']}.pdf",
+                f"/documents/{cert['number']}.pdf", f"/cases/{cid}"):
+        assert page.get(url).status_code in (403, 404), url
+    assert page.get(f"/me/cases/{cid}").status_code == 404
+    assert page.post(f"/me/cases/{cid}/rating", data={"_csrf": "t", "level": "1"}).status_code == 404
+    # staff have no /me pages, nor the applicant's catalogue
+    page = as_page(hall.client, "front")
+    for url in ("/me/matters", "/me/matters/b_start_up", f"/me/cases/{cid}/papers/{cert['number']}.pdf"):
+        assert page.get(url).status_code == 403, url
+    assert hall.client.get(f"/api/v1/me/cases/{cid}/documents", headers=hall.h("front")).status_code == 403

@@ -12,6 +12,7 @@ from engine.runtime import agents, applicants, online_acts, portal, ratings
 from . import apimodels as M
 from .api import _case_json, _request_hash, _send, bp, materials_of, operation
 from .auth import services
+from .papers import paper_pdf, verify_url
 
 
 @operation("POST", "/applicants", "Sign up as an applicant (person or business); a 6-digit code goes to the mobile "
@@ -74,9 +75,28 @@ def rate(case_id: int, body: M.RatingIn):
     return _send(M.RatingOut, out, 201)
 
 
+@operation("GET", "/me/cases/{case_id}/documents", "The papers of one of my cases: documents (受理通知书, "
+           "一次性告知书, 不予受理决定书, 补正告知书, decisions) and e-certificates, each with its PDF and verification "
+           "page (another applicant's case is not found)", list[M.MyPaper], errors=(401, 403, 404))
+def my_papers(case_id: int):
+    return _send(list[M.MyPaper], [_paper_json(case_id, p) for p in portal.papers(services(), g.api_actor, case_id)])
+
+
+@operation("GET", "/me/cases/{case_id}/documents/{number}.pdf", "A document or e-certificate of one of my cases as "
+           "printed (seal, QR code, CJK font embedded); another case's paper is not found", None,
+           errors=(401, 403, 404), media_type="application/pdf")
+def my_paper_pdf(case_id: int, number: str):
+    found = portal.paper(services(), g.api_actor, case_id, number)
+    return paper_pdf(found["number"], g.api_actor)
+
+
+def _paper_json(case_id: int, p: dict) -> dict:
+    return dict(p, pdf_url=f"/api/v1/me/cases/{case_id}/documents/{p['number']}.pdf", verify_url=verify_url(p["number"]))
+
+
 def _my_json(view: dict) -> dict:
     return dict(_case_json(view), rating=view.get("rating"), may_rate=view.get("may_rate", False),
-                agent=view.get("agent"), acts=view.get("acts"))
+                agent=view.get("agent"), steps=view.get("steps") or [], acts=view.get("acts"))
 
 
 # ---------------------------------------------------------------- 帮办代办: authorisations and acting for an applicant

@@ -435,7 +435,7 @@ class MaterialRow(Strict):
     id: str
     name: str
     required: bool
-    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing"]
+    status: Literal["provided", "deferred", "commitment", "shared", "produced", "missing", "submitted"]
     status_text: str
     source: str | None = Field(description="where a 免提交 material is held: cert:TYPE:NUMBER, case:MATERIAL:CASE, "
                                            "record:NAME")
@@ -717,14 +717,31 @@ class ActedBy(Strict):
     principal: str
     principal_name: str
     label: str = Field(description="代办人 X（代 Y）")
+class MyStep(Strict):
+    name: str = Field(description="a step done (a task completed), by its name")
+    group: str | None = Field(description="the group that did it")
+    at: str
 
 
 class MyCase(Case):
     rating: RatingOut | None
     may_rate: bool
     agent: ActedBy | None = Field(None, description="帮办代办: the agent who applied for the applicant, if one did")
+    steps: list[MyStep] = Field(description="the steps done so far, oldest first (open ones are in tasks)")
     acts: MyActs | None = Field(None, description="what I may do on the case online: answer 补正/补齐, choose the "
                                                  "delivery, apply again after 预审 returned it")
+
+
+class MyPaper(Strict):
+    number: str
+    category: Literal["document", "certificate"] = Field(description="a document (受理通知书, 一次性告知书, decisions "
+                                                                     "...) or an e-certificate")
+    kind: str = Field(description="the document's kind (receipt, notice, decision ...) or the certificate's type")
+    title: str
+    issued_at: str | None
+    status: str = Field(description="valid, or a certificate's revoked / expired")
+    pdf_url: str = Field(description="the PDF, through /api/v1/me/cases/{id}/documents/{number}.pdf")
+    verify_url: str = Field(description="the public verification page its QR code points to")
 
 
 class RatingIn(Strict):

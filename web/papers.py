@@ -19,7 +19,7 @@ from .i18n import translate
 bp = Blueprint("papers", __name__)
 
 
-UPLOADS = ("/frontdesk/matters/", "/inbox/tasks/", "/api/v1/files")
+UPLOADS = ("/frontdesk/matters/", "/inbox/tasks/", "/api/v1/files", "/me/matters/")
 MAX_FILES = 10  # files of one page request, each within the file limit
 
 

@@ -250,7 +250,7 @@ def _start(saved: Saved, ev, payload: dict):
     wf = saved.bundle.new_workflow(make_script_engine())
     seed_start(wf, payload.get("applicant") or {}, start, saved.channel)
     if saved.rules is not None:
-        saved.rules.open_ledger(wf, saved.guide, saved.process_id, data, verdict, ev.actor)
+        saved.rules.open_ledger(wf, saved.guide, saved.process_id, data, verdict, ev.actor, payload.get("submission"))
     _engine_steps(wf, ev.seq)
     saved.pending = list(effects)
     return wf

@@ -312,10 +312,14 @@ class Services:
                     context = self.rules.lookup_start(s, guide, process_id, applicant, data, start_intake)
                 start, verdict, effects = self.rules.seed(guide, process_id, data, start_intake, context,
                                                           online=channel == "online")
+            submission = None
+            if self.rules is not None and channel == "online" and start_intake is None and intake is not None:
+                # 网上预审: what the applicant handed in online waits, with its files, for the front desk's check
+                submission = self.rules.submission(s, intake)
             wf = bundle.new_workflow(make_script_engine())
             seed_start(wf, applicant, start, channel)
             if self.rules is not None:
-                self.rules.open_ledger(wf, guide, process_id, data, verdict, actor.username)
+                self.rules.open_ledger(wf, guide, process_id, data, verdict, actor.username, submission)
             now = self.clock()
             values = dict(version_id=version.id, process_id=process_id, title=title or version.name,
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
@@ -334,8 +338,8 @@ class Services:
                            "applicant": applicant, "data": data, "channel": channel}
                 if start_intake is not None:
                     started["intake"] = {"data": start_intake, "context": context or {}}
-                elif channel == "online" and intake is not None:  # what the applicant handed in, for the 预审
-                    started["online"] = {k: intake[k] for k in ("materials", "files") if intake.get(k)}
+                if submission:
+                    started["submission"] = submission
                 if hall is not None:
                     started.update(hall=hall, authority=authority)
                 if actor.on_behalf_of:  # 帮办代办: the agent (the event's actor) acts for this applicant

@@ -177,35 +177,16 @@ class IntakeRule(Rule):
 
     def lookup(self, tx, call: Call) -> dict:
         applicant = call.wf.data.get("applicant") or {}
-        out = {"shared": shared_materials(tx.s, self.certs, call.guide, call.process_id, applicant,
-                                          application(call.task.data)), "edition": L.EDITION}
-        if tx.case.channel == "online":  # 预审: what the applicant handed in online (recorded with the case's start)
-            payload = tx.s.scalar(select(Event.payload).where(Event.case_id == tx.case.id,
-                                                              Event.type == "case_started"))
-            online = (json.loads(payload) if payload else {}).get("online")
-            if online:
-                out["online"] = online
-        return out
-
-    @staticmethod
-    def submission(call: Call) -> tuple[dict, dict]:
-        """The front desk's verdict and the files it takes in. At the 预审 of an online application, materials the
-        front desk does not mark are as the applicant handed them in, with the files uploaded for them."""
-        online = call.context.get("online") or {}
-        submission = dict(call.data)
-        if "materials" not in submission and online.get("materials"):
-            submission["materials"] = dict(online["materials"])
-        refs = file_refs(call.data.get("files"))
-        marked = submission.get("materials") or {}
-        if submission.get("accepted") is not False:
-            for mid, hashes in file_refs(online.get("files")).items():
-                if mid not in refs and marked.get(mid) == "provided":
-                    refs[mid] = hashes
-        return submission, refs
+        return {"shared": shared_materials(tx.s, self.certs, call.guide, call.process_id, applicant,
+                                           application(call.task.data)), "edition": L.EDITION}
 
     def apply(self, call: Call) -> dict:
         data = application(call.task.data)
-        submission, refs = self.submission(call)
+        refs = file_refs(call.data.get("files"))
+        submission = call.data
+        submitted = L.read(call.wf).get("submitted")  # 网上预审: what the applicant handed in online
+        if submitted and "materials" not in submission:
+            submission = dict(submission, materials=submitted.get("materials") or {})
         verdict = judge(call.guide, call.process_id, data, submission, call.context.get("shared") or {}, files=refs)
         L.write(call.wf, intake=dict(verdict, by=call.actor))
         if call.context.get("edition"):

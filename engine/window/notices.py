@@ -22,7 +22,7 @@ KINDS = {"receipt": "受理通知书", "notice": "一次性告知书", "refusal"
          "approval": "准予许可决定书", "rejection": "不予许可决定书"}
 PREFIX = {"receipt": "SL", "notice": "GZ", "refusal": "BSL", "correction": "BZ", "approval": "ZY", "rejection": "BY"}
 STATUS_TEXT = {"provided": "已收取", "deferred": "容缺后补", "commitment": "告知承诺", "shared": "免提交",
-               "produced": "本件办理中核发"}
+               "produced": "本件办理中核发", "submitted": "网上已提交（待预审）"}
 RECORD_NAMES = {"population": Message("人口信息库", "population register"),
                 "enterprise": Message("法人信息库", "legal-entity register"),
                 "hospital": Message("医院出生医学信息", "hospital birth records"),
@@ -106,6 +106,9 @@ def materials_rows(guide: dict, process_id: str, ledger: dict) -> list[dict]:
     held, and the files handed in with it (also later, at 补齐)."""
     intake = ledger.get("intake") or {}
     statuses, sources = intake.get("materials") or {}, intake.get("sources") or {}
+    if not intake and ledger.get("submitted"):  # 网上预审: handed in online, until the front desk judges it
+        statuses = {k: "submitted" for k, v in (ledger["submitted"].get("materials") or {}).items() if v == "provided"}
+        statuses.update({k: v for k, v in (ledger["submitted"].get("materials") or {}).items() if v != "provided"})
     supplied = set(ledger.get("supplied") or [])
     rows = []
     for m in case_materials(guide, process_id, ledger):

@@ -109,9 +109,21 @@ class RuleBook:
         without a reason...), so it is reported with the form's own errors."""
         judge(guide, process_id, data, intake, {}, files=file_refs(intake.get("files"), "intake.files"))
 
-    def open_ledger(self, wf, guide: dict, process_id: str, data: dict, verdict: dict | None, actor: str) -> None:
+    def submission(self, s, intake: dict) -> dict:
+        """An online application's materials and files, kept for the front desk's 预审 (网上预审): {materials,
+        files: material id -> [sha256], meta: sha256 -> {name, size, content_type} as looked up now}."""
+        refs = file_refs(intake.get("files"), "intake.files")
+        out = {"materials": dict(intake.get("materials") or {})}
+        if refs:
+            out["files"] = refs
+            out["meta"] = self.files.describe(s, refs) if self.files is not None else {}
+        return out
+
+    def open_ledger(self, wf, guide: dict, process_id: str, data: dict, verdict: dict | None, actor: str,
+                    submission: dict | None = None) -> None:
         """The ledger of a new case: the members applied for (a bundle's chosen ones; for a diagram without a
-        guide, the members its deciding tasks name), the start intake."""
+        guide, the members its deciding tasks name), the start intake, or an online application's submission
+        (its materials as the applicant marked them, its files) that the front desk's 预审 then judges."""
         active = active_members(guide, process_id, data)
         if guide.get("derived") and not guide.get("members"):
             active = declared_members(wf) or active
@@ -122,6 +134,9 @@ class RuleBook:
             if verdict.get("edition"):
                 L.write(wf, edition=verdict["edition"])
             L.add_files(wf, "intake", files.get("refs") or {}, files.get("meta") or {}, actor)
+        if submission:
+            L.write(wf, submitted={"materials": dict(submission.get("materials") or {}), "by": actor})
+            L.add_files(wf, "online", submission.get("files") or {}, submission.get("meta") or {}, actor)
 
     @staticmethod
     def call(wf, task, actor: str, data: dict, guide: dict, process_id: str, channel: str, context: dict) -> Call:
@@ -189,8 +204,6 @@ class RuleBook:
         call.context = rule.lookup(tx, call)
         if rule.takes_files and self.files is not None:
             refs = file_refs(data.get("files"))
-            if rule.name == "intake" and call.context.get("online"):  # the files the applicant uploaded online too
-                refs = IntakeRule.submission(call)[1]
             if refs:  # what each file is, recorded with its hash in the event
                 call.context = dict(call.context, files=self.files.describe(tx.s, refs))
         applied = rule.apply(call)
