@@ -41,6 +41,11 @@ def rating_of(s, case_id: int) -> dict | None:
     return None if row is None else view(row)
 
 
+def rating_of_case(services, case_id: int) -> dict | None:
+    with services.read() as s:
+        return rating_of(s, case_id)
+
+
 def view(row: Rating) -> dict:
     return {"level": row.level, "title": LEVELS[row.level], "channel": row.channel or "portal",
             "comment": row.comment, "tags": json.loads(row.tags),
