@@ -158,29 +158,36 @@ def book(services, actor, hall: str, day, slot: str, matter: str | None = None) 
 
         if not catalog.exists(services, matter):
             raise Invalid(Message("事项不存在", "no such matter"), {"matter": Message("事项不存在", "no such matter")})
-    try:
-        with services.uow() as s:
-            _hall(s, hall)
-            _workday(services, s, day)
-            mine = _open_of(s, actor.username, now)
-            if mine >= max_open():
-                raise Conflict(Message(f"您已有 {mine} 个未到期的预约，请先取消或到场办理",
-                                       f"you hold {mine} open bookings already: cancel one first"))
-            cap = capacity_of(s, hall)
-            used = set(s.scalars(select(Booking.seat).where(Booking.hall == hall, Booking.day == day,
-                                                            Booking.slot == slot, Booking.seat.is_not(None))).all())
-            free = next((n for n in range(1, cap + 1) if n not in used), None)
-            if free is None:
-                raise Conflict(Message("该时段已约满，请选择其他时段", "that slot is full: choose another"))
-            row = Booking(applicant_user=actor.username, hall=hall, day=day, slot=slot, seat=free, matter=matter,
-                          status="booked", created_at=services.clock())
-            s.add(row)
-            s.flush()
-            row.number = f"YY{day:%Y%m%d}{row.id:06d}"
-            s.flush()
-            return view(row)
-    except IntegrityError:  # the seat was taken meanwhile by another request
-        raise Conflict(Message("该时段已约满，请选择其他时段", "that slot is full: choose another")) from None
+    for attempt in (1, 2):  # a seat taken meanwhile by a racing request: look again once for another
+        try:
+            return _take(services, actor, hall, day, slot, matter, now)
+        except IntegrityError:
+            if attempt == 2:
+                raise Conflict(Message("该时段已约满，请选择其他时段", "that slot is full: choose another")) from None
+    raise AssertionError("unreachable")
+
+
+def _take(services, actor, hall: str, day: date, slot: str, matter: str | None, now: datetime) -> dict:
+    with services.uow() as s:
+        _hall(s, hall)
+        _workday(services, s, day)
+        mine = _open_of(s, actor.username, now)
+        if mine >= max_open():
+            raise Conflict(Message(f"您已有 {mine} 个未到期的预约，请先取消或到场办理",
+                                   f"you hold {mine} open bookings already: cancel one first"))
+        cap = capacity_of(s, hall)
+        used = set(s.scalars(select(Booking.seat).where(Booking.hall == hall, Booking.day == day,
+                                                        Booking.slot == slot, Booking.seat.is_not(None))).all())
+        free = next((n for n in range(1, cap + 1) if n not in used), None)
+        if free is None:
+            raise Conflict(Message("该时段已约满，请选择其他时段", "that slot is full: choose another"))
+        row = Booking(applicant_user=actor.username, hall=hall, day=day, slot=slot, seat=free, matter=matter,
+                      status="booked", created_at=services.clock())
+        s.add(row)
+        s.flush()
+        row.number = f"YY{day:%Y%m%d}{row.id:06d}"
+        s.flush()
+        return view(row)
 
 
 def _open_of(s, username: str, now: datetime) -> int:
