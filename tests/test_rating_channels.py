@@ -106,41 +106,61 @@ def test_the_rating_page_of_the_link_rates_without_signing_in(hall, monkeypatch)
 def test_the_window_pad(hall, services, db_url):
     case = hall.walk(hall.apply("m_id_card_renew"))
     running = hall.apply("m_id_card_renew")
-    pad = as_user(hall.client.application.test_client(), "pickup1")
-    html = pad.get("/pad").get_data(as_text=True)
-    assert 'id="pad-idle"' in html and 'name="level"' not in html
-    # only the pickup window opens it, only for a finished case it may read
-    front = as_user(hall.client.application.test_client(), "front")
+    app = hall.client.application
+    # a tablet is paired by a pickup clerk and signed out; only a paired device shows the pad
+    tablet = as_user(app.test_client(), "pickup1")
+    assert tablet.get("/pad").status_code == 403
+    front = as_user(app.test_client(), "front")
+    assert front.post("/pad/pair", data={"_csrf": "t"}).status_code == 403
+    assert front.get("/pad/desk").status_code == 403
+    r = tablet.post("/pad/pair", data={"_csrf": "t"})
+    assert r.status_code == 302 and "ow_pad=" in r.headers["Set-Cookie"]
+    html = tablet.get("/pad?lang=zh").get_data(as_text=True)
+    assert 'id="pad-idle"' in html and 'name="level"' not in html and "pickup1" not in html  # signed out
+    # the clerk opens it from the desk, only for a finished case it may read
+    desk = as_user(app.test_client(), "pickup1")
+    assert 'id="pad-open"' in desk.get("/pad/desk").get_data(as_text=True)
     assert front.post("/pad/open", data={"_csrf": "t", "case": case["number"]}).status_code == 403
-    assert front.get("/pad").status_code == 403
-    pad.post("/pad/open", data={"_csrf": "t", "case": running["number"]})
-    assert 'name="level"' not in pad.get("/pad").get_data(as_text=True)  # not finished: not opened
-    assert pad.post("/pad/open", data={"_csrf": "t", "case": case["number"]}).status_code == 302
-    html = pad.get("/pad").get_data(as_text=True)
+    desk.post("/pad/open", data={"_csrf": "t", "case": running["number"]})
+    assert 'name="level"' not in tablet.get("/pad").get_data(as_text=True)  # not finished: not opened
+    assert desk.post("/pad/open", data={"_csrf": "t", "case": case["number"]}).status_code == 302
+    assert 'name="nonce"' not in desk.get("/pad/desk").get_data(as_text=True)
+    html = tablet.get("/pad").get_data(as_text=True)
     assert case["number"] in html and html.count('name="level"') == 5
     nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)
-    # the level comes only with the pad's one-time key
-    assert pad.post("/pad/rate", data={"_csrf": "t", "nonce": "forged", "level": "5"}).status_code == 302
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
+    # the clerk's signed-in session neither sees the pad nor taps on it, even with the device's cookie and key
+    desk.set_cookie("ow_pad", tablet.get_cookie("ow_pad").value)
+    assert desk.get("/pad").status_code == 403
+    assert desk.post("/pad/rate", data={"_csrf": "t", "nonce": nonce, "level": "5"}).status_code == 403
+    # a forged pad cookie is no pad; a forged key rates nothing
+    forged = app.test_client()
+    forged.set_cookie("ow_pad", "eyJoYWxsIjoiIn0.forged")
+    assert forged.get("/pad").status_code == 403
+    tablet.post("/pad/rate", data={"_csrf": csrf, "nonce": "forged", "level": "5"})
     assert ratings.rating_of_case(services, case["id"]) is None
-    assert pad.post("/pad/rate", data={"_csrf": "t", "nonce": nonce, "level": "2"}).status_code == 302
+    # the applicant taps
+    assert tablet.post("/pad/rate", data={"_csrf": csrf, "nonce": nonce, "level": "2"}).status_code == 302
     rated = ratings.rating_of_case(services, case["id"])
     assert rated["channel"] == "pad" and rated["title"] == "不满意" and rated["rectification_case"]
     with services.read() as s:
         assert s.scalar(select(Rating.opened_by).where(Rating.case_id == case["id"])) == "pickup1"
-    pad.post("/pad/rate", data={"_csrf": "t", "nonce": nonce, "level": "5"})  # used up
+    tablet.post("/pad/rate", data={"_csrf": csrf, "nonce": nonce, "level": "5"})  # used up
     assert ratings.rating_of_case(services, case["id"])["level"] == 2
-    assert 'id="pad-idle"' in pad.get("/pad").get_data(as_text=True)
+    assert 'id="pad-idle"' in tablet.get("/pad").get_data(as_text=True)
     # an expired pad takes no rating
     other = hall.walk(hall.apply("m_id_card_renew"))
     opened = ratings.open_pad(services, services.actor("pickup1"), other["id"])
     assert "nonce" not in opened  # what the clerk's side gets back carries no key
-    waiting = ratings.pad_waiting(services, services.actor("pickup1"))
+    waiting = ratings.pad_waiting(services, "")
     with services.uow() as s:
         s.execute(update(PadRequest).values(expires_at=services.clock().replace(year=2000)))
-    from engine.errors import Conflict
+    from engine.errors import Conflict, Forbidden
 
+    with pytest.raises(Forbidden):
+        ratings.rate_on_pad(services, "", waiting["nonce"], 5, actor=services.actor("pickup1"))
     with pytest.raises(Conflict):
-        ratings.rate_on_pad(services, services.actor("pickup1"), waiting["nonce"], 5)
+        ratings.rate_on_pad(services, "", waiting["nonce"], 5)
     assert ratings.rating_of_case(services, other["id"]) is None
     figures = hall.get("/api/v1/stats", user="super1")["ratings"]
     assert {c["channel"]: c["count"] for c in figures["by_channel"]}["pad"] == 1

@@ -169,6 +169,13 @@ STRINGS.update({
     "已回访": "followed up", "应回访": "due", "评价渠道": "Ratings by channel", "网上": "portal", "扫码": "QR code",
     "申诉": "Appeals", "待处理": "open", "维持": "upheld", "驳回": "dismissed", "申诉理由": "Reason for the appeal",
     "处理意见": "Decision and reason", "维持申诉，重新整改": "Uphold: rectify again",
+    "此设备尚未配对为评价器：请出件窗口工作人员登录后在评价器页面配对":
+        "This device is not a rating pad yet: a pickup clerk signs in and pairs it on the pad page",
+    "欢迎光临，办结出件后请在此为我们的服务评价": "Welcome: once your results are handed out, please rate our service here",
+    "在窗口平板上打开本页并配对：平板将退出登录，此后仅显示评价按钮":
+        "Open this page on the window's tablet and pair it: the tablet is signed out and then shows only the rating "
+        "buttons",
+    "将本设备配对为评价器": "Pair this device as the rating pad",
 })
 
 

@@ -8,8 +8,9 @@ whose `case_started` names the rated case.
 
 Channels (recorded with each rating): `portal` (the applicant signed in), `qr` (the link printed as a QR code on
 the 受理通知书: a token made with an HMAC of the case id under the app's secret key, so it needs no sign-in and
-cannot be made for another case), `pad` (the window pad: a pickup clerk opens the hall's pad for a finished case,
-the applicant taps the level; the pad's one-time key is shown only on the pad and no clerk call carries a level).
+cannot be made for another case), `pad` (the window pad: a tablet paired to the hall by a pickup clerk and then signed out; the clerk opens
+it for a finished case from their desk, the applicant taps the level; the pad's one-time key is shown only on a
+paired, signed-out pad, no clerk call carries a level, and a signed-in session never rates on the pad).
 Every channel goes through `_record`: one rating per case, and a bad one starts its 整改 in the same transaction.
 """
 from __future__ import annotations
@@ -184,7 +185,8 @@ PAD_MINUTES = 5
 PAD_GROUPS = frozenset({"pickup", "admin"})
 
 
-def _pad_clerk(actor) -> str:
+def pad_hall(actor) -> str:
+    """The hall whose pad a pickup clerk opens or pairs ('' without an organisation); others are refused."""
     if actor is None or not (set(actor.groups) & PAD_GROUPS):
         raise Forbidden(Message("评价器由出件窗口开启", "the pad is opened by the pickup window"))
     return actor.hall or ""
@@ -192,8 +194,8 @@ def _pad_clerk(actor) -> str:
 
 def open_pad(services, actor, case_ref) -> dict:
     """The pickup clerk opens the hall's pad for a finished case they may read: the pad then shows that case and
-    waits for the applicant's tap. Nothing here takes a level: the clerk's side never rates."""
-    hall = _pad_clerk(actor)
+    waits for the applicant's tap. Nothing here takes a level, and what comes back carries no key."""
+    hall = pad_hall(actor)
     from ..db import PadRequest
 
     now = services.clock()
@@ -217,9 +219,16 @@ def open_pad(services, actor, case_ref) -> dict:
                 "expires_at": req.expires_at.isoformat()}
 
 
-def pad_waiting(services, actor) -> dict | None:
-    """What the hall's pad shows now: the case it was opened for and the one-time form key, or None."""
-    hall = _pad_clerk(actor)
+def _the_pad(actor) -> None:
+    """The pad is the applicant's: a signed-in user (a clerk) never sees its key nor taps on it."""
+    if actor is not None:
+        raise Forbidden(Message("评价器供申请人本人使用：请先在此设备上退出登录（由出件窗口配对）",
+                                "the pad is the applicant's: this device must be paired and signed out"))
+
+
+def pad_waiting(services, hall: str, actor=None) -> dict | None:
+    """What a paired pad of `hall` shows now: the case it was opened for and its one-time key, or None."""
+    _the_pad(actor)
     from ..db import PadRequest
 
     now = services.clock()
@@ -232,10 +241,11 @@ def pad_waiting(services, actor) -> dict | None:
         return {"nonce": req.nonce, "case_id": case.id, "number": case.number, "title": case.title}
 
 
-def rate_on_pad(services, actor, nonce: str, level, tags: list | None = None) -> dict:
-    """The applicant's tap on the pad (channel pad): only with the pad's one-time key, before it expires; the pad
-    request is used up in the same transaction as the rating."""
-    hall = _pad_clerk(actor)
+def rate_on_pad(services, hall: str, nonce: str, level, tags: list | None = None, actor=None) -> dict:
+    """The applicant's tap on a paired pad of `hall` (channel pad): only with the pad's one-time key, before it
+    expires, and never from a signed-in session; the pad request is used up in the same transaction as the rating,
+    which names the clerk who opened the pad."""
+    _the_pad(actor)
     from ..db import PadRequest
 
     now = services.clock()
