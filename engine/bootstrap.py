@@ -10,7 +10,7 @@ from .model.catalogue import check
 from .db import User, database_url, make_engine, make_session_factory
 from .model.deploy import deploy
 from .errors import Invalid
-from .runtime import webhooks
+from .runtime import notify, webhooks
 from .runtime.designer import dry_run
 from .runtime.services import Services
 from .supervision.clocks import install as install_limits
@@ -121,6 +121,7 @@ def build_services(url: str | None = None, seal_key=None, storage=None) -> Servi
     install(services, seal_key, storage)
     install_limits(services)
     webhooks.install(services)
+    notify.install(services)
     return services
 
 

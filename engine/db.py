@@ -165,6 +165,28 @@ class BookingCapacity(Base):
     capacity: Mapped[int] = mapped_column(Integer)
 
 
+class Authorisation(Base):
+    """帮办代办: an applicant (the principal) authorises an agent — another applicant account (a company's staff, a
+    relative) or a hall's 帮办员 (group `agent`) — to act for them on some matters (None: all) and acts, from
+    `valid_from` until `valid_until`, unless revoked; `created_by` is the principal, or the front-desk clerk who
+    recorded it at the window on the principal's signed paper (`channel` window)."""
+
+    __tablename__ = "authorisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_user: Mapped[str] = mapped_column(String(64), index=True)
+    agent_user: Mapped[str] = mapped_column(String(64), index=True)
+    matters: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON list of matter/bundle codes; None: all
+    acts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: apply, track, answer, delivery, rate
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20), default="online")  # online (from /me) | window (on paper)
+    created_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class LoginFailure(Base):
     """A failed sign-in, by user name and by address (for throttling across server processes)."""
 
@@ -332,6 +354,24 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserNotice(Base):
+    """An in-app notice to one user (engine.runtime.notify): written when the outbox delivers an `inapp` message, so
+    delivered means visible; `read_at` is set when the user marks it read."""
+
+    __tablename__ = "user_notices"
+    __table_args__ = (Index("ix_user_notices_user", "username", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    event: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    key: Mapped[str] = mapped_column(String(250), unique=True)  # the outbox key (+ the user for a group's message)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class WebhookSubscription(Base):

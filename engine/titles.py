@@ -22,6 +22,7 @@ DESKS = {
     "front_desk": M("综合窗口", "Front desk"), "pickup": M("出件窗口", "Pickup window"),
     "supervisor": M("电子监察", "Supervision"), "auditor": M("审计", "Audit"), "admin": M("系统管理员", "Administrator"),
     "designer": M("流程设计", "Process design"), "applicant": M("申请人", "Applicant"), "system": M("系统", "System"),
+    "agent": M("帮办代办", "Agent service"),
 }
 LEVELS = {"lead": M("审核", "second review"), "head": M("审批", "approval")}
 

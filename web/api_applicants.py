@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import g, request
 
 from engine import readmodels as catalog
-from engine.errors import Invalid
-from engine.runtime import applicants, portal, ratings
+from engine.errors import Invalid, NotFound
+from engine.messages import Message
+from engine.runtime import agents, applicants, portal, ratings
 
 from . import apimodels as M
-from .api import _case_json, _request_hash, _send, materials_of, operation
+from .api import _case_json, _request_hash, _send, bp, materials_of, operation
 from .auth import services
 
 
@@ -29,8 +30,11 @@ def verify(body: M.Confirm):
 
 
 # ---------------------------------------------------------------- /me: the applicant's own cases
+# 帮办代办: an agent sends the principal's mobile number; a valid authorisation must cover the matter and the act
+ACTING = {"On-Behalf-Of": "an agent acting for an applicant who authorised them: that applicant's mobile number "
+                          "(GET /me/authorisations lists whom; 403 without a valid authorisation covering the act)"}
 @operation("GET", "/me/cases", "My cases (applicants), newest first; ID numbers masked", list[M.MyCaseBrief],
-           query=M.MyQuery, errors=(401, 403, 422))
+           query=M.MyQuery, errors=(401, 403, 422), headers=ACTING)
 def my_cases(query: M.MyQuery):
     return _send(list[M.MyCaseBrief], portal.my_cases(services(), g.api_actor, query.limit))
 
@@ -39,7 +43,8 @@ def my_cases(query: M.MyQuery):
            "channel online, the applicant block from my confirmed identity; the front desk then accepts it (预审)",
            M.MyCase, body=M.MyNewCase, status=201, errors=(401, 403, 404, 409, 422),
            also={200: "the case an earlier request with this Idempotency-Key started"},
-           headers={"Idempotency-Key": "the same key and body again return the same case (200); another body: 409"})
+           headers={"Idempotency-Key": "the same key and body again return the same case (200); another body: 409",
+                    **ACTING})
 def my_apply(body: M.MyNewCase):
     if not catalog.exists(services(), body.matter):
         raise Invalid(f"no such matter: {body.matter}", {"matter": "事项不存在 (no such matter)"})
@@ -54,18 +59,74 @@ def my_apply(body: M.MyNewCase):
 
 
 @operation("GET", "/me/cases/{case_id}", "One of my cases: status, steps, due date, what is owed, certificates and "
-           "my rating (another applicant's case is not found)", M.MyCase, errors=(401, 403, 404))
+           "my rating (another applicant's case is not found)", M.MyCase, errors=(401, 403, 404),
+           headers=ACTING)
 def my_case(case_id: int):
     return _send(M.MyCase, _my_json(portal.my_case(services(), g.api_actor, case_id)))
 
 
 @operation("POST", "/me/cases/{case_id}/rating", "好差评: rate a finished case of mine once (一次一评), 5 非常满意 .. 1 "
            "非常不满意, with an optional comment and tags; 不满意 or worse starts a 差评整改 of the department "
-           "concerned", M.RatingOut, body=M.RatingIn, status=201, errors=(401, 403, 404, 409, 422))
+           "concerned", M.RatingOut, body=M.RatingIn, status=201, errors=(401, 403, 404, 409, 422),
+           headers=ACTING)
 def rate(case_id: int, body: M.RatingIn):
     out = ratings.rate(services(), g.api_actor, case_id, body.level, body.comment, list(body.tags))
     return _send(M.RatingOut, out, 201)
 
 
 def _my_json(view: dict) -> dict:
-    return dict(_case_json(view), rating=view.get("rating"), may_rate=view.get("may_rate", False))
+    return dict(_case_json(view), rating=view.get("rating"), may_rate=view.get("may_rate", False),
+                agent=view.get("agent"))
+
+
+# ---------------------------------------------------------------- 帮办代办: authorisations and acting for an applicant
+ON_BEHALF_OF = "On-Behalf-Of"
+
+
+@bp.before_request
+def _on_behalf_of():
+    """`On-Behalf-Of: <principal's mobile>` on /api/v1/me/cases...: the signed-in agent acts for that applicant
+    (engine.runtime.agents decides whether a valid authorisation allows it, and each act's scope)."""
+    principal = request.headers.get(ON_BEHALF_OF)
+    if principal is None:
+        return
+    if not request.path.startswith("/api/v1/me/cases") or g.get("api_actor") is None:
+        raise Invalid(f"{ON_BEHALF_OF} applies to /api/v1/me/cases only",
+                      {ON_BEHALF_OF: Message("仅用于 /api/v1/me/cases", "only for /api/v1/me/cases")})
+    g.api_actor = agents.acting(services(), g.api_actor, principal.strip())
+
+
+def _record_id(auth_id: str) -> int:
+    if not auth_id.isdigit() or not 0 < int(auth_id) < 2 ** 31:
+        raise NotFound(f"no such authorisation: {auth_id}")
+    return int(auth_id)
+
+
+@operation("GET", "/me/authorisations", "帮办代办: the authorisations I granted, those naming me as agent, and whom I "
+           "may act for now", M.Authorisations, errors=(401,))
+def my_authorisations():
+    out = agents.mine(services(), g.api_actor)
+    return _send(M.Authorisations, dict(out, may_act_for=agents.may_act_for(services(), g.api_actor)))
+
+
+@operation("POST", "/me/authorisations", "帮办代办: authorise an agent (another applicant by mobile number, or a hall's "
+           "帮办员) to act for me on some matters (or all) and acts until an expiry; the agent then sends "
+           "On-Behalf-Of: <my mobile> under /api/v1/me/cases", M.Authorisation, body=M.AuthorisationIn, status=201,
+           errors=(401, 403, 422))
+def grant_authorisation(body: M.AuthorisationIn):
+    return _send(M.Authorisation, agents.grant(services(), g.api_actor, body.model_dump()), 201)
+
+
+@operation("DELETE", "/me/authorisations/{auth_id}", "帮办代办: revoke an authorisation I granted (at once)",
+           M.Authorisation, errors=(401, 403, 404))
+def revoke_authorisation(auth_id: str):
+    return _send(M.Authorisation, agents.revoke(services(), g.api_actor, _record_id(auth_id)))
+
+
+@operation("POST", "/authorisations", "帮办代办 at the window: the front desk records, on the applicant's signed paper, "
+           "an authorisation of a hall's 帮办员 (the record names the clerk who made it)", M.Authorisation,
+           body=M.WindowAuthorisationIn, status=201, errors=(401, 403, 422))
+def window_authorisation(body: M.WindowAuthorisationIn):
+    values = body.model_dump()
+    principal = values.pop("principal")
+    return _send(M.Authorisation, agents.grant_at_window(services(), g.api_actor, principal, values), 201)

@@ -40,6 +40,8 @@ class Applicant(Strict):
     phone: Annotated[str, StringConstraints(max_length=30)] | None = None
     address: Annotated[str, StringConstraints(max_length=300)] | None = None
     legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = Field(
+        None, description="notifications also go here by e-mail")
 
 
 MaterialStatus = Literal["provided", "deferred", "commitment"]
@@ -638,9 +640,20 @@ class RatingOut(Strict):
     channel: str = Field(description="where it was given: portal, qr (the receipt's link) or pad (window pad)")
 
 
+class ActedBy(Strict):
+    """帮办代办: the agent who made the case for its applicant."""
+
+    agent: str
+    agent_name: str
+    principal: str
+    principal_name: str
+    label: str = Field(description="代办人 X（代 Y）")
+
+
 class MyCase(Case):
     rating: RatingOut | None
     may_rate: bool
+    agent: ActedBy | None = Field(None, description="帮办代办: the agent who applied for the applicant, if one did")
 
 
 class RatingIn(Strict):
@@ -754,3 +767,88 @@ class AppealQuery(Strict):
 class AppealDecision(Strict):
     upheld: bool = Field(description="true: upheld (a new 整改 starts); false: dismissed")
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+# ---------------------------------------------------------------- notifications (engine.runtime.notify)
+class Resend(Strict):
+    phone: Phone
+
+
+class Resent(Strict):
+    """The same answer for a pending, a confirmed and an unknown number (it does not say who is registered)."""
+
+    status: Literal["queued"]
+    message: str
+    message_en: str
+    retry_after: int = Field(description="seconds before another code may be asked for this number")
+
+
+class NoticeQuery(Strict):
+    limit: int = Field(50, ge=1, le=200)
+    unread: bool = False
+
+
+class MyNotice(Strict):
+    id: int
+    event: str = Field(description="accepted | returned | correction | decided | handed_out | remind | revisit")
+    title: str
+    title_en: str
+    text: str
+    text_en: str
+    case_id: int | None = None
+    case_number: str | None = None
+    created_at: str
+    read: bool
+    read_at: str | None = None
+
+
+class ReadAll(Strict):
+    marked: int
+# ---------------------------------------------------------------- 帮办代办 (engine.runtime.agents)
+AgentAct = Literal["apply", "track", "answer", "delivery", "rate"]
+When = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class AuthorisationIn(Strict):
+    """An authorisation of an agent: another applicant (their mobile number) or a hall's 帮办员 (their account)."""
+
+    agent: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    matters: list[Id] | None = Field(None, max_length=50, description="matter or bundle codes; null or absent: all")
+    acts: list[AgentAct] | None = Field(None, min_length=1, description="the acts allowed; absent: all")
+    valid_from: When | None = Field(None, description="ISO 8601; absent: now")
+    valid_until: When = Field(description="ISO 8601, in the future (at most three years)")
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class WindowAuthorisationIn(AuthorisationIn):
+    """Recorded at the window on the applicant's signed paper, for a hall's 帮办员."""
+
+    principal: Phone = Field(description="the applicant's mobile number")
+
+
+class Authorisation(Strict):
+    id: int
+    principal: str
+    principal_name: str
+    agent: str
+    agent_name: str
+    matters: list[str] | None
+    acts: list[AgentAct]
+    valid_from: str
+    valid_until: str
+    revoked_at: str | None
+    status: Literal["valid", "pending", "expired", "revoked"]
+    channel: Literal["online", "window"]
+    created_by: str
+    note: str
+
+
+class Principal(Strict):
+    principal: str
+    name: str
+
+
+class Authorisations(Strict):
+    granted: list[Authorisation] = Field(description="the records I granted (as principal)")
+    received: list[Authorisation] = Field(description="the records naming me as agent")
+    may_act_for: list[Principal] = Field(description="whom I may act for now (On-Behalf-Of: their mobile number)")

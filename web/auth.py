@@ -10,7 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from urllib.parse import urlsplit
 
-from engine.errors import NotFound, TooManyAttempts, Unauthorized
+from engine.errors import Forbidden, NotFound, TooManyAttempts, Unauthorized
 
 bp = Blueprint("auth", __name__)
 TOKEN_SALT = "onewindow-api-token"
@@ -71,6 +71,19 @@ def load_user() -> None:
             g.actor = services().signed_in(username, session.get("e"))
         except (NotFound, Unauthorized):  # signed out elsewhere, revoked, or the user was removed
             session.clear()
+    if g.actor is not None and session.get("on_behalf_of") and acts_for_principal(request.path):
+        from engine.runtime import agents  # 帮办代办: the switcher on /me/agents chose whom the agent acts for
+
+        try:
+            g.actor = agents.acting(services(), g.actor, session["on_behalf_of"])
+        except Forbidden:  # expired or revoked: stops at once, and the agent is back to acting as themself
+            session.pop("on_behalf_of", None)
+            raise
+
+
+def acts_for_principal(path: str) -> bool:
+    """The applicant's pages an agent uses for the principal they chose (not sign-up, nor managing authorisations)."""
+    return path.startswith("/me/") and not path.startswith(("/me/agents", "/me/signup", "/me/confirm"))
 
 
 def login_required(view):
@@ -88,6 +101,8 @@ def home_for(actor) -> str:
         return url_for("frontdesk.index")
     if "applicant" in actor.groups and "me.index" in current_app.view_functions:
         return url_for("me.index")
+    if "agent" in actor.groups and "agents.index" in current_app.view_functions:  # a hall's 帮办员
+        return url_for("agents.index")
     if "pickup" in actor.groups:
         return url_for("pickup.index")
     if "auditor" in actor.groups and "auditor.index" in current_app.view_functions:

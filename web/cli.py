@@ -263,7 +263,12 @@ def worker_cmd(interval, once):
         from web.metrics import observe_lag
 
         timers.LISTENERS.append(observe_lag)
-    timers.run_worker(_services(), interval=interval, once=once, log=click.echo)
+    from engine.runtime import channels
+
+    services = _services()
+    senders = channels.senders_from_env(os.environ)  # sms / email from the configuration; else the log sender
+    click.echo("channels: " + channels.describe({**services.senders, **senders}))
+    timers.run_worker(services, interval=interval, once=once, log=click.echo, senders=senders)
 
 
 @cli.group("outbox")

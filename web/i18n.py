@@ -154,6 +154,25 @@ STRINGS.update({
     "下一页": "Next page", "每行一项": "one item per line", "补正告知书": "Notice to correct", "未办理": "not handled",
     "准予许可决定书": "Decision to approve", "不予许可决定书": "Decision to refuse", "个": "", "校验通过：哈希链完整，重放结果与存储状态一致":
         "Verified: the hash chain is intact and the replay matches the stored state",
+    # notifications (engine.runtime.notify, web/portal_notices.py)
+    "我的消息": "My notices", "未读": "unread", "全部标为已读": "Mark all read", "标为已读": "Mark read",
+    "已读": "read", "没有收到验证码，或验证码已过期、已失效？": "No code received, or it expired or no longer works?",
+    "重新发送验证码": "Send a new code",
+})
+
+
+# 帮办代办 (web/portal_agents.py, templates/me/agents*.html) and engine.runtime.agents' words.
+STRINGS.update({
+    "帮办代办": "Agents acting for applicants", "代办身份": "Acting as", "当前代为办理": "Now acting for",
+    "当前以本人身份办理": "Now acting as yourself", "代谁办理": "Act for", "本人": "Myself", "切换": "Switch",
+    "我收到的授权": "Authorisations naming me as agent", "委托人": "Principal", "我授予的授权": "Authorisations I granted",
+    "代办人": "Agent", "全部事项": "all matters", "授权行为": "Acts", "窗口登记": "recorded at the window by",
+    "撤销": "Revoke", "新增授权": "Authorise an agent", "代办人（手机号或帮办员账号）": "Agent (mobile number or hall agent account)",
+    "事项编码（不填为全部事项）": "Matter codes (empty: all matters)", "备注": "Note", "授权": "Authorise",
+    "代": "for", "代办记录": "Acts by agents", "未生效": "not yet valid", "已过期": "expired",
+    "已撤销": "revoked", "网上申请": "apply online", "查询进度": "track", "补正补齐": "answer corrections and supply materials",
+    "选择送达方式": "choose delivery", "评价": "rate", "已授权": "Authorised", "授权已撤销": "Authorisation revoked",
+    "现以本人身份办理": "Acting as yourself",
 })
 
 # 预约, rating channels, 回访 and 申诉 (issue 14)

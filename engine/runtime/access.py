@@ -5,6 +5,9 @@ one of its tasks (and the users a task was offered or assigned to), the applican
 groups that oversee every case — supervisors, auditors, administrators. Anyone else is told the case does not
 exist (404), so case numbers cannot be probed.
 
+帮办代办 (engine.runtime.agents): an agent acting for an applicant reads only that applicant's cases, and only while a
+valid authorisation covers the matter and the act (an expired or revoked one stops it at once).
+
 Starting a case: only processes one applies for (a matter or a bundle; never a department's review or a
 dispatcher that others call); at a window or kiosk only by the window's groups; online only by an applicant
 identity (group `applicant`), never by a staff account; channel `internal` (差评整改) only by the platform itself.
@@ -36,10 +39,13 @@ def is_system(actor) -> bool:
     return actor is None or "system" in actor.groups
 
 
-def may_read_case(s, actor, case) -> bool:
-    """Whether `actor` may read `case` (a Case row or CaseRecord)."""
+def may_read_case(s, actor, case, act: str = "track") -> bool:
+    """Whether `actor` may read `case` (a Case row or CaseRecord); an agent acting for an applicant (帮办代办) only
+    the principal's cases that a valid authorisation covers for `act` (track, answer, delivery, rate)."""
     if is_system(actor):
         return True
+    if getattr(actor, "on_behalf_of", None):
+        return applicant_of(case) == actor.on_behalf_of and _agent_covers(s, actor, case, act)
     if APPLICANTS in actor.groups:
         return applicant_of(case) == actor.username
     places = [h for h in case_halls(actor, case) if h is not None]
@@ -99,9 +105,20 @@ def _forwarded_to(s, actor, case) -> bool:
     return s.scalar(did) is not None
 
 
-def check_read(s, actor, case) -> None:
-    if case is None or not may_read_case(s, actor, case):
+def check_read(s, actor, case, act: str = "track") -> None:
+    """NotFound for what the actor may not see; for an agent, Forbidden on a case of their principal that no valid
+    authorisation covers for `act` (expired, revoked, out of scope)."""
+    if case is None or not may_read_case(s, actor, case, act):
+        if case is not None and getattr(actor, "on_behalf_of", None) and applicant_of(case) == actor.on_behalf_of:
+            raise Forbidden(Message("代办授权不含此办件或此行为", "the authorisation does not cover this case or act"))
         raise NotFound(f"no such case: {getattr(case, 'id', '')}".strip())
+
+
+def _agent_covers(s, actor, case, act: str) -> bool:
+    from . import agents  # engine.runtime.agents: the authorisation records (it imports this module's callers)
+
+    now = actor.now() if hasattr(actor, "now") else None
+    return now is not None and agents.covers(s, actor, case.process_id, act, now)
 
 
 def applicant_of(case) -> str | None:
@@ -122,7 +139,7 @@ def check_start(actor, startable: bool, channel: str) -> None:
     if is_system(actor):
         return
     if channel == "online":
-        if APPLICANTS not in actor.groups:
+        if APPLICANTS not in actor.groups and not getattr(actor, "on_behalf_of", None):  # or their agent (帮办代办)
             raise Forbidden(Message("网上申请只能由申请人本人提交", "online applications are made by the applicant, not by staff"))
         return
     if not actor.groups & WINDOW_GROUPS:
@@ -130,8 +147,9 @@ def check_start(actor, startable: bool, channel: str) -> None:
 
 
 def check_applicant(actor) -> None:
-    """The applicant's own pages and /api/v1/me: applicant identities only (staff have their own)."""
-    if actor is None or APPLICANTS not in actor.groups:
+    """The applicant's own pages and /api/v1/me: applicant identities only (staff have their own), or an agent acting
+    for one (帮办代办, engine.runtime.agents.acting)."""
+    if actor is None or (APPLICANTS not in actor.groups and not getattr(actor, "on_behalf_of", None)):
         raise Forbidden(Message("仅限申请人本人使用", "applicants only"))
 
 

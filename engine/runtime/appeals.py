@@ -1,7 +1,8 @@
 """申诉: the applicant contests the outcome of a finished 差评整改 of their bad rating; a supervisor decides.
 
 Decided here for every front end:
-- the applicant appeals only their own rating (another's is not found), only once its current 整改 has finished
+- the applicant (or their agent, with a record covering 评价) appeals only the rating of their own case (another's
+  case is not found), only once its current 整改 has finished
   (its 回访 done), once per 整改 (409 again), with a reason;
 - supervisors (engine.supervision.access) of the halls that see the 整改 case list appeals and decide them, once,
   upheld or dismissed, always with a reason;
@@ -52,10 +53,10 @@ def appeal(services, actor, case_id: int, reason: str) -> dict:
     try:
         with services.uow() as s:
             case = s.get(Case, case_id)
-            access.check_read(s, actor, case)
+            access.check_read(s, actor, case, act="rate")  # the applicant's own case (or an agent's covering 评价)
             rating = s.scalar(select(Rating).where(Rating.case_id == case_id).with_for_update())
-            if rating is None or rating.applicant_user != actor.username:
-                raise NotFound(Message("该办件没有您的评价", "you have not rated this case"))
+            if rating is None:
+                raise NotFound(Message("该办件尚未评价", "this case has not been rated"))
             if rating.remediation_case_id is None:
                 raise Conflict(Message("只有差评整改的结果可以申诉", "only the outcome of a 差评整改 can be appealed"))
             fix = s.get(Case, rating.remediation_case_id)
@@ -79,7 +80,7 @@ def mine(services, actor, case_id: int) -> list[dict]:
         case = s.get(Case, case_id)
         access.check_read(s, actor, case)
         rows = s.scalars(select(RatingAppeal).join(Rating, Rating.id == RatingAppeal.rating_id)
-                         .where(Rating.case_id == case_id, RatingAppeal.applicant_user == actor.username)
+                         .where(Rating.case_id == case_id)
                          .order_by(RatingAppeal.id)).all()
         return [dict(view(a, case.number), case_id=case.id) for a in rows]
 

@@ -26,6 +26,8 @@ from .users import hash_password
 CODE_TTL = timedelta(minutes=15)
 CODE_TRIES = 5                      # wrong codes before the code is void
 SIGNUPS_PER_ADDRESS = 10            # sign-ups from one address within WINDOW
+RESEND_GAP = timedelta(seconds=60)  # one new code per phone per minute
+RESENDS_PER_ADDRESS = 5             # new codes asked for from one address within WINDOW
 WINDOW = timedelta(hours=1)
 MIN_PASSWORD = 8
 TYPES = ("person", "company")
@@ -120,6 +122,47 @@ def sign_up(services, body: dict, address: str | None = None) -> dict:
             s.add(LoginFailure(key=f"signup:{address}", at=now))
             s.execute(delete(LoginFailure).where(LoginFailure.key.like("signup:%"), LoginFailure.at < now - WINDOW))
         return profile_of(row, pending=True)
+
+
+def _since_last(s, key: str, gap: timedelta, now, message: Message) -> None:
+    last = s.scalar(select(func.max(LoginFailure.at)).where(LoginFailure.key == key, LoginFailure.at >= now - gap))
+    if last is not None:
+        last = last if last.tzinfo else last.replace(tzinfo=now.tzinfo)
+        raise TooManyAttempts(message, retry_after=max(1, int((last + gap - now).total_seconds()) + 1))
+
+
+RESENT = Message("如该号码有待验证的注册，新的验证码已发送，15 分钟内有效；原验证码已作废。",
+                 "If this number has a sign-up waiting for confirmation, a new code has been sent (valid for 15 "
+                 "minutes) and the old one no longer works.")
+
+
+def resend(services, phone: str, address: str | None = None) -> dict:
+    """A new code for a pending sign-up: the old one is void (also one that expired or was voided by wrong tries).
+    Throttled per phone (one a minute) and per address (a few an hour), for any number asked about. The answer is
+    the same whether the number waits for confirmation, is already confirmed or is unknown, so it does not say who
+    is registered."""
+    phone = str(phone or "").strip()
+    reason = mobile_problem(phone)
+    if reason is not None:
+        raise Invalid(Message("手机号码有误", "the mobile number is not valid"), {"phone": reason})
+    now = services.clock()
+    with services.uow() as s:
+        slow = Message("验证码发送过于频繁，请稍后再试", "codes are asked for too often; try again later")
+        if address:
+            _throttle(s, f"resend-addr:{address}", RESENDS_PER_ADDRESS, now, slow)
+        _since_last(s, f"resend:{phone}", RESEND_GAP, now, slow)
+        s.add(LoginFailure(key=f"resend:{phone}", at=now))
+        if address:
+            s.add(LoginFailure(key=f"resend-addr:{address}", at=now))
+        s.execute(delete(LoginFailure).where(LoginFailure.key.like("resend%"), LoginFailure.at < now - WINDOW))
+        row = s.scalar(select(Applicant).where(Applicant.phone == phone))
+        if row is not None and row.verified_at is None:
+            code = f"{secrets.randbelow(10 ** 6):06d}"
+            row.code_hash, row.code_expires, row.code_attempts = _code_hash(row.user_id, code), now + CODE_TTL, 0
+            outbox.enqueue(s, "sms", phone, {"template": "verify_code", "code": code,
+                                             "text": f"【一网通办】您的注册验证码为 {code}，15 分钟内有效。"},
+                           key=f"verify:{row.user_id}:{secrets.token_hex(8)}", now=now)
+    return {"status": "queued", "message": str(RESENT), "message_en": RESENT.en, "retry_after": int(RESEND_GAP.total_seconds())}
 
 
 def verify(services, phone: str, code: str, address: str | None = None) -> dict:

@@ -12,18 +12,24 @@ from sqlalchemy import select
 from ..db import Case, Rating
 from ..errors import Forbidden
 from ..messages import Message
-from . import access, ratings
+from . import access, agents, ratings
 from .applicants import applicant_block, mask
 
 LIST_MAX = 100
 
 
 def my_cases(services, actor, limit: int = 50) -> list[dict]:
-    """The applicant's cases, newest first, ID numbers masked."""
+    """The applicant's cases, newest first, ID numbers masked (an agent acting for an applicant: the principal's
+    cases its valid authorisations cover for tracking, engine.runtime.agents)."""
     access.check_applicant(actor)
     with services.read() as s:
+        mine = Case.applicant_user == actor.username
+        if actor.on_behalf_of:
+            mine = agents.principal_cases(s, actor, actor.now())
+            if mine is False:
+                raise Forbidden(Message("代办授权不含查询进度", "the authorisation does not cover tracking"))
         rows = s.execute(select(Case, Rating.level).outerjoin(Rating, Rating.case_id == Case.id)
-                         .where(Case.applicant_user == actor.username)
+                         .where(mine)
                          .order_by(Case.id.desc()).limit(max(1, min(limit, LIST_MAX)))).all()
         return [brief(c, level) for c, level in rows]
 
@@ -45,7 +51,9 @@ def apply(services, actor, matter: str, data: dict, materials: dict, files: dict
     front desk then accepts or returns it (online 预审), except where the matter judges its intake at its start."""
     access.check_applicant(actor)
     with services.read() as s:
-        block = applicant_block(s, actor.username)
+        if actor.on_behalf_of:  # 帮办代办: a valid authorisation covers this matter and applying; the principal's identity
+            agents.check(s, actor, matter, "apply", actor.now())
+        block = applicant_block(s, actor.on_behalf_of or actor.username)
     if block is None:
         raise Forbidden(Message("请先完成实名注册（手机号验证）再网上申请",
                                 "confirm your identity (sign-up and mobile code) before applying online"))
@@ -60,5 +68,6 @@ def my_case(services, actor, case_id: int) -> dict:
     out = services.case_view(case_id, actor)
     with services.read() as s:
         out["rating"] = ratings.rating_of(s, case_id)
+        out["agent"] = agents.acted_by(s, s.get(Case, case_id))  # 代办人 X（代 Y）, when an agent made it
     out["may_rate"] = out["status"] == "completed" and out["rating"] is None
     return out

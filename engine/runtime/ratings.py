@@ -73,7 +73,7 @@ def rate(services, actor, case_id: int, level: int, comment: str = "", tags: lis
     access.check_applicant(actor)
     with services.read() as s:
         case = s.get(Case, case_id)
-        access.check_read(s, actor, case)
+        access.check_read(s, actor, case, act="rate")  # an agent: a record covering 评价
     return _record(services, case_id, actor.username, level, comment, tags, "portal")
 
 

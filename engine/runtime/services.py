@@ -52,6 +52,9 @@ class Actor:
     groups: frozenset = field(default_factory=frozenset)
     hall: str | None = None           # the hall the user works at (None: no organisation)
     halls: frozenset | None = None    # the halls whose cases and tasks the user sees (None: every hall)
+    # 帮办代办: the applicant this user acts for (engine.runtime.agents.acting, after checking an authorisation);
+    # the case and its acts are the principal's, the events name the agent as actor and this as on_behalf_of
+    on_behalf_of: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -79,6 +82,8 @@ class Services:
         self.timer_holds: list = []
         # Outbox senders by kind (engine.runtime.outbox), installed by the wiring (e.g. webhooks to regulators).
         self.senders: dict = {}
+        # Hooks told when an action on a case finishes (its view computed), inside its transaction (notifications).
+        self.finishers: list = []
         self._specs: dict[int, SpecBundle] = {}
         self._versions: dict[int, ProcessVersion] = {}
         self._forms: dict[str, dict] = {}
@@ -315,7 +320,7 @@ class Services:
             values = dict(version_id=version.id, process_id=process_id, title=title or version.name,
                           applicant=json.dumps(applicant, ensure_ascii=False), channel=channel, status="running",
                           visits=1 if channel == "window" else 0, created_by=actor.username, created_at=now,
-                          applicant_user=actor.username if channel == "online" else None,
+                          applicant_user=(actor.on_behalf_of or actor.username) if channel == "online" else None,
                           hall=hall, authority_hall=authority.get("hall"), authority_group=authority.get("department"),
                           transfer_due=None,
                           updated_at=now, state_head="{}", revision=0, chain_head="", event_count=0)
@@ -331,6 +336,8 @@ class Services:
                     started["intake"] = {"data": start_intake, "context": context or {}}
                 if hall is not None:
                     started.update(hall=hall, authority=authority)
+                if actor.on_behalf_of:  # 帮办代办: the agent (the event's actor) acts for this applicant
+                    started["on_behalf_of"] = actor.on_behalf_of
                 tx.append(actor, "case_started", started)
                 for effect in effects:
                     tx.append(actor, effect.type, effect.payload)
@@ -712,6 +719,8 @@ class CaseTx:
             applied, effects, record = dict(data), [], {}
         else:
             applied, effects, record = rules.complete(self, actor, task, data)
+        if actor.on_behalf_of:  # 帮办代办: every act names both (the agent is the event's actor)
+            record = dict(record, on_behalf_of=actor.on_behalf_of)
         self.append(actor, "task_completed", dict({"name": item.name, "process_id": item.process_id,
                                                    "path": task_path(task), "data": data}, **record),
                     group=item.group_name, task_id=task_id, element_id=item.element_id)
@@ -790,6 +799,8 @@ class CaseTx:
         self.result = self.sv._case_view(self.s, self.case)
         if self.sv.rules is not None and self._wf is not None:
             self.result.update(self.sv.rules.view(self))
+        for hook in self.sv.finishers:
+            hook(self)
 
 
 @contextmanager

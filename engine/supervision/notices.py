@@ -2,7 +2,9 @@
 
 Written from the events as they are appended (an observer of the service layer), in the same transaction: a
 reminder goes to the assignee of the reminded task once it is claimed, else to its group; 督办 to every group
-holding an open task of the case. SMS can later be sent from the same rows (an outbox).
+holding an open task of the case. A 催办 is also an outbox message (engine.runtime.notify, written from the same
+event in the same transaction): an in-app notice to the assignee, or to each member of the group, delivered by the
+worker like every notification.
 """
 from __future__ import annotations
 

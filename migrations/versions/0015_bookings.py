@@ -5,13 +5,13 @@ The roll-up gains a counter (cases closed with no visit); finished days already 
 dropped here and rolled up again, once, from the clock rows they were made from (engine.supervision.rollups).
 
 Revision ID: 0015_bookings
-Revises: 0010_applicants
+Revises: 0014_agents
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0015_bookings'
-down_revision = '0010_applicants'
+down_revision = '0014_agents'
 branch_labels = None
 depends_on = None
 
