@@ -7,11 +7,11 @@ per workflow task so that a step writes only the rows it changed (cost independe
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        create_engine, event, text)
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, create_engine, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +97,72 @@ class Rating(Base):
     department: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the group concerned
     remediation_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(10), default="portal")  # portal | qr | pad
+    opened_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the clerk who opened the pad
+
+
+class RatingAppeal(Base):
+    """申诉: the applicant contests the outcome of a finished 差评整改; a supervisor upholds (a new 整改 starts) or
+    dismisses it, with a reason. One appeal per 整改 case (`remediation_case_id`, the one appealed)."""
+
+    __tablename__ = "rating_appeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id", ondelete="CASCADE"), index=True)
+    remediation_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    applicant_user: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | upheld | dismissed
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision: Mapped[str | None] = mapped_column(Text, nullable=True)  # the supervisor's reason
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    new_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PadRequest(Base):
+    """The window pad (评价器) of a hall opened by a pickup clerk for one finished case: the applicant taps the level
+    on the pad with its one-time `nonce`, which no clerk page or API ever shows; it expires after a few minutes."""
+
+    __tablename__ = "pad_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall: Mapped[str] = mapped_column(String(32), index=True)  # the clerk's hall ('' without an organisation)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Booking(Base):
+    """预约: an applicant's booked window slot (hall, working day, slot start). `seat` numbers the places of a slot
+    (1..capacity); its uniqueness per slot is what keeps a slot from being overbooked under concurrency, and a
+    cancelled booking gives its seat back (NULL)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("hall", "day", "slot", "seat", name="uq_bookings_seat"),
+                      Index("ix_bookings_hall_day", "hall", "day"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    applicant_user: Mapped[str] = mapped_column(String(64), index=True)
+    hall: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(5))  # HH:MM, the slot's start in the hall's zone
+    seat: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    matter: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="booked")  # booked | arrived | cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    arrived_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class BookingCapacity(Base):
+    """Places per booking slot at a hall (the global default, ONEWINDOW_BOOKING_CAPACITY, where a hall has none)."""
+
+    __tablename__ = "booking_capacity"
+    hall: Mapped[str] = mapped_column(ForeignKey("halls.code", ondelete="CASCADE"), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
 
 
 class Delivery(Base):

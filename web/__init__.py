@@ -46,12 +46,14 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
         app.register_blueprint(module.bp)
-    from . import auditor, designer, portal, portal_notices
+    from . import auditor, designer, portal, portal_bookings, portal_notices, rating_pages
     from . import portal_acts  # noqa: F401 - the applicant's online acts, routes on the `me` blueprint (issue 14)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal_notices.bp)
     from . import portal_agents  # 帮办代办: authorisations and acting for an applicant (/me/agents)
     app.register_blueprint(portal_agents.bp)
+    app.register_blueprint(portal_bookings.bp)  # 预约 (/me/bookings) and the front desk's list of them
+    app.register_blueprint(rating_pages.bp)  # 好差评 from the receipt's QR (/rate/<token>) and the window pad (/pad)
     app.register_blueprint(auditor.bp)
     app.register_blueprint(designer.bp)
     from . import metrics, notices, supervisor  # time limits and 电子监察 (their API is in web/api_stats.py)

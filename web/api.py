@@ -299,4 +299,5 @@ from . import api_stats  # noqa: E402,F401 - time limits and supervision (its op
 from . import api_regulators  # noqa: E402,F401 - 审管联动: findings in, webhook deliveries out (issue 16)
 from . import api_halls  # noqa: E402,F401 - 首接负责 and 转办 (issue 16)
 from . import api_applicants  # noqa: E402,F401 - applicants: sign-up and their portal (issue 14)
+from . import api_bookings  # noqa: E402,F401 - 预约, the receipt's rating link and 申诉 (issue 14)
 from . import api_notify  # noqa: E402,F401 - notifications: resend a code, my in-app notices (issue 14)

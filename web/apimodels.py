@@ -341,6 +341,9 @@ class StatsSummary(Strict):
     provisional: int
     immediate_share: float | None
     one_visit_rate: float | None
+    zero_visit: int = Field(description="零跑腿: finished cases with no visit to a hall")
+    zero_visit_rate: float | None = Field(description="零跑腿 share: finished cases with 0 visits / finished cases")
+    online_cases: int = Field(description="cases applied for online (channel online) in the period")
     visits_per_case: float | None
     deferred: int
     commitment: int
@@ -365,7 +368,9 @@ class Stats(Strict):
                                                       "hall), and cases decided there")
     ratings: dict[str, Any] = Field(description="好差评 given in the period: total, per level (5 非常满意 .. 1 "
                                                 "非常不满意), bad ones (不满意 or worse), satisfied rate (基本满意 or "
-                                                "better), and 差评整改 cases still open")
+                                                "better), 差评整改 cases still open, per channel (portal, qr, "
+                                                "pad), 回访 of bad ratings done vs due (rate), and appeals (open "
+                                                "now; upheld and dismissed in the period)")
     task_departments: list[dict[str, Any]]
     by_channel: list[dict[str, Any]]
     by_day: list[dict[str, Any]]
@@ -705,8 +710,10 @@ class RatingOut(Strict):
     comment: str
     tags: list[str]
     department: str | None = Field(description="the group concerned by a bad rating")
-    rectification_case: int | None = Field(description="the 差评整改 case a bad rating started")
+    rectification_case: int | None = Field(description="the 差评整改 case a bad rating started (after an upheld "
+                                                       "appeal: the newest)")
     created_at: str
+    channel: str = Field(description="where it was given: portal, qr (the receipt's link) or pad (window pad)")
 
 
 class ActedBy(Strict):
@@ -749,6 +756,112 @@ class RatingIn(Strict):
     comment: Annotated[str, StringConstraints(max_length=2000)] = ""
     tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=10)] = \
         Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- 预约, the receipt's rating link, 申诉 (issue 14)
+DayText = Annotated[str, StringConstraints(max_length=10)]
+
+
+class BookingIn(Strict):
+    hall: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(description="a hall's code")
+    date: DayText = Field(description="a working day, YYYY-MM-DD")
+    slot: Annotated[str, StringConstraints(max_length=5)] = Field(description="the slot's start, HH:MM (30 minutes, "
+                                                                            "9:00-12:00 and 13:30-17:00)")
+    matter: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class Booking(Strict):
+    id: int
+    number: str = Field(description="the booking number (YY + date + serial)")
+    hall: str
+    date: str
+    slot: str
+    matter: str | None
+    status: str = Field(description="booked, arrived or cancelled")
+    created_at: str
+    arrived_at: str | None
+
+
+class BookingApplicant(Strict):
+    name: str
+    phone: str = Field(description="masked")
+
+
+class DeskBooking(Booking):
+    applicant: BookingApplicant
+
+
+class DayBookings(Strict):
+    hall: str
+    date: str
+    items: list[DeskBooking]
+
+
+class DayQuery(Strict):
+    date: DayText | None = Field(None, description="YYYY-MM-DD, default today (the hall's)")
+
+
+class SlotsQuery(Strict):
+    hall: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    date: DayText
+
+
+class Slot(Strict):
+    slot: str
+    free: int
+    past: bool
+
+
+class Slots(Strict):
+    hall: str
+    hall_name: str
+    date: str
+    capacity: int
+    slots: list[Slot]
+
+
+class RatingLink(Strict):
+    case_id: int
+    number: str
+    title: str
+    finished: bool
+    rating: RatingOut | None
+
+
+class AppealIn(Strict):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class Appeal(Strict):
+    id: int
+    case_id: int
+    number: str | None = Field(description="the rated case's number")
+    rectification_case: int = Field(description="the 差评整改 case whose outcome is appealed")
+    reason: str
+    status: str = Field(description="open, upheld or dismissed")
+    decided_by: str | None
+    decision: str | None = Field(description="the supervisor's reason")
+    decided_at: str | None
+    new_rectification_case: int | None = Field(description="the 整改 an upheld appeal started")
+    created_at: str
+
+
+class AppealItem(Appeal):
+    title: str
+    level: int
+    level_title: str
+    comment: str
+    department: str | None
+    channel: str
+
+
+class AppealQuery(Strict):
+    status: Literal["open", "upheld", "dismissed"] | None = None
+
+
+class AppealDecision(Strict):
+    upheld: bool = Field(description="true: upheld (a new 整改 starts); false: dismissed")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 # ---------------------------------------------------------------- notifications (engine.runtime.notify)

@@ -56,6 +56,20 @@ def add_dept(hall, group, name):
     click.echo(f"department {group} ({name}) added at {hall}")
 
 
+@org.command("booking-capacity")
+@click.argument("hall")
+@click.argument("places", type=int)
+def booking_capacity(hall, places):
+    """预约: PLACES bookings per slot at HALL (default ONEWINDOW_BOOKING_CAPACITY, 3)."""
+    from engine.runtime import bookings
+
+    try:
+        bookings.set_capacity(_services(), hall, places)
+    except OneWindowError as exc:
+        _fail(exc)
+    click.echo(f"{places} places per booking slot at {hall}")
+
+
 @org.command("show")
 @click.option("--json", "as_json", is_flag=True)
 def show(as_json):

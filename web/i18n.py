@@ -190,6 +190,28 @@ STRINGS.update({
     "保存送达方式": "Save the delivery", "申请人网上选择": "Chosen online by the applicant",
 })
 
+# 预约, rating channels, 回访 and 申诉 (issue 14)
+STRINGS.update({
+    "预约办事": "Book a visit", "我的预约": "My bookings", "预约窗口时段": "Book a window slot", "预约": "Book",
+    "预约号": "Booking number", "时段": "Slot", "余量": "Places left", "查看余量": "Show free places", "日期": "Date",
+    "已过": "passed", "已预约": "booked", "已到场": "arrived", "已取消": "cancelled", "取消预约": "Cancel",
+    "到场": "Arrived", "事项编码（可选）": "Matter code (optional)",
+    "评价器": "Rating pad", "请您为本次服务评价": "Please rate our service", "开启评价器": "Open the pad",
+    "出件后，为该办件开启评价器，由申请人本人点选评价":
+        "After handing out, open the pad for the case; the applicant taps the rating themselves",
+    "零跑腿占比": "Zero-visit share", "网上申请件数": "Applied online", "回访率": "Follow-up rate",
+    "已回访": "followed up", "应回访": "due", "评价渠道": "Ratings by channel", "网上": "portal", "扫码": "QR code",
+    "申诉": "Appeals", "待处理": "open", "维持": "upheld", "驳回": "dismissed", "申诉理由": "Reason for the appeal",
+    "处理意见": "Decision and reason", "维持申诉，重新整改": "Uphold: rectify again",
+    "此设备尚未配对为评价器：请出件窗口工作人员登录后在评价器页面配对":
+        "This device is not a rating pad yet: a pickup clerk signs in and pairs it on the pad page",
+    "欢迎光临，办结出件后请在此为我们的服务评价": "Welcome: once your results are handed out, please rate our service here",
+    "在窗口平板上打开本页并配对：平板将退出登录，此后仅显示评价按钮":
+        "Open this page on the window's tablet and pair it: the tablet is signed out and then shows only the rating "
+        "buttons",
+    "将本设备配对为评价器": "Pair this device as the rating pad",
+})
+
 
 def current_lang() -> str:
     """`?lang=`, then the cookie; API clients without either may ask by Accept-Language. Pages stay Chinese first."""

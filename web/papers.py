@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine import casefile
 from engine.errors import Invalid, NotFound
@@ -36,6 +36,13 @@ def verify_url(number: str) -> str:
     return url_for("papers.verify", number=number, _external=True)
 
 
+def rating_url(case_id: int) -> str:
+    """The case's rating link: a token signed with the app's secret key (engine.runtime.ratings)."""
+    from engine.runtime.ratings import token_for
+
+    return url_for("rating.page", token=token_for(current_app.secret_key, case_id), _external=True)
+
+
 def find_paper(number: str) -> tuple[str, dict]:
     """('document', view) or ('certificate', view) for a number or verification code; NotFound otherwise."""
     rules = services().rules
@@ -51,11 +58,14 @@ def paper_pdf(number: str, actor) -> Response:
     """The PDF of a document or certificate, for someone who may read its case."""
     kind, paper = find_paper(number)
     check_read_case(services(), actor, paper["case_id"])
+    rate_url = None
     if kind == "document":
         sheet = dict(paper["content"], code=paper["verify_code"])
+        if paper.get("kind") == "receipt" and "rating.page" in current_app.view_functions:
+            rate_url = rating_url(paper["case_id"])  # 好差评 from the receipt's QR (no sign-in)
     else:
         sheet = certificate_sheet(paper)
-    body = render(sheet, verify_url(paper["number"]))
+    body = render(sheet, verify_url(paper["number"]), rate_url)
     name = f"{paper['number']}.pdf"
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=\"{name}\"", "Cache-Control": "private"})

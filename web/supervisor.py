@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from engine.clock import local_date
 from engine.errors import Conflict, Invalid, NotFound
+from engine.messages import Message
 from engine.supervision import notices, stats
 from engine.supervision.access import require_supervisor
 from engine.supervision.acts import PROCEDURES, TimeActs
@@ -110,3 +111,30 @@ def urge(case_id):
     else:
         flash("已督办", "ok")
     return redirect(url_for("supervisor.case", case_id=case_id))
+
+
+@bp.get("/appeals")
+@login_required
+def appeals():
+    """申诉 of 差评整改 outcomes: open ones first, each decided with a reason (engine.runtime.appeals)."""
+    from engine.runtime import appeals as appeal_rules
+
+    status = request.args.get("status") or None
+    return render_template("supervisor/appeals.html", items=appeal_rules.listing(services(), g.actor, status),
+                           status=status)
+
+
+@bp.post("/appeals/<int:appeal_id>")
+@login_required
+def decide_appeal(appeal_id):
+    from engine.runtime import appeals as appeal_rules
+
+    verdict = request.form.get("verdict")
+    try:
+        appeal_rules.decide(services(), g.actor, appeal_id, {"upheld": True, "dismissed": False}.get(verdict),
+                            request.form.get("reason", ""))
+    except (Invalid, Conflict) as exc:
+        flash(translate(exc.message), "error")
+    else:
+        flash(translate(Message("申诉已处理", "The appeal is decided")), "ok")
+    return redirect(url_for("supervisor.appeals"))

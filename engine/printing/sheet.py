@@ -106,9 +106,13 @@ class _Page:
         self.y -= size * leading
 
 
-def render(sheet: dict, verify_url: str) -> bytes:
-    """The PDF of a sheet; the QR code opens `verify_url`."""
-    pf = font_for(_texts(sheet) + verify_url)
+RATE_CAPTION = "扫码评价（好差评）"
+
+
+def render(sheet: dict, verify_url: str, rate_url: str | None = None) -> bytes:
+    """The PDF of a sheet; the QR code opens `verify_url`. With `rate_url` (the 受理通知书) a second QR code beside it
+    opens the case's rating page (好差评): printed, not part of the sealed content."""
+    pf = font_for(_texts(sheet) + verify_url + (RATE_CAPTION + rate_url if rate_url else ""))
     clean = {ord(ch): " " for ch in pf.missing}  # a character the font lacks prints as a blank, not a box
     font = pf.name
     buf = BytesIO()
@@ -144,7 +148,7 @@ def render(sheet: dict, verify_url: str) -> bytes:
     for item in sheet.get("closing") or []:
         for text in _wrap(str(item).translate(clean), font, 10.5, RIGHT - LEFT):
             p.line(text, 10.5, colour=GREY)
-    _footer(c, p, sheet, verify_url, clean)
+    _footer(c, p, sheet, verify_url, clean, rate_url)
     if sheet.get("status_text"):
         _void(c, font, sheet["status_text"].translate(clean))
     c.showPage()
@@ -152,7 +156,7 @@ def render(sheet: dict, verify_url: str) -> bytes:
     return buf.getvalue()
 
 
-def _footer(c, p: _Page, sheet: dict, verify_url: str, clean: dict) -> None:
+def _footer(c, p: _Page, sheet: dict, verify_url: str, clean: dict, rate_url: str | None = None) -> None:
     """Authority, date and seal at the right; the QR code and verification code at the left."""
     p.need(62 * mm)
     top = p.y - 6 * mm
@@ -170,6 +174,16 @@ def _footer(c, p: _Page, sheet: dict, verify_url: str, clean: dict) -> None:
     c.drawString(LEFT, top - size - 7 * mm, "扫码核验")
     if sheet.get("code"):
         c.drawString(LEFT, top - size - 12 * mm, f"核验码：{sheet['code']}")
+    if rate_url:
+        x = LEFT + size + 8 * mm
+        _qr(c, rate_url, x, top - size - 2 * mm, size)
+        c.setFillColor(GREY)
+        c.setFont(p.font, 9)
+        c.drawString(x, top - size - 7 * mm, RATE_CAPTION)
+        c.setFont(p.font, 6.5)
+        c.drawString(LEFT, top - size - 16 * mm, rate_url)
+        p.y = top - size - 20 * mm
+        return
     p.y = top - size - 16 * mm
 
 

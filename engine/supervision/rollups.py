@@ -17,7 +17,8 @@ from ..clock import zone
 from .tables import CaseClock, CaseDay, RolledDay, StepDay, TaskClock
 
 CASE_FIELDS = ("created", "accepted", "refused", "immediate", "deferred", "commitment", "closed", "on_time", "timed",
-               "used_sum", "used_n", "promised_sum", "statutory_sum", "limits_n", "one_visit", "visits_sum")
+               "used_sum", "used_n", "promised_sum", "statutory_sum", "limits_n", "one_visit", "visits_sum",
+               "zero_visit")
 STEP_FIELDS = ("done", "seconds", "late")
 LOCK_KEY = 13_013  # the advisory lock of the roll-up on PostgreSQL
 
@@ -51,7 +52,7 @@ def case_rows(s, lo: datetime, hi: datetime, department: str = "") -> dict[tuple
     for row in s.execute(select(*keys, func.count(), one(c.on_time.is_(True)), one(c.on_time.is_not(None)),
                                 func.sum(c.used_workdays), func.count(c.used_workdays), func.sum(c.promised_days),
                                 func.sum(c.statutory_days), func.count(c.promised_days), one(c.visits <= 1),
-                                func.sum(c.visits))
+                                func.sum(c.visits), one(c.visits == 0))
                          .where(done, c.closed_at >= lo, c.closed_at < hi, *where).group_by(*keys)).all():
         entry = out.setdefault(tuple(row[:3]), dict.fromkeys(CASE_FIELDS[:6], 0))
         entry.update(zip(CASE_FIELDS[6:], (int(x or 0) for x in row[3:])))

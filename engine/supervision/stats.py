@@ -135,6 +135,7 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
         # 最多跑一次 is promised for every matter but those on the 负面清单: theirs are counted apart
         promised = _sum(v for _, key, v in rows if key[0] not in negative)
         listed = _sum(v for _, key, v in rows if key[0] in negative)
+        served = _sum(v for _, key, v in rows if key[2] != "internal")
         summary = {
             "cases": total["created"], "accepted": total["accepted"], "refused": total["refused"],
             "done": total["closed"], "open": live["open"]["all"],
@@ -144,6 +145,10 @@ def figures(services, actor, filters: Filters, now: datetime | None = None) -> d
             "immediate_share": _rate(total["immediate"], total["accepted"]),
             "one_visit_rate": _rate(promised["one_visit"], promised["closed"]),
             "visits_per_case": _rate(promised["visits_sum"], promised["closed"]),
+            # 零跑腿: every applicant's finished case counts (a 负面清单 matter may still be done with no visit);
+            # the platform's internal cases (差评整改) are nobody's application
+            "zero_visit": served["zero_visit"], "zero_visit_rate": _rate(served["zero_visit"], served["closed"]),
+            "online_cases": sum(v["created"] for _, key, v in rows if key[2] == "online"),
             "deferred": total["deferred"], "commitment": total["commitment"],
             "deemed": counted.get("deemed", 0), "reminders": counted.get("remind", 0),
             "urged": counted.get("urge", 0),

@@ -124,6 +124,7 @@ class CaseDay(Base):
     limits_n: Mapped[int] = mapped_column(Integer, default=0)
     one_visit: Mapped[int] = mapped_column(Integer, default=0)
     visits_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    zero_visit: Mapped[int] = mapped_column(Integer, default=0)  # closed with no trip to a hall (零跑腿)
 
 
 class StepDay(Base):

@@ -2,13 +2,13 @@
 the link from an application made again to the one the front desk returned at 预审
 
 Revision ID: 0013_delivery
-Revises: 0014_agents
+Revises: 0015_bookings
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0013_delivery'
-down_revision = '0014_agents'
+down_revision = '0015_bookings'
 branch_labels = None
 depends_on = None
 
