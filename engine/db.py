@@ -165,6 +165,31 @@ class BookingCapacity(Base):
     capacity: Mapped[int] = mapped_column(Integer)
 
 
+class Delivery(Base):
+    """How the applicant of an online case wants the result (送达方式): at a window or by express to an address.
+    Chosen online until the pickup is done; a row beside the case (not an event in its chain): the pickup clerk's
+    task shows it and the pickup rule records it as that task's lookup, so a replay reads it from the event."""
+
+    __tablename__ = "deliveries"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))  # window | express
+    name: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    chosen_by: Mapped[str] = mapped_column(String(64))
+    chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Resubmission(Base):
+    """An online application made again after the front desk returned the earlier one at 预审 (一次性告知): the new
+    case and the returned one it answers (each returned case is answered once)."""
+
+    __tablename__ = "resubmissions"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    of_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Authorisation(Base):
     """帮办代办: an applicant (the principal) authorises an agent — another applicant account (a company's staff, a
     relative) or a hall's 帮办员 (group `agent`) — to act for them on some matters (None: all) and acts, from

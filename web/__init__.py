@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     for module in (home, auth, frontdesk, inbox, pickup, cases, papers, api):  # api_papers adds to api.bp
         app.register_blueprint(module.bp)
     from . import auditor, designer, portal, portal_bookings, portal_notices, rating_pages
+    from . import portal_acts  # noqa: F401 - the applicant's online acts, routes on the `me` blueprint (issue 14)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal_notices.bp)
     from . import portal_agents  # 帮办代办: authorisations and acting for an applicant (/me/agents)

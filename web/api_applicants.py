@@ -7,7 +7,7 @@ from flask import g, request
 from engine import readmodels as catalog
 from engine.errors import Invalid, NotFound
 from engine.messages import Message
-from engine.runtime import agents, applicants, portal, ratings
+from engine.runtime import agents, applicants, online_acts, portal, ratings
 
 from . import apimodels as M
 from .api import _case_json, _request_hash, _send, bp, materials_of, operation
@@ -96,7 +96,7 @@ def _paper_json(case_id: int, p: dict) -> dict:
 
 def _my_json(view: dict) -> dict:
     return dict(_case_json(view), rating=view.get("rating"), may_rate=view.get("may_rate", False),
-                agent=view.get("agent"), steps=view.get("steps") or [])
+                agent=view.get("agent"), steps=view.get("steps") or [], acts=view.get("acts"))
 
 
 # ---------------------------------------------------------------- 帮办代办: authorisations and acting for an applicant
@@ -150,3 +150,40 @@ def window_authorisation(body: M.WindowAuthorisationIn):
     values = body.model_dump()
     principal = values.pop("principal")
     return _send(M.Authorisation, agents.grant_at_window(services(), g.api_actor, principal, values), 201)
+
+
+# ---------------------------------------------------------------- /me: acting on my case online (engine.runtime.online_acts)
+def _answer(case_id: int, rule: str, body: M.MyAnswer):
+    online_acts.answer(services(), g.api_actor, case_id, rule, list(body.supplied), dict(body.files) or None,
+                       body.remark, body.task)
+    return _send(M.MyCase, _my_json(portal.my_case(services(), g.api_actor, case_id)))
+
+
+@operation("POST", "/me/cases/{case_id}/correction", "补正 online: answer the reviewer's open 补正 request on my online "
+           "case with the items asked for and their files (uploaded first with POST /files); the review resumes",
+           M.MyCase, body=M.MyAnswer, errors=(401, 403, 404, 409, 422))
+def my_correction(case_id: int, body: M.MyAnswer):
+    return _answer(case_id, "correction", body)
+
+
+@operation("POST", "/me/cases/{case_id}/supply", "补齐 online: bring every deferred (容缺) material of my online case, "
+           "with their files", M.MyCase, body=M.MyAnswer, errors=(401, 403, 404, 409, 422))
+def my_supply(case_id: int, body: M.MyAnswer):
+    return _answer(case_id, "supply", body)
+
+
+@operation("PUT", "/me/cases/{case_id}/delivery", "Choose how the result reaches me: 窗口领取, or 快递送达 with a "
+           "recipient, phone and address; allowed until the pickup is done", M.DeliveryOut, body=M.DeliveryIn,
+           errors=(401, 403, 404, 409, 422))
+def my_delivery(case_id: int, body: M.DeliveryIn):
+    out = online_acts.choose_delivery(services(), g.api_actor, case_id, body.method, body.name, body.phone, body.address)
+    return _send(M.DeliveryOut, out)
+
+
+@operation("POST", "/me/cases/{case_id}/resubmit", "Apply again after the front desk returned my online application "
+           "at 预审 (一次性告知): a new online case, prefilled with the returned one's data and linked to it (once)",
+           M.MyCase, body=M.MyResubmit, status=201, errors=(401, 403, 404, 409, 422))
+def my_resubmit(case_id: int, body: M.MyResubmit):
+    materials, files = materials_of(body.materials)
+    case = online_acts.resubmit(services(), g.api_actor, case_id, body.data, materials, files)
+    return _send(M.MyCase, _my_json(portal.my_case(services(), g.api_actor, case["id"])), 201)

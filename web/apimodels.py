@@ -609,6 +609,82 @@ class MyQuery(Strict):
     limit: int = Field(50, ge=1, le=100)
 
 
+# ---------------------------------------------------------------- the applicant's online acts (补正/补齐, delivery, resubmit)
+class AskedItem(Strict):
+    key: str = Field(description="what `supplied` and `files` name: an owed material id, or an item of the 补正 request")
+    name: str
+
+
+class MyActTask(Strict):
+    id: str
+    rule: Literal["correction", "supply"]
+    name: str
+    title: str
+    due: str | None
+    member: str | None
+    member_name: str | None
+    asked: list[AskedItem]
+    opinion: str = Field(description="the reviewer's opinion with a 补正 request")
+
+
+class DeliveryOut(Strict):
+    method: Literal["window", "express"]
+    name: str | None
+    phone: str | None
+    address: str | None
+    chosen_at: str | None
+
+
+class CaseRef(Strict):
+    id: int
+    number: str | None
+
+
+class ResubmitPrefill(Strict):
+    data: dict[str, Any] = Field(description="the returned application's form data")
+    materials: dict[str, str] = Field(description="the materials the front desk marked as handed in")
+    missing: list[str] = Field(description="what the 一次性告知 listed as missing")
+
+
+class MyActs(Strict):
+    tasks: list[MyActTask] = Field(description="the open 补正 and 补齐 requests I answer online")
+    delivery: DeliveryOut | None
+    may_choose_delivery: bool
+    returned: bool = Field(description="the front desk returned the application at 预审 (一次性告知)")
+    may_resubmit: bool
+    resubmitted_as: CaseRef | None
+    resubmission_of: CaseRef | None
+    prefill: ResubmitPrefill | None
+
+
+class MyAnswer(Strict):
+    """补正 or 补齐 online: what is handed in now, each with its files (uploaded first with POST /files)."""
+
+    task: Id | None = Field(None, description="the open task answered (needed only when several are open)")
+    supplied: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(max_length=50)] = \
+        Field(default_factory=list, description="补正: the items asked for that are answered; 补齐: every owed material")
+    files: dict[Id, Annotated[list[Sha256], Field(max_length=20)]] = Field(
+        default_factory=dict, description="{item or material: [sha256, ...]}")
+    remark: Annotated[str, StringConstraints(max_length=1000)] = ""
+
+
+class DeliveryIn(Strict):
+    """窗口领取, or 快递送达 to a recipient, phone and address (all three needed for express)."""
+
+    method: Literal["window", "express"]
+    name: Annotated[str, StringConstraints(max_length=50)] = ""
+    phone: Annotated[str, StringConstraints(max_length=30)] = ""
+    address: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class MyResubmit(Strict):
+    """Apply again after 预审 returned the application: the earlier data is kept; `data` gives what changes."""
+
+    data: dict[str, Any] = Field(default_factory=dict, description="fields changed from the returned application")
+    materials: list[Id] | dict[Id, MaterialStatus | MaterialFiles] = Field(
+        default_factory=list, description="the materials handed in now, as in POST /me/cases")
+
+
 class RatingBrief(Strict):
     level: int
     title: str
@@ -659,6 +735,8 @@ class MyCase(Case):
     may_rate: bool
     agent: ActedBy | None = Field(None, description="帮办代办: the agent who applied for the applicant, if one did")
     steps: list[MyStep] = Field(description="the steps done so far, oldest first (open ones are in tasks)")
+    acts: MyActs | None = Field(None, description="what I may do on the case online: answer 补正/补齐, choose the "
+                                                 "delivery, apply again after 预审 returned it")
 
 
 class MyPaper(Strict):

@@ -179,6 +179,17 @@ STRINGS.update({
     "现以本人身份办理": "Acting as yourself",
 })
 
+# The applicant's acts on an online case (web/templates/me/_acts.html, the pickup window's view of the choice).
+STRINGS.update({
+    "预审结果": "Pre-check result", "尚缺以下材料": "Still missing", "本件为重新提交的申请，原办件": "Submitted again; the returned case is",
+    "已重新提交，新办件": "Submitted again as", "补全后重新提交": "Complete it and submit again", "重新提交": "Submit again",
+    "请逐项补交并上传电子件": "Hand in each item with its scanned file", "送达方式": "Delivery", "已选择": "Chosen",
+    "收件人": "Recipient", "收件地址": "Delivery address",
+    "快递送达须填写收件人、联系电话和地址；网上申请并快递送达，全程无需到场":
+        "Express needs a recipient, phone and address; applied online and sent by express, you need not come at all",
+    "保存送达方式": "Save the delivery", "申请人网上选择": "Chosen online by the applicant",
+})
+
 # 预约, rating channels, 回访 and 申诉 (issue 14)
 STRINGS.update({
     "预约办事": "Book a visit", "我的预约": "My bookings", "预约窗口时段": "Book a window slot", "预约": "Book",

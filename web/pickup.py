@@ -9,6 +9,7 @@ from engine.messages import Message
 
 from engine import casefile
 from engine import readmodels as catalog
+from engine.runtime import online_acts
 from . import formkit
 from .auth import login_required, services
 from .i18n import translate
@@ -25,7 +26,8 @@ def _ready(sv) -> list[dict]:
         schema = catalog.task_form(sv, case["version_id"], t["form"])
         rows.append({"task": t, "case": case, "fields": formkit.fields(schema), "schema": schema,
                      "handed": "handed" in system_fields(schema),  # the checklist the page draws, not a typed field
-                     "file": casefile.case_file(sv, t["case_id"], case["events"])})
+                     "file": casefile.case_file(sv, t["case_id"], case["events"]),
+                     "delivery": online_acts.chosen_delivery(sv, t["case_id"])})  # chosen online by the applicant
     return rows
 
 

@@ -19,7 +19,8 @@ with a higher `hall_level`, 转报, in that level's hall above it), its front-de
 hall's. Users and cases without a hall (a single-hall database) are not limited.
 
 Acting on a task is decided where the task is completed (Services._check_may_work: the task's group, its
-candidates, or an administrator). Auditors hold no task group: they read, they never act.
+candidates, or an administrator; and the applicant of an online case for its 补正 and 补齐 tasks,
+`applicant_may_answer`). Auditors hold no task group: they read, they never act.
 """
 from __future__ import annotations
 
@@ -144,6 +145,23 @@ def check_start(actor, startable: bool, channel: str) -> None:
         return
     if not actor.groups & WINDOW_GROUPS:
         raise Forbidden(Message("只有综合窗口可以受理申请", "only the front desk accepts applications at a window"))
+
+
+APPLICANT_RULES = frozenset({"correction", "supply"})  # what the applicant of an online case answers themselves
+
+
+def applicant_may_answer(actor, item, case) -> bool:
+    """补正 and 补齐 online: the applicant of an ONLINE case answers its open correction and supply tasks themselves
+    (the front desk still may, at the window); nothing else, and never another applicant's case. An agent acting
+    for the applicant (帮办代办) likewise, where engine.runtime.online_acts has checked the authorisation covers
+    `answer` (check_read with that act)."""
+    if actor is None or case is None:
+        return False
+    principal = getattr(actor, "on_behalf_of", None)  # 帮办代办: their agent (the act's scope checked by the caller)
+    if not principal and APPLICANTS not in actor.groups:
+        return False
+    return (getattr(item, "rule", None) in APPLICANT_RULES and getattr(case, "channel", None) == "online"
+            and getattr(item, "case_id", None) == case.id and applicant_of(case) == (principal or actor.username))
 
 
 def check_applicant(actor) -> None:

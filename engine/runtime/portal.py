@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..db import Case, Rating
 from ..errors import Forbidden, Invalid, NotFound
 from ..messages import Message
-from . import access, agents, ratings
+from . import access, agents, online_acts, ratings
 from .applicants import applicant_block, mask
 
 LIST_MAX = 100
@@ -115,6 +115,7 @@ def my_case(services, actor, case_id: int) -> dict:
     out["steps"] = [{"name": e["payload"].get("name") or e["element_id"], "group": e["group"], "at": e["at"]}
                     for e in services.events(case_id, actor) if e["type"] == "task_completed"]
     out["papers"] = papers_of(out)
+    out["acts"] = online_acts.view(services, actor, case_id)  # 补正/补齐, delivery, apply again (预审 returned)
     return out
 
 

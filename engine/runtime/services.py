@@ -523,7 +523,13 @@ class Services:
             raise NotFound(f"no such case: {case_id}")
         return CaseRecord(row._asdict())
 
-    def _check_may_work(self, actor: Actor, item: WorkItem) -> None:
+    def _check_may_work(self, actor: Actor, item: WorkItem, case=None) -> None:
+        """Whether the actor may claim or complete the task; `case` (the task's case) lets the applicant of an
+        online case answer its 补正 and 补齐 tasks (engine.runtime.access.applicant_may_answer)."""
+        if access.APPLICANTS in actor.groups or getattr(actor, "on_behalf_of", None):
+            if access.applicant_may_answer(actor, item, case):
+                return
+            raise Forbidden(f"task '{item.name}' is not one the applicant answers")
         if not access.in_halls(actor, getattr(item, "hall", None)):
             raise Forbidden(f"task '{item.name}' belongs to another hall")
         if item.group_name in actor.groups or f",{actor.username}," in (item.candidate_users or "") or actor.is_admin:
@@ -709,7 +715,7 @@ class CaseTx:
         if self.case.status == "suspended":
             raise Conflict("案件已挂起，恢复后才能办理 (case is suspended: tasks cannot be completed until it is resumed)")
         item = self.item(task_id)
-        self.sv._check_may_work(actor, item)
+        self.sv._check_may_work(actor, item, self.case)
         if item.assignee and item.assignee != actor.username:
             raise Conflict(f"task is claimed by {item.assignee}")
         validate(self.sv.form_schema(self.s, self.version, item.form), data, item.form or "")

@@ -85,9 +85,21 @@ def handover_items(guide: dict, process_id: str, ledger: dict) -> list[dict]:
 class PickupRule(Rule):
     """`rule=pickup`: hand out every approval with its certificate and every refusal, at the window or by express.
     Nothing is handed out while a deferred material is owed. From edition 2 the recipient (and an authorised proxy),
-    the express address and the list of what was handed over are recorded; a `handed` list must cover it all."""
+    the express address and the list of what was handed over are recorded; a `handed` list must cover it all. The
+    delivery the applicant chose online is looked up and recorded (`chosen`)."""
 
     name = "pickup"
+
+    def lookup(self, tx, call: Call) -> dict:
+        """The delivery the applicant chose online (engine.db.Delivery), recorded with the pickup's event."""
+        from ..db import Delivery
+
+        row = tx.s.get(Delivery, tx.case.id)
+        if row is None:
+            return {}
+        chosen = {"method": row.method}
+        chosen.update({k: getattr(row, k) for k in ("name", "phone", "address") if getattr(row, k)})
+        return {"chosen": chosen}
 
     def apply(self, call: Call) -> dict:
         owed = L.owed(call.ledger)
@@ -117,6 +129,8 @@ class PickupRule(Rule):
             for k in ("address", "courier"):
                 if str(call.data.get(k) or "").strip():
                     entry[k] = str(call.data[k]).strip()
+        if call.context.get("chosen"):  # what the applicant chose online (the page pre-fills the clerk's form with it)
+            entry["chosen"] = dict(call.context["chosen"])
         L.write(call.wf, pickup=entry)
         out = {"method": method}
         if tracking:
