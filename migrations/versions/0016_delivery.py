@@ -1,13 +1,13 @@
 """online acts of an applicant: the delivery chosen for a case's result (窗口领取 / 快递送达 with an address), and
 the link from an application made again to the one the front desk returned at 预审
 
-Revision ID: 0013_delivery
+Revision ID: 0016_delivery
 Revises: 0015_bookings
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0013_delivery'
+revision = '0016_delivery'
 down_revision = '0015_bookings'
 branch_labels = None
 depends_on = None
