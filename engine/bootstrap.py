@@ -51,6 +51,7 @@ DEMO_USERS = [
     ("super1", "电子监察 郑华", ["supervisor"]),
     ("audit1", "审计员 钱进", ["auditor"]),
     ("citizen1", "申请人 王五", ["applicant"]),  # an applicant identity: applies online (e.g. 秒批)
+    ("helper1", "帮办员 叶青", ["agent"]),  # 帮办代办: acts for an applicant who authorised them (/me/agents)
     ("designer1", "流程设计 冯蕾", ["designer"]),
 ]
 
