@@ -225,7 +225,8 @@ class Notifier:
         if not found or any(o.get("status") in ("pending", "refused_at_intake") for o in found):
             return
         key = f"decided:{tx.case.id}"
-        if tx.s.scalar(select(outbox.OutboxMessage.id).where(outbox.OutboxMessage.key.like(key + ":%")).limit(1)):
+        keys = [f"{key}:{channel}" for channel in CHANNELS]  # exact keys: the unique index answers, no LIKE scan
+        if tx.s.scalar(select(outbox.OutboxMessage.id).where(outbox.OutboxMessage.key.in_(keys)).limit(1)):
             return
         zh = "；".join(str(o["notice"]) for o in found)
         en = "; ".join(o["notice"].en if isinstance(o["notice"], Message) else str(o["notice"]) for o in found)
@@ -235,6 +236,7 @@ class Notifier:
         queue(tx.s, tx.case, "decided", ctx, key, tx.now)
 
 
+CHANNELS = ("sms", "email", "inapp")  # what recipients() addresses
 WATCHED = frozenset({"intake_accepted", "intake_refused", "task_completed", "reminder_sent"})
 
 
