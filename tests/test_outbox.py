@@ -98,6 +98,25 @@ def test_the_worker_delivers_and_the_cli_lists(services, cli_env):
     assert "no messages" in res.output
 
 
+def test_a_worker_run_once_empties_what_is_due_not_one_batch(services):
+    """`onewindow worker --once` delivers every message due now (more than one batch of 100); one that fails waits
+    for its retry instead of being tried again in the same run."""
+    with services.uow() as s:
+        for n in range(230):
+            outbox.enqueue(s, "sms", f"1370000{n:04d}", {"text": "办结"}, key=f"many-{n}")
+        outbox.enqueue(s, "sms", "13799999999", {"text": "x"}, key="bad")
+    sent, lines = [], []
+
+    def sender(row):
+        if row.target == "13799999999":
+            raise OSError("gateway down")
+        sent.append(row.target)
+
+    run_worker(services, once=True, log=lines.append, senders={"sms": sender})
+    assert len(sent) == 230 and "delivered 230 message(s)" in lines
+    assert [m["status"] for m in outbox.listing(services, target="13799999999")] == ["pending"]
+
+
 def test_two_workers_on_postgresql_send_each_message_once(pg_services):
     services = pg_services
     with services.uow() as s:

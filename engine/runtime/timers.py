@@ -189,7 +189,10 @@ def run_worker(services, interval: float = 5.0, once: bool = False, log=print, s
     while True:
         try:
             n = fire_due(services, log=log)
-            sent = outbox.deliver_due(services, senders, now=services.clock())
+            sent = batch = outbox.deliver_due(services, senders, now=services.clock())
+            while once and batch:  # --once empties what is due now, not one batch of it
+                batch = outbox.deliver_due(services, senders, now=services.clock())
+                sent += batch
         except DBAPIError as exc:
             pause = min(max(pause * 2, 1.0), 60.0)
             log(f"database unreachable ({type(exc.orig).__name__ if exc.orig else type(exc).__name__}); "
