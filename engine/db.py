@@ -76,6 +76,7 @@ class Applicant(Base):
     credit_code: Mapped[str | None] = mapped_column(String(18), nullable=True)
     legal_rep: Mapped[str | None] = mapped_column(String(100), nullable=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # optional: notices also by e-mail
     code_hash: Mapped[str] = mapped_column(String(64), default="")  # the pending confirmation code, hashed
     code_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)

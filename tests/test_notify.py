@@ -372,3 +372,23 @@ def test_the_confirm_page_sends_a_new_code(clerks, cli_env):
     assert client.post("/api/v1/applicants/verify", json={"phone": phone, "code": new}).status_code == 200
     assert old == new or client.post("/api/v1/applicants/verify",
                                       json={"phone": phone, "code": old}).status_code == 422
+
+
+def test_an_applicant_who_gives_an_e_mail_gets_the_notices_there_too(clerks, cli_env):
+    """The e-mail given at sign-up (optional, checked) goes into the applicant block of their online cases, so each
+    notice is also queued by e-mail; the page asks for it too."""
+    hall = clerks
+    r = hall.client.post("/api/v1/applicants", json=dict(P_SIGNUP, email="not-an-address"))
+    assert r.status_code == 422 and "email" in r.json["error"]["fields"]
+    me = sign_up(hall.client, cli_env, dict(P_SIGNUP, email="zhao@example.cn"))
+    guide = hall.client.get("/api/v1/matters/m_id_card_renew", headers=me).json
+    r = hall.client.post("/api/v1/me/cases", headers=me, json={
+        "matter": "m_id_card_renew", "data": {"renew_reason": "有效期满"},
+        "materials": [m["id"] for m in guide["materials"]]})
+    assert r.status_code == 201 and r.json["applicant"]["email"] == "zhao@example.cn", r.json
+    t = next(t for t in r.json["tasks"] if t["rule"] == "intake")
+    hall.post(f"/api/v1/tasks/{t['id']}/complete", {"data": {"accepted": True}})
+    kinds = sorted((m.kind, m.target) for m in rows(hall.sv, r.json["id"]))
+    assert kinds == [("email", "zhao@example.cn"), ("inapp", P_SIGNUP["phone"]), ("sms", P_SIGNUP["phone"])]
+    html = hall.client.get("/me/signup").get_data(as_text=True)
+    assert 'name="email"' in html and 'type="email"' in html

@@ -578,6 +578,8 @@ class SignUp(Strict):
     credit_code: Annotated[str, StringConstraints(max_length=18)] | None = None
     legal_representative: Annotated[str, StringConstraints(max_length=100)] | None = None
     phone: Phone
+    email: Annotated[str, StringConstraints(max_length=254)] | None = Field(
+        None, description="optional: notices are also sent there by e-mail")
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

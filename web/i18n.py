@@ -21,7 +21,7 @@ STRINGS: dict[str, str] = {
     "件均跑动": "visits per case", "不计入“最多跑一次”指标": "not counted in the one-visit figures",
     "负面清单": "the list",
     "跑动次数": "Visits", "原因": "Reason", "暂无负面清单事项": "No matter needs more than one visit",
-    "申请人注册": "Applicant sign-up", "法定代表人": "Legal representative", "手机号码": "Mobile number",
+    "申请人注册": "Applicant sign-up", "法定代表人": "Legal representative", "手机号码": "Mobile number", "电子邮箱（选填）": "E-mail (optional)",
     "注册": "Sign up", "验证手机号": "Confirm your mobile", "验证码": "Code", "验证": "Confirm",
     "验证码已发送到您的手机，15 分钟内有效。": "A code was sent to your mobile; it is valid for 15 minutes.",
     "申请人注册（网上办事）": "New applicant? Sign up to apply online",

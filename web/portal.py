@@ -21,7 +21,7 @@ from .i18n import translate
 from .papers import paper_pdf
 
 bp = Blueprint("me", __name__, url_prefix="/me")
-SIGNUP_FIELDS = ("type", "name", "id_number", "credit_code", "legal_representative", "phone", "password")
+SIGNUP_FIELDS = ("type", "name", "id_number", "credit_code", "legal_representative", "phone", "email", "password")
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ never exists without its code having been queued.
 from __future__ import annotations
 
 import hashlib
+import re
 import hmac
 import secrets
 from datetime import timedelta
@@ -31,6 +32,7 @@ RESENDS_PER_ADDRESS = 5             # new codes asked for from one address withi
 WINDOW = timedelta(hours=1)
 MIN_PASSWORD = 8
 TYPES = ("person", "company")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _code_hash(user_id: int, code: str) -> str:
@@ -50,6 +52,9 @@ def _problems(body: dict) -> dict:
     reason = mobile_problem(phone)
     if reason is not None:
         out["phone"] = reason
+    email = body.get("email")
+    if email not in (None, "") and not (isinstance(email, str) and len(email) <= 254 and EMAIL.match(email)):
+        out["email"] = Message("电子邮箱格式不正确", "not an e-mail address")
     password = body.get("password") or ""
     if len(password) < MIN_PASSWORD or password.isdigit() or password.isalpha():
         out["password"] = Message(f"密码至少 {MIN_PASSWORD} 位，且须同时含字母和数字",
@@ -112,6 +117,7 @@ def sign_up(services, body: dict, address: str | None = None) -> dict:
         row = Applicant(user_id=user.id, type=body["type"], name=body["name"].strip(), phone=phone,
                         id_number=body.get("id_number") or None, credit_code=None if person else body["credit_code"],
                         legal_rep=(body.get("legal_representative") or None) if not person else None,
+                        email=(body.get("email") or "").strip() or None,
                         code_hash=_code_hash(user.id, code), code_expires=now + CODE_TTL, code_attempts=0,
                         verified_at=None, created_at=now)
         s.add(row)
@@ -214,6 +220,8 @@ def applicant_block(s, username: str) -> dict | None:
         block["credit_code"] = row.credit_code
     if row.legal_rep:
         block["legal_representative"] = row.legal_rep
+    if row.email:  # notices go there too (engine.runtime.notify)
+        block["email"] = row.email
     return block
 
 
