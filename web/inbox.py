@@ -9,6 +9,7 @@ from engine.messages import Message
 from engine import casefile
 from . import formkit
 from .auth import login_required, services
+from .papers import item_uploads
 from .i18n import translate
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -82,22 +83,6 @@ def task(task_id):
     return _task_page(task_id)
 
 
-def _files(sv, choices: list[tuple[str, str]]) -> tuple[dict, dict]:
-    """Files handed in with a 补齐/补正 answer, one upload field per item (`file_<n>`); (refs, errors)."""
-    refs, errors = {}, {}
-    files = sv.rules.files if sv.rules is not None else None
-    for n, (key, _) in enumerate(choices):
-        for upload in request.files.getlist(f"file_{n}"):
-            if not upload or not upload.filename or files is None:
-                continue
-            try:
-                refs.setdefault(key, []).append(files.accept(g.actor.username, upload.filename, upload.stream,
-                                                             field=f"file_{n}")["sha256"])
-            except Invalid as exc:
-                errors[f"file_{n}"] = next(iter(exc.fields.values()), exc.message)
-    return refs, errors
-
-
 @bp.post("/tasks/<task_id>")
 @login_required
 def complete(task_id):
@@ -108,7 +93,8 @@ def complete(task_id):
     except NotFound:
         return render_template("inbox/gone.html"), 409
     data = formkit.parse(_schema(desk), form)
-    refs, file_errors = _files(sv, _choices(desk))
+    refs, file_errors = item_uploads([key for key, _ in _choices(desk)])
+    file_errors = {f"file_{n}": message for n, message in file_errors.items()}
     if file_errors:
         return _task_page(task_id, errors=file_errors, values=formkit.values(form), status=422)
     if refs:

@@ -32,6 +32,23 @@ def upload_limit() -> None:
                                          limit * (1 if request.path.startswith("/api/") else MAX_FILES) + 1024 * 1024)
 
 
+def item_uploads(keys: list[str]) -> tuple[dict, dict]:
+    """Files handed in with a 补正/补齐 answer, one upload field per item (`file_<n>` for keys[n]), stored as the
+    signed-in user's: (key -> [sha256], n -> message of a refused file)."""
+    files = services().rules.files if services().rules is not None else None
+    refs, errors = {}, {}
+    for n, key in enumerate(keys):
+        for upload in request.files.getlist(f"file_{n}"):
+            if not upload or not upload.filename or files is None:
+                continue
+            try:
+                refs.setdefault(key, []).append(files.accept(g.actor.username, upload.filename, upload.stream,
+                                                             field=f"file_{n}")["sha256"])
+            except Invalid as exc:
+                errors[n] = next(iter(exc.fields.values()), exc.message)
+    return refs, errors
+
+
 def verify_url(number: str) -> str:
     return url_for("papers.verify", number=number, _external=True)
 

@@ -12,6 +12,7 @@ from engine.runtime import online_acts
 
 from . import formkit
 from .auth import login_required, services
+from .papers import item_uploads
 from .i18n import translate
 from .portal import bp, show
 
@@ -50,19 +51,9 @@ def _conflict(case_id: int, exc: Conflict):
 
 
 def _uploads(keys: list[str]) -> tuple[dict, dict]:
-    """Files uploaded with an answer, one field per item (`file_<n>` for keys[n]): (refs, errors)."""
-    files = services().rules.files if services().rules is not None else None
-    refs, errors = {}, {}
-    for n, key in enumerate(keys):
-        for upload in request.files.getlist(f"file_{n}"):
-            if not upload or not upload.filename or files is None:
-                continue
-            try:
-                refs.setdefault(key, []).append(files.accept(g.actor.username, upload.filename, upload.stream,
-                                                             field=f"file_{n}")["sha256"])
-            except Invalid as exc:
-                errors[f"files.{key}"] = next(iter(exc.fields.values()), exc.message)
-    return refs, errors
+    """Files uploaded with an answer (`file_<n>` for keys[n]): (refs, errors by `files.<key>`)."""
+    refs, errors = item_uploads(keys)
+    return refs, {f"files.{keys[n]}": message for n, message in errors.items()}
 
 
 @bp.post("/cases/<int:case_id>/acts/<rule>")
