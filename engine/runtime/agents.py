@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -46,9 +46,7 @@ class Proxy(Actor):
 
 def _aware(at: datetime | None) -> datetime | None:
     """In UTC (as stored: SQLite keeps no offset, so every stored and compared time is UTC)."""
-    if at is None:
-        return None
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return None if at is None else clock.as_utc(at)
 
 
 def _parse_time(value, field: str, problems: dict) -> datetime | None:

@@ -25,6 +25,7 @@ from datetime import timedelta
 from sqlalchemy import case as when, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import as_utc
 from ..db import Case, ProcessVersion, Rating
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..messages import Message
@@ -235,7 +236,7 @@ def pad_waiting(services, hall: str, actor=None) -> dict | None:
     with services.read() as s:
         req = s.scalar(select(PadRequest).where(PadRequest.hall == hall, PadRequest.used_at.is_(None))
                        .order_by(PadRequest.id.desc()).limit(1))
-        if req is None or _aware(req.expires_at) <= _aware(now):
+        if req is None or as_utc(req.expires_at) <= as_utc(now):
             return None
         case = s.get(Case, req.case_id)
         return {"nonce": req.nonce, "case_id": case.id, "number": case.number, "title": case.title}
@@ -253,18 +254,12 @@ def rate_on_pad(services, hall: str, nonce: str, level, tags: list | None = None
         req = s.scalar(select(PadRequest).where(PadRequest.nonce == str(nonce or "")))
         if req is None or req.hall != hall:
             raise NotFound(Message("评价器未开启", "the pad is not open"))
-        if req.used_at is not None or _aware(req.expires_at) <= _aware(now):
+        if req.used_at is not None or as_utc(req.expires_at) <= as_utc(now):
             raise Conflict(Message("评价器已关闭，请重新开启", "the pad has closed: open it again"))
         case = s.get(Case, req.case_id)
         rater = case.applicant_user or ""
         pad, case_id, opened_by = req.id, req.case_id, req.opened_by
     return _record(services, case_id, rater, level, "", tags, "pad", opened_by=opened_by, pad=pad)
-
-
-def _aware(at):
-    from ..clock import as_utc
-
-    return as_utc(at)
 
 
 def _concerned(services, s, case) -> str:
